@@ -1,0 +1,76 @@
+#pragma once
+// The Bus (Grav's `Grav` instance): owns the pods and the worker pool, routes
+// messages between pods and, with a transport, to and from other nodes.
+
+#include <grav/discovery.hpp>
+#include <grav/error.hpp>
+#include <grav/message.hpp>
+#include <grav/overflow_policy.hpp>
+#include <grav/peer.hpp>
+#include <grav/pod.hpp>
+#include <grav/stats.hpp>
+#include <grav/transport.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace grav {
+
+struct BusOptions {
+    std::unique_ptr<Transport> transport;   // none: a standalone in-process bus
+    std::unique_ptr<Discovery> discovery;   // none: peers only by connect_endpoint
+    std::string belongs_to = "*";           // group; nodes of different groups never mesh
+    std::vector<std::string> interests;     // capabilities this node serves (tunnel)
+    std::string name;                       // for humans; default "<hostname>-<pid>"
+    std::size_t workers = 0;                // 0: one per hardware thread
+    std::size_t mailbox_capacity = 4096;    // per pod
+    OverflowPolicy overflow = OverflowPolicy::block;
+    std::size_t replay_capacity = 256;      // history kept for connect_with_replay (0: none)
+    std::size_t failure_high_water = 64;    // failed messages held before a pod is disconnected
+    std::size_t max_buffered_replies = 1024;  // per receipt, replies kept until taken
+    std::chrono::milliseconds drain_timeout{2000};  // stop(): how long queued work may finish
+    std::optional<NodeId> node_id;          // default: random
+};
+
+class Bus {
+public:
+    Bus();
+    explicit Bus(BusOptions options);
+    ~Bus();  // stop()
+    Bus(const Bus&) = delete;
+    Bus& operator=(const Bus&) = delete;
+
+    Pod connect();
+    // A pod that receives the bus's recent history when it sets its first handler.
+    Pod connect_with_replay();
+
+    // Manual mesh: dial another node's endpoint (needs a transport).
+    Status connect_endpoint(std::string_view endpoint);
+    // This node's endpoint for connect_endpoint, "" without a transport.
+    [[nodiscard]] std::string endpoint() const;
+
+    // Graceful leave of the mesh: stop discovery, tell peers, close the
+    // transport. Local pods keep working. Idempotent.
+    void withdraw();
+    // withdraw(), let queued messages drain (up to drain_timeout), disconnect
+    // every pod (reason bus_stopped), join the workers. Idempotent.
+    void stop();
+
+    [[nodiscard]] const NodeId& node_id() const noexcept;
+    [[nodiscard]] const std::string& name() const noexcept;
+    [[nodiscard]] BusStats stats() const;
+    [[nodiscard]] std::vector<PeerInfo> peers() const;
+    // Peers joining and leaving, with the reason. Called on a bus worker.
+    void on_peer(std::function<void(const PeerEvent&)> callback);
+
+private:
+    std::shared_ptr<detail::BusCore> core_;
+};
+
+}  // namespace grav

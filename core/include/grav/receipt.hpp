@@ -1,0 +1,47 @@
+#pragma once
+// What Pod::send returns: a handle on the replies to the sent message.
+// The receipt is registered before the message is dispatched, so a reply can
+// never arrive "too early": replies that come before anyone waits are kept
+// (bounded) until wait_until / wait_on / on_reply takes them.
+
+#include <grav/error.hpp>
+#include <grav/handler.hpp>
+#include <grav/message.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+namespace grav {
+
+namespace detail {
+struct ReplySlot;
+}
+
+class Receipt {
+public:
+    Receipt() = default;  // an empty receipt: every wait fails with Errc::invalid_argument
+    explicit Receipt(std::shared_ptr<detail::ReplySlot> slot) : slot_(std::move(slot)) {}
+
+    // The id of the message sent; replies carry it in reply_to.
+    [[nodiscard]] MessageId id() const;
+    // Ok when the message left; otherwise why not (e.g. a tunnel no peer serves).
+    [[nodiscard]] Status status() const;
+
+    // The first reply, or Errc::timeout once `timeout` has passed.
+    [[nodiscard]] Result<Message> wait_until(std::chrono::milliseconds timeout) const;
+    // Feeds replies to `handler` until it returns success (Ok), an error other
+    // than not_wanted (returned), or the timeout passes (Errc::timeout).
+    Status wait_until(std::chrono::milliseconds timeout, const Handler& handler) const;
+    // As wait_until with no timeout: returns when the handler accepts a reply,
+    // fails, or the bus closes.
+    Status wait_on(const Handler& handler) const;
+    // Calls `callback` for each reply, on a bus worker, in arrival order
+    // (replies that already arrived first). Replaces any earlier callback.
+    void on_reply(std::function<void(const Message&)> callback) const;
+
+private:
+    std::shared_ptr<detail::ReplySlot> slot_;
+};
+
+}  // namespace grav

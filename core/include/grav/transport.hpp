@@ -1,0 +1,92 @@
+#pragma once
+// The interface a network transport implements so that the bus's hub can
+// join this bus to buses on other hosts. The core knows nothing of sockets:
+// grav::zmq implements this on ZeroMQ, the tests on an in-process network.
+//
+// Threading contract:
+//  - start/stop/publish/send_to/connect/drop/subscribe/contact/stats may be
+//    called from any thread, concurrently; an implementation queues the work
+//    for its own thread(s). None of them blocks on the network.
+//  - TransportEvents callbacks come from the transport's own thread(s), never
+//    while the transport holds a lock the hub's calls need. Callbacks must not
+//    block for long; the hub only enqueues.
+
+#include <grav/error.hpp>
+#include <grav/message.hpp>
+#include <grav/peer.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace grav {
+
+// How discovery advertises this node's transport, and how a discovered peer
+// is dialled: a host plus the two ports of DESIGN.md (direct and fan-out).
+struct Contact {
+    std::string host;              // numeric IPv4/IPv6 address
+    std::uint16_t direct_port = 0; // ROUTER in grav::zmq
+    std::uint16_t fanout_port = 0; // XPUB in grav::zmq
+};
+
+// Implemented by the hub; the transport reports what happens through it.
+class TransportEvents {
+public:
+    virtual ~TransportEvents() = default;
+    // A handshake arrived: Status ok admits the peer, an error refuses it
+    // with that reason (sent back to the peer and logged on both sides).
+    virtual Status admit(const PeerInfo& peer) = 0;
+    // The peer is ready: handshake done and subscriptions in place, so
+    // nothing published from now on is lost to it.
+    virtual void on_peer_joined(const PeerInfo& peer) = 0;
+    virtual void on_peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail) = 0;
+    // A dial that never became a peer (refused, wrong group, bad version).
+    virtual void on_peer_refused(std::string_view endpoint, std::string_view reason) = 0;
+    // A message from a peer, published or sent point-to-point to this node.
+    virtual void on_message(const NodeId& from, MessagePtr message) = 0;
+};
+
+using SendDone = std::function<void(Status)>;
+
+class Transport {
+public:
+    virtual ~Transport() = default;
+    Transport() = default;
+    Transport(const Transport&) = delete;
+    Transport& operator=(const Transport&) = delete;
+
+    // Binds and starts the transport's thread. `events` outlives stop().
+    virtual Status start(const LocalNode& self, TransportEvents& events) = 0;
+    // Tells every peer this node leaves, flushes what is queued (bounded
+    // time), closes everything. Idempotent; no callbacks after it returns.
+    virtual void stop() = 0;
+
+    // Fan-out to every ready peer that subscribed to the message's type.
+    virtual void publish(MessagePtr message) = 0;
+    // Point-to-point to one peer (replies, tunnel). `done` is called once,
+    // from any thread, with ok or the reason it could not be sent.
+    virtual void send_to(const NodeId& peer, MessagePtr message, SendDone done) = 0;
+
+    // Dials a peer given by hand ("tcp://10.0.0.2:5670") ...
+    virtual Status connect(std::string_view endpoint) = 0;
+    // ... or found by discovery.
+    virtual Status connect(const Contact& contact, const NodeId& expected) = 0;
+    // Forgets a peer (discovery saw it leave).
+    virtual void drop(const NodeId& peer) = 0;
+
+    // The type prefixes local pods want ("" = everything). Peers are told,
+    // so unwanted types never cross the wire.
+    virtual void subscribe(std::vector<std::string> prefixes) = 0;
+
+    // The endpoint peers dial to reach this node (after start).
+    [[nodiscard]] virtual std::string endpoint() const = 0;
+    [[nodiscard]] virtual Contact contact() const = 0;
+    // True while the link to this peer shows signs of life (heartbeats).
+    [[nodiscard]] virtual bool alive(const NodeId& peer) const = 0;
+    [[nodiscard]] virtual std::map<std::string, std::uint64_t> stats() const = 0;
+};
+
+}  // namespace grav
