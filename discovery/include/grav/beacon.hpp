@@ -1,0 +1,53 @@
+#pragma once
+// UDP beacon discovery: nodes on a LAN (or on one host with only loopback)
+// find each other with no configuration and no central server.
+//
+//   grav::Bus bus({.transport = grav::zmq::transport(),
+//                  .discovery = grav::beacon_discovery(),
+//                  .belongs_to = "lab"});
+//
+// The beacon layout and the rules for sending and answering it are in
+// docs/PROTOCOL.md, section "Discovery beacon".
+
+#include <grav/discovery.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace grav {
+
+struct BeaconOptions {
+    // UDP port every node of a cluster listens on; separate clusters sharing
+    // a LAN pick different ports.
+    std::uint16_t port = 5670;
+    // A beacon goes out at start, then every `interval` (each one jittered
+    // down by up to a quarter, so nodes started together do not stay in step).
+    std::chrono::milliseconds interval{500};
+    // A peer silent this long (and not kept alive by its TCP link) is lost.
+    std::chrono::milliseconds expiry{3000};
+    // Which IPv4 interfaces to beacon and listen on: a name ("eth0"), an
+    // address of the interface ("10.0.0.2") or a CIDR ("10.0.0.0/24").
+    // Empty: every up, broadcast-capable interface plus loopback.
+    std::string interface;
+    // Beacon to this IPv4 multicast group instead of broadcasting (loopback
+    // still uses its broadcast address). Empty: broadcast.
+    std::string multicast_group;
+    int multicast_ttl = 1;
+    // false: no broadcast or multicast at all, only `seeds` (and the peers
+    // that beacon to this node by unicast).
+    bool broadcast = true;
+    // Unicast beacons to these "host:port" (numeric or resolvable names),
+    // for networks without broadcast: containers, clouds, VPNs.
+    std::vector<std::string> seeds;
+    // At most this many peers are tracked; beacons from more are counted
+    // ("beacon.peer_limit") and ignored, so a flood cannot exhaust memory.
+    std::size_t max_peers = 4096;
+};
+
+std::unique_ptr<Discovery> beacon_discovery(BeaconOptions options = {});
+
+}  // namespace grav

@@ -1,0 +1,379 @@
+#include "beacon_discovery.hpp"
+
+#include "seeds.hpp"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+namespace grav::beacon {
+namespace {
+
+// Datagrams read per socket per wake-up, so that a flood on one socket
+// cannot starve the beacon timer or the other socket.
+constexpr int kReadBurst = 64;
+
+}  // namespace
+
+BeaconDiscovery::BeaconDiscovery(BeaconOptions options) : options_(std::move(options)) {}
+
+BeaconDiscovery::~BeaconDiscovery() {
+    stop();
+    // Destroyed from inside one of its own callbacks: the thread cannot join
+    // itself; it only finishes the callback and leaves the loop.
+    if (thread_.joinable()) thread_.detach();
+}
+
+Status BeaconDiscovery::start(const LocalNode& self, const Contact& contact, DiscoveryEvents& events) {
+    const std::lock_guard lock(lifecycle_);
+    if (started_) return Error(Errc::invalid_argument, "beacon discovery already started");
+    if (options_.interval <= std::chrono::milliseconds::zero() || options_.expiry <= options_.interval) {
+        return Error(Errc::invalid_argument, "beacon interval must be > 0 and expiry longer than the interval");
+    }
+    if (options_.port == 0) return Error(Errc::invalid_argument, "beacon port must not be 0");
+    if (contact.direct_port == 0 || contact.fanout_port == 0) {
+        return Error(Errc::invalid_argument, "the transport's contact has no ports to advertise");
+    }
+    if (self.belongs_to.size() > kMaxGroupSize) {
+        return Error(Errc::invalid_argument, "group name longer than " + std::to_string(kMaxGroupSize) + " bytes");
+    }
+    auto selector = InterfaceSelector::parse(options_.interface);
+    if (!selector) return selector.error();
+    selector_ = *selector;
+    if (!options_.multicast_group.empty()) {
+        const auto g = parse_ipv4(options_.multicast_group);
+        if (!g || !IN_MULTICAST(ntohl(g->s_addr))) {
+            return Error(Errc::invalid_argument, "'" + options_.multicast_group + "' is not an IPv4 multicast group");
+        }
+        group_ = *g;
+    }
+    auto seeds = resolve_seeds(options_.seeds);
+    if (!seeds) return seeds.error();
+    seeds_ = std::move(*seeds);
+
+    if (!selector_.is_default()) {
+        const auto all = list_ipv4_interfaces();
+        if (std::none_of(all.begin(), all.end(), [&](const Interface& i) { return selector_.matches(i); })) {
+            return Error(Errc::invalid_argument, "no up IPv4 interface matches '" + options_.interface + "'");
+        }
+    }
+
+    auto listener = UdpSocket::open(options_.port, true);
+    if (!listener) return listener.error();
+    auto sender = UdpSocket::open(0, false);
+    if (!sender) return sender.error();
+    if (auto st = sender->set_multicast_ttl(options_.multicast_ttl); !st) return st.error();
+    Fd wakeup(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (!wakeup.valid()) return Error(Errc::transport_failed, std::string("eventfd: ") + std::strerror(errno));
+
+    listener_ = std::move(*listener);
+    sender_ = std::move(*sender);
+    wakeup_ = std::move(wakeup);
+    self_ = self;
+    contact_ = contact;
+    events_ = &events;
+    random_.seed(static_cast<std::uint32_t>(std::hash<NodeId>{}(self.id) ^ std::random_device{}()));
+    started_ = true;
+    thread_ = std::jthread([this] { run(); });
+    return success();
+}
+
+void BeaconDiscovery::stop() {
+    const std::lock_guard lock(lifecycle_);
+    if (!thread_.joinable()) return;
+    stopping_.store(true);
+    const std::uint64_t one = 1;
+    // The eventfd cannot be full (it would take 2^64 - 1 writes), so this
+    // write never fails for a reason we could act on.
+    [[maybe_unused]] const auto n = ::write(wakeup_.get(), &one, sizeof one);
+    // stop() from inside a callback: the thread leaves its loop once the
+    // callback returns, and makes no further callback (notify checks).
+    if (thread_.get_id() == std::this_thread::get_id()) return;
+    thread_.join();
+}
+
+std::map<std::string, std::uint64_t> BeaconDiscovery::stats() const {
+    auto out = counters_.snapshot();
+    out["beacon.peers"] = peer_count_.load(std::memory_order_relaxed);
+    return out;
+}
+
+template <class F>
+void BeaconDiscovery::notify(F&& callback) {
+    if (stopping_.load()) return;  // stop() promises no callbacks after it
+    // A throwing hub must not take discovery down with it.
+    try {
+        callback(*events_);
+    } catch (...) {
+        counters_.add(Counter::callback_threw);
+    }
+}
+
+void BeaconDiscovery::run() {
+    refresh_interfaces();
+    send_round(hello);
+    auto next_beacon = Clock::now() + jittered_interval();
+    while (!stopping_.load()) {
+        const auto now = Clock::now();
+        const auto deadline = next_deadline(next_beacon);
+        const auto wait = std::chrono::ceil<std::chrono::milliseconds>(std::max(deadline - now, Clock::duration::zero()));
+        std::array<pollfd, 3> fds{{{wakeup_.get(), POLLIN, 0}, {listener_.fd(), POLLIN, 0}, {sender_.fd(), POLLIN, 0}}};
+        const int rc = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<std::int64_t>(wait.count(), 1000)));
+        if (rc < 0 && errno != EINTR) break;
+        if (stopping_.load()) break;
+        if (fds[1].revents & POLLIN) drain(listener_, false);
+        if (fds[2].revents & POLLIN) drain(sender_, true);
+        const auto after = Clock::now();
+        if (after >= next_beacon) {
+            refresh_interfaces();
+            send_round(0);
+            next_beacon = after + jittered_interval();
+        }
+        expire(after);
+    }
+    // Clean stop: every peer hears we leave, by the usual paths and directly.
+    send_round(leaving);
+    const auto goodbye = make_beacon(leaving);
+    for (const auto& [id, peer] : peers_) send_to(goodbye, peer.source);
+    peers_.clear();
+    peer_count_.store(0);
+}
+
+Clock::duration BeaconDiscovery::jittered_interval() {
+    // Uniform in [3/4, 1] of the interval: never later than the interval, and
+    // nodes started together drift apart instead of beaconing in bursts.
+    const auto full = std::chrono::duration_cast<std::chrono::microseconds>(options_.interval).count();
+    std::uniform_int_distribution<std::int64_t> pick(full * 3 / 4, full);
+    return std::chrono::microseconds(pick(random_));
+}
+
+BeaconDiscovery::Clock::time_point BeaconDiscovery::next_deadline(Clock::time_point next_beacon) const {
+    auto deadline = next_beacon;
+    for (const auto& [id, peer] : peers_) {
+        deadline = std::min(deadline, std::max(peer.last_seen + options_.expiry, peer.next_alive_check));
+    }
+    return deadline;
+}
+
+void BeaconDiscovery::refresh_interfaces() {
+    auto all = list_ipv4_interfaces();
+    std::erase_if(all, [&](const Interface& i) { return !selector_.matches(i); });
+    interfaces_ = std::move(all);
+    if (!group_) return;
+    for (const auto& itf : interfaces_) {
+        if (itf.loopback || !itf.can_multicast) continue;
+        if (std::find(joined_.begin(), joined_.end(), itf.index) != joined_.end()) continue;
+        if (listener_.join_group(*group_, itf.index)) joined_.push_back(itf.index);
+    }
+}
+
+Encoded BeaconDiscovery::make_beacon(std::uint8_t flags) const {
+    Beacon b;
+    b.node = self_.id;
+    b.direct_port = contact_.direct_port;
+    b.fanout_port = contact_.fanout_port;
+    b.group = self_.belongs_to;
+    b.flags = flags;
+    return *encode(b);  // start() checked the group length
+}
+
+void BeaconDiscovery::send_to(const Encoded& beacon, const sockaddr_in& to, unsigned interface, in_addr source) {
+    if (sender_.send(beacon.view(), to, interface, source)) {
+        counters_.add(Counter::sent);
+    } else {
+        counters_.add(Counter::send_failed);
+    }
+}
+
+void BeaconDiscovery::send_round(std::uint8_t flags) {
+    const auto beacon = make_beacon(flags);
+    if (options_.broadcast) {
+        // One datagram per (interface, destination): an interface with
+        // several addresses in one subnet would otherwise send duplicates.
+        std::vector<std::pair<unsigned, in_addr_t>> done;
+        for (const auto& itf : interfaces_) {
+            in_addr to{};
+            if (itf.loopback) {
+                to = itf.broadcast;
+            } else if (group_) {
+                if (!itf.can_multicast) continue;
+                to = *group_;
+            } else if (itf.can_broadcast) {
+                to = itf.broadcast;
+            } else {
+                continue;
+            }
+            const std::pair key{itf.index, to.s_addr};
+            if (std::find(done.begin(), done.end(), key) != done.end()) continue;
+            done.push_back(key);
+            send_to(beacon, make_endpoint(to, options_.port), itf.index, itf.address);
+        }
+    }
+    for (const auto& seed : seeds_) send_to(beacon, seed);
+    for (const auto& [id, peer] : peers_) {
+        if (peer.unicast) send_to(beacon, peer.source);
+    }
+}
+
+void BeaconDiscovery::drain(UdpSocket& socket, bool unicast_socket) {
+    std::array<std::uint8_t, kMaxSize + 1> buffer{};
+    for (int i = 0; i < kReadBurst && !stopping_.load(); ++i) {
+        const auto d = socket.receive(buffer);
+        if (!d) return;
+        handle(*d, std::span<const std::uint8_t>(buffer.data(), std::min(d->size, buffer.size())), unicast_socket);
+    }
+}
+
+bool BeaconDiscovery::accepted_interface(const Datagram& d) const {
+    if (selector_.is_default()) return true;
+    if (std::any_of(interfaces_.begin(), interfaces_.end(), [&](const Interface& i) { return i.index == d.interface; })) {
+        return true;
+    }
+    // Seeds may be reached through any interface.
+    return std::any_of(seeds_.begin(), seeds_.end(),
+                       [&](const sockaddr_in& s) { return s.sin_addr.s_addr == d.source.sin_addr.s_addr; });
+}
+
+bool BeaconDiscovery::is_unicast_destination(in_addr destination) const {
+    if (IN_MULTICAST(ntohl(destination.s_addr)) || destination.s_addr == htonl(INADDR_BROADCAST)) return false;
+    return std::none_of(interfaces_.begin(), interfaces_.end(),
+                        [&](const Interface& i) { return i.broadcast.s_addr == destination.s_addr; });
+}
+
+void BeaconDiscovery::handle(const Datagram& d, std::span<const std::uint8_t> bytes, bool unicast_socket) {
+    if (d.truncated || d.size > kMaxSize) {
+        counters_.add(Counter::oversized);
+        return;
+    }
+    if (!accepted_interface(d)) {
+        counters_.add(Counter::other_interface);
+        return;
+    }
+    auto decoded = decode(bytes);
+    if (const auto* defect = std::get_if<Defect>(&decoded)) {
+        switch (*defect) {
+            case Defect::foreign: counters_.add(Counter::foreign); break;
+            case Defect::unknown_version: counters_.add(Counter::unknown_version); break;
+            case Defect::oversized: counters_.add(Counter::oversized); break;
+            case Defect::malformed: counters_.add(Counter::malformed); break;
+        }
+        return;
+    }
+    counters_.add(Counter::received);
+    const auto& beacon = std::get<Beacon>(decoded);
+    if (beacon.node == self_.id) {
+        counters_.add(Counter::own);
+        return;
+    }
+    if (!groups_match(self_.belongs_to, beacon.group)) {
+        counters_.add(Counter::foreign_group);
+        return;
+    }
+    on_beacon(beacon, d, unicast_socket || is_unicast_destination(d.destination));
+}
+
+void BeaconDiscovery::on_beacon(const Beacon& beacon, const Datagram& d, bool unicast) {
+    const auto now = Clock::now();
+    const auto known = peers_.find(beacon.node);
+    if (beacon.has(leaving)) {
+        if (known == peers_.end()) return;
+        peers_.erase(known);
+        peer_count_.store(peers_.size());
+        counters_.add(Counter::lost_withdrew);
+        notify([&](DiscoveryEvents& e) { e.on_peer_lost(beacon.node, LeaveReason::withdrew); });
+        return;
+    }
+    // Beacons that answer ours need no answer, and do not make the sender a
+    // unicast peer: it answered by unicast only because we asked.
+    const bool wants_answer = !beacon.has(reply);
+    const bool beacons_by_unicast = unicast && !beacon.has(reply);
+    if (known != peers_.end()) {
+        known->second.last_seen = now;
+        known->second.next_alive_check = now;
+        if (beacons_by_unicast) {
+            known->second.unicast = true;
+            known->second.source = d.source;
+        }
+        if (wants_answer && beacon.has(hello)) answer(d.source);
+        return;
+    }
+    if (peers_.size() >= options_.max_peers) {
+        counters_.add(Counter::peer_limit);
+        return;
+    }
+    KnownPeer peer;
+    peer.info.id = beacon.node;
+    peer.info.belongs_to = beacon.group;
+    peer.info.contact.host = to_string(d.source.sin_addr);
+    peer.info.contact.direct_port = beacon.direct_port;
+    peer.info.contact.fanout_port = beacon.fanout_port;
+    peer.source = d.source;
+    peer.unicast = beacons_by_unicast;
+    peer.last_seen = now;
+    peer.next_alive_check = now;
+    // A new id where a known node was (same address and port): that node
+    // restarted, and its old incarnation will never beacon again.
+    std::vector<NodeId> replaced;
+    for (const auto& [id, other] : peers_) {
+        if (other.info.contact.host == peer.info.contact.host &&
+            other.info.contact.direct_port == peer.info.contact.direct_port) {
+            replaced.push_back(id);
+        }
+    }
+    for (const auto& id : replaced) {
+        peers_.erase(id);
+        counters_.add(Counter::replaced);
+        notify([&](DiscoveryEvents& e) { e.on_peer_lost(id, LeaveReason::replaced); });
+    }
+    const DiscoveredPeer info = peer.info;
+    peers_.emplace(beacon.node, std::move(peer));
+    peer_count_.store(peers_.size());
+    // Answer before reporting, so the newcomer hears us as early as possible.
+    if (wants_answer) answer(d.source);
+    counters_.add(Counter::found);
+    notify([&](DiscoveryEvents& e) { e.on_peer_found(info); });
+}
+
+void BeaconDiscovery::answer(const sockaddr_in& to) {
+    counters_.add(Counter::answered);
+    send_to(make_beacon(reply), to);
+}
+
+void BeaconDiscovery::expire(Clock::time_point now) {
+    std::vector<NodeId> silent;
+    for (const auto& [id, peer] : peers_) {
+        if (now - peer.last_seen >= options_.expiry && now >= peer.next_alive_check) silent.push_back(id);
+    }
+    for (const auto& id : silent) {
+        bool alive = false;
+        notify([&](DiscoveryEvents& e) { alive = e.peer_alive(id); });
+        auto it = peers_.find(id);
+        if (it == peers_.end()) continue;
+        if (alive) {
+            // Its TCP link still shows signs of life: ask again an interval later.
+            counters_.add(Counter::kept_alive);
+            it->second.next_alive_check = now + options_.interval;
+            continue;
+        }
+        peers_.erase(it);
+        peer_count_.store(peers_.size());
+        counters_.add(Counter::lost_timed_out);
+        notify([&](DiscoveryEvents& e) { e.on_peer_lost(id, LeaveReason::timed_out); });
+    }
+}
+
+}  // namespace grav::beacon
+
+namespace grav {
+
+std::unique_ptr<Discovery> beacon_discovery(BeaconOptions options) {
+    return std::make_unique<beacon::BeaconDiscovery>(std::move(options));
+}
+
+}  // namespace grav

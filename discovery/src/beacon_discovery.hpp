@@ -1,0 +1,88 @@
+#pragma once
+// grav::Discovery on UDP beacons. One thread per instance owns both sockets
+// and the peer table; start/stop/stats may be called from any thread.
+
+#include "beacon_codec.hpp"
+#include "counters.hpp"
+#include "interfaces.hpp"
+#include "udp_socket.hpp"
+
+#include <grav/beacon.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace grav::beacon {
+
+class BeaconDiscovery final : public Discovery {
+public:
+    explicit BeaconDiscovery(BeaconOptions options);
+    ~BeaconDiscovery() override;
+
+    Status start(const LocalNode& self, const Contact& contact, DiscoveryEvents& events) override;
+    void stop() override;
+    [[nodiscard]] std::map<std::string, std::uint64_t> stats() const override;
+
+private:
+    using Clock = std::chrono::steady_clock;
+
+    struct KnownPeer {
+        DiscoveredPeer info;
+        sockaddr_in source{};        // where its beacons come from: answers go there
+        bool unicast = false;        // it beacons us by unicast, so we beacon it back the same way
+        Clock::time_point last_seen;
+        Clock::time_point next_alive_check;
+    };
+
+    // Everything below is touched only by the discovery thread once it runs.
+    void run();
+    void refresh_interfaces();
+    void send_round(std::uint8_t flags);
+    void send_to(const Encoded& beacon, const sockaddr_in& to, unsigned interface = 0, in_addr source = {});
+    void drain(UdpSocket& socket, bool unicast_socket);
+    void handle(const Datagram& datagram, std::span<const std::uint8_t> bytes, bool unicast_socket);
+    void on_beacon(const Beacon& beacon, const Datagram& datagram, bool unicast);
+    void answer(const sockaddr_in& to);
+    void expire(Clock::time_point now);
+    [[nodiscard]] Clock::time_point next_deadline(Clock::time_point next_beacon) const;
+    [[nodiscard]] Clock::duration jittered_interval();
+    [[nodiscard]] bool accepted_interface(const Datagram& datagram) const;
+    [[nodiscard]] bool is_unicast_destination(in_addr destination) const;
+    [[nodiscard]] Encoded make_beacon(std::uint8_t flags) const;
+    template <class F>
+    void notify(F&& callback);
+
+    BeaconOptions options_;
+    InterfaceSelector selector_;
+    std::optional<in_addr> group_;
+    std::vector<sockaddr_in> seeds_;
+
+    LocalNode self_;
+    Contact contact_;
+    DiscoveryEvents* events_ = nullptr;
+
+    UdpSocket listener_;  // the shared beacon port: broadcasts, multicast, seeds
+    UdpSocket sender_;    // an ephemeral port of our own: answers and unicast beacons
+    Fd wakeup_;           // eventfd: stop() wakes the thread out of poll at once
+
+    std::vector<Interface> interfaces_;
+    std::vector<unsigned> joined_;  // interfaces whose multicast group the listener joined
+    std::unordered_map<NodeId, KnownPeer> peers_;
+    std::minstd_rand random_;
+
+    Counters counters_;
+    std::atomic<std::size_t> peer_count_{0};
+
+    std::mutex lifecycle_;
+    std::atomic<bool> stopping_{false};
+    bool started_ = false;
+    std::jthread thread_;
+};
+
+}  // namespace grav::beacon

@@ -1,0 +1,50 @@
+#pragma once
+// Discovery's counters: written by the discovery thread, read by stats() from
+// any thread.
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace grav::beacon {
+
+enum class Counter : std::size_t {
+    sent,              // beacons sent (every datagram, every target)
+    send_failed,       // a send the kernel refused (interface down, no route)
+    received,          // datagrams that decoded as beacons
+    answered,          // immediate answers to a new (or restarted) peer
+    own,               // our own beacons, heard back
+    foreign,           // wrong magic
+    unknown_version,
+    oversized,
+    malformed,
+    foreign_group,     // a node of a group that does not match ours
+    other_interface,   // arrived on an interface the options exclude
+    peer_limit,        // a new peer ignored because max_peers are tracked
+    found,             // on_peer_found calls
+    lost_withdrew,     // on_peer_lost(withdrew) calls
+    lost_timed_out,    // on_peer_lost(timed_out) calls
+    replaced,          // on_peer_lost(replaced): a new id at a known address
+    kept_alive,        // silent past expiry, but the transport still saw it alive
+    callback_threw,    // a DiscoveryEvents callback threw (caught)
+    count_
+};
+
+class Counters {
+public:
+    void add(Counter c, std::uint64_t n = 1) noexcept {
+        values_[static_cast<std::size_t>(c)].fetch_add(n, std::memory_order_relaxed);
+    }
+    [[nodiscard]] std::uint64_t get(Counter c) const noexcept {
+        return values_[static_cast<std::size_t>(c)].load(std::memory_order_relaxed);
+    }
+    [[nodiscard]] std::map<std::string, std::uint64_t> snapshot() const;
+
+private:
+    std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Counter::count_)> values_{};
+};
+
+}  // namespace grav::beacon
