@@ -3,11 +3,13 @@
 #   plain  — RelWithDebInfo, everything (benchmarks built; install/export test)   in build/
 #   asan   — AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer          in build-asan/
 #   tsan   — ThreadSanitizer                                                        in build-tsan/
+#   fuzz   — clang + libFuzzer + ASan/UBSan, replays each fuzzer's corpus          in build-fuzz/
+#            (only once fuzz/CMakeLists.txt exists)
 # The sanitizer builds skip the benchmarks and the tests labelled `bench`, and
 # set GRAV_TEST_SCALE so heavy tests run smaller (tests honour it).
 #
 #   bash scripts/test.sh               # all three
-#   bash scripts/test.sh plain         # only some: any of plain, asan, tsan
+#   bash scripts/test.sh plain         # only some: any of plain, asan, tsan, fuzz
 #   GRAV_JOBS=1 bash scripts/test.sh   # build/test parallelism (default: nproc)
 #
 # Ends with a summary and the line "N passed, N failed"; exits non-zero when a
@@ -18,9 +20,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root" || exit 1
 
 phases=("$@")
-((${#phases[@]})) || phases=(plain asan tsan)
+if ((${#phases[@]} == 0)); then
+    phases=(plain asan tsan)
+    [[ -f fuzz/CMakeLists.txt ]] && phases+=(fuzz)
+fi
 for p in "${phases[@]}"; do
-    case $p in plain | asan | tsan) ;; *) echo "test.sh: unknown phase '$p' (plain, asan, tsan)" >&2; exit 2 ;; esac
+    case $p in plain | asan | tsan | fuzz) ;; *) echo "test.sh: unknown phase '$p' (plain, asan, tsan, fuzz)" >&2; exit 2 ;; esac
 done
 
 bash scripts/setup.sh || { echo "test.sh: setup failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -79,6 +84,13 @@ run_phase() {
             labels=(-LE bench)
             read -r -a prefix <<<"$(tsan_runner)"
             ((${#prefix[@]})) && echo "test.sh: TSan needs ASLR off here; running tests under: ${prefix[*]}" ;;
+        fuzz)
+            # Only the libraries and the fuzzers, built by clang (libFuzzer); their
+            # ctests replay each fuzzer's corpus for a bounded number of runs.
+            dir=build-fuzz scale=0.25
+            configure=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo
+                       "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" -DGRAV_SANITIZE=address,undefined
+                       -DGRAV_BUILD_FUZZ=ON -DGRAV_BUILD_TESTS=OFF -DGRAV_BUILD_BENCH=OFF -DGRAV_BUILD_CLI=OFF) ;;
     esac
 
     echo
