@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,9 +39,22 @@ struct BusOptions {
     std::optional<NodeId> node_id;          // default: random
 };
 
+// Thrown by the Bus constructor when the bus cannot start (a port in use, a
+// bad bind address, discovery without a transport): the only exception grav
+// throws, because a constructor has no other way to say no.
+class StartError : public std::runtime_error {
+public:
+    explicit StartError(Error error) : std::runtime_error(error.what()), error_(std::move(error)) {}
+    [[nodiscard]] const Error& error() const noexcept { return error_; }
+
+private:
+    Error error_;
+};
+
 class Bus {
 public:
     Bus();
+    // Starts the transport and discovery, if any; throws StartError on failure.
     explicit Bus(BusOptions options);
     ~Bus();  // stop()
     Bus(const Bus&) = delete;
@@ -66,7 +80,8 @@ public:
     [[nodiscard]] const std::string& name() const noexcept;
     [[nodiscard]] BusStats stats() const;
     [[nodiscard]] std::vector<PeerInfo> peers() const;
-    // Peers joining and leaving, with the reason. Called on a bus worker.
+    // Peers joining and leaving, with the reason. Called from the network
+    // thread: keep it short, do not block.
     void on_peer(std::function<void(const PeerEvent&)> callback);
 
 private:

@@ -36,8 +36,11 @@ public:
     // As wait_until with no timeout: returns when the handler accepts a reply,
     // fails, or the bus closes.
     Status wait_on(const Handler& handler) const;
-    // Calls `callback` for each reply, on a bus worker, in arrival order
-    // (replies that already arrived first). Replaces any earlier callback.
+    // Calls `callback` for each reply, in arrival order and never concurrently
+    // (replies that already arrived first), on the thread that delivers the
+    // reply (the replier's worker, or the network thread). Replaces any
+    // earlier callback. Keeps listening while the sending pod is connected,
+    // even when this Receipt is destroyed.
     void on_reply(std::function<void(const Message&)> callback) const;
 
 private:

@@ -1,0 +1,57 @@
+#include "bus_core.hpp"
+#include "hub.hpp"
+
+#include <grav/bus.hpp>
+
+namespace grav {
+
+Bus::Bus() : Bus(BusOptions{}) {}
+
+Bus::Bus(BusOptions options) : core_(std::make_shared<detail::BusCore>(std::move(options))) {
+    if (auto s = core_->start(); !s) {
+        core_->stop();
+        throw StartError(s.error());
+    }
+}
+
+Bus::~Bus() { stop(); }
+
+Pod Bus::connect() {
+    auto state = core_->create_pod(false);
+    if (state == nullptr) {
+        // A stopped bus hands out pods that are already disconnected.
+        return Pod(core_, nullptr);
+    }
+    return Pod(core_, std::move(state));
+}
+
+Pod Bus::connect_with_replay() {
+    auto state = core_->create_pod(true);
+    return Pod(core_, std::move(state));
+}
+
+Status Bus::connect_endpoint(std::string_view endpoint) {
+    if (core_->closed()) return Error(Errc::closed, "the bus is stopped");
+    if (core_->hub() == nullptr) return Error(Errc::invalid_argument, "this bus has no transport");
+    return core_->hub()->connect_endpoint(endpoint);
+}
+
+std::string Bus::endpoint() const { return core_->hub() ? core_->hub()->endpoint() : std::string(); }
+
+void Bus::withdraw() { core_->withdraw(); }
+
+void Bus::stop() { core_->stop(); }
+
+const NodeId& Bus::node_id() const noexcept { return core_->node_id(); }
+
+const std::string& Bus::name() const noexcept { return core_->name(); }
+
+BusStats Bus::stats() const { return core_->stats(); }
+
+std::vector<PeerInfo> Bus::peers() const { return core_->hub() ? core_->hub()->peers() : std::vector<PeerInfo>{}; }
+
+void Bus::on_peer(std::function<void(const PeerEvent&)> callback) {
+    if (core_->hub()) core_->hub()->on_peer(std::move(callback));
+}
+
+}  // namespace grav

@@ -1,0 +1,279 @@
+#include "bus_core.hpp"
+
+#include "hub.hpp"
+
+#include <unistd.h>
+
+#include <thread>
+
+namespace grav::detail {
+namespace {
+
+std::string default_name() {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    return std::string(host[0] ? host : "grav") + "-" + std::to_string(::getpid());
+}
+
+}  // namespace
+
+BusCore::BusCore(BusOptions&& options)
+    : options_(std::move(options)),
+      node_id_(options_.node_id.value_or(NodeId::random())),
+      name_(options_.name.empty() ? default_name() : options_.name),
+      counters_(std::make_shared<BusCounters>()),
+      pool_(std::make_shared<WorkerPool>(options_.workers)) {
+    if (options_.replay_capacity > 0) history_.reserve(options_.replay_capacity);
+}
+
+BusCore::~BusCore() { stop(); }
+
+Status BusCore::start() {
+    if (!options_.transport) {
+        if (options_.discovery) {
+            return Error(Errc::invalid_argument, "discovery needs a transport to connect the peers it finds");
+        }
+        return success();
+    }
+    LocalNode self{node_id_, name_, options_.belongs_to, options_.interests};
+    hub_ = std::make_unique<Hub>(*this, std::move(self), std::move(options_.transport), std::move(options_.discovery));
+    return hub_->start();
+}
+
+std::shared_ptr<PodState> BusCore::create_pod(bool replay) {
+    const PodSettings settings{options_.mailbox_capacity, options_.overflow, options_.failure_high_water, replay};
+    std::lock_guard lock(registry_mutex_);
+    if (closed()) return nullptr;
+    const std::uint64_t id = next_pod_id_++;
+    auto pod = std::make_shared<PodState>(id, weak_from_this(), pool_, counters_, settings);
+    pods_.emplace(id, pod);
+    snapshot_.reset();
+    return pod;
+}
+
+void BusCore::pod_changed(PodState& pod, const SubscriptionChange& change, bool activate) {
+    if (activate) {
+        // Under the registry lock: every message dispatched is either in the
+        // history copied here or after the cutoff, never both, never neither.
+        std::lock_guard lock(registry_mutex_);
+        if (pod.wants_replay() && !history_.empty()) {
+            std::vector<Envelope> ordered;
+            ordered.reserve(history_.size());
+            for (std::size_t i = 0; i < history_.size(); ++i) {
+                ordered.push_back(history_[(history_head_ + i) % history_.size()]);
+            }
+            pod.activate(ordered, seq_);
+        } else {
+            pod.activate({}, seq_);
+        }
+    }
+    apply_subscription(change);
+}
+
+void BusCore::pod_gone(PodState& pod, const SubscriptionChange& change) {
+    {
+        std::lock_guard lock(registry_mutex_);
+        if (pods_.erase(pod.id()) > 0) snapshot_.reset();
+    }
+    apply_subscription(change);
+}
+
+void BusCore::apply_subscription(const SubscriptionChange& change) {
+    if (!change.changed() || !hub_) return;
+    std::vector<std::string> prefixes;
+    {
+        std::lock_guard lock(subscriptions_mutex_);
+        bool keys_changed = false;
+        if (change.removed) {
+            auto it = subscriptions_.find(*change.removed);
+            if (it != subscriptions_.end() && --it->second == 0) {
+                subscriptions_.erase(it);
+                keys_changed = true;
+            }
+        }
+        if (change.added && subscriptions_[*change.added]++ == 0) keys_changed = true;
+        if (!keys_changed) return;
+        prefixes.reserve(subscriptions_.size());
+        for (const auto& [prefix, count] : subscriptions_) prefixes.push_back(prefix);
+        // Called under the lock so that two changes reach the transport in order.
+        hub_->subscribe(std::move(prefixes));
+    }
+}
+
+std::shared_ptr<ReplySlot> BusCore::register_reply(const MessageId& id, const std::shared_ptr<PodState>& owner) {
+    auto slot = std::make_shared<ReplySlot>(id, weak_from_this(), owner, options_.max_buffered_replies);
+    if (closed()) {
+        slot->close(Error(Errc::closed, "the bus is stopped"));
+        return slot;
+    }
+    auto& shard = shard_for(id);
+    std::lock_guard lock(shard.mutex);
+    shard.slots.insert_or_assign(id, std::make_pair(slot.get(), std::weak_ptr<ReplySlot>(slot)));
+    return slot;
+}
+
+void BusCore::unregister_reply(const MessageId& id, const ReplySlot* slot) {
+    auto& shard = shard_for(id);
+    std::lock_guard lock(shard.mutex);
+    auto it = shard.slots.find(id);
+    if (it != shard.slots.end() && it->second.first == slot) shard.slots.erase(it);
+}
+
+std::shared_ptr<ReplySlot> BusCore::find_reply(const MessageId& id) {
+    auto& shard = shard_for(id);
+    std::lock_guard lock(shard.mutex);
+    auto it = shard.slots.find(id);
+    if (it == shard.slots.end()) return nullptr;
+    return it->second.second.lock();
+}
+
+std::shared_ptr<const std::vector<std::shared_ptr<PodState>>> BusCore::pods_snapshot() const {
+    // Caller holds registry_mutex_.
+    if (!snapshot_) {
+        auto list = std::make_shared<std::vector<std::shared_ptr<PodState>>>();
+        list->reserve(pods_.size());
+        for (const auto& [id, pod] : pods_) list->push_back(pod);
+        // Pod ids grow with connect order: deliver in that order (stable, predictable).
+        std::sort(list->begin(), list->end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });
+        snapshot_ = std::move(list);
+    }
+    return snapshot_;
+}
+
+void BusCore::fan_out(const MessagePtr& message, std::uint64_t sender, bool may_block) {
+    // A reply for a live receipt goes to that receipt (not to its pod's handler).
+    const PodState* consumer = nullptr;
+    if (!message->reply_to().is_nil()) {
+        if (auto slot = find_reply(message->reply_to())) {
+            consumer = slot->owner();
+            slot->deliver(message);
+        }
+    }
+    std::shared_ptr<const std::vector<std::shared_ptr<PodState>>> pods;
+    std::uint64_t seq = 0;
+    {
+        std::lock_guard lock(registry_mutex_);
+        seq = ++seq_;
+        if (options_.replay_capacity > 0) {
+            Envelope e{message, seq, sender};
+            if (history_.size() < options_.replay_capacity) {
+                history_.push_back(std::move(e));
+            } else {
+                history_[history_head_] = std::move(e);
+                history_head_ = (history_head_ + 1) % history_.size();
+            }
+        }
+        pods = pods_snapshot();
+    }
+    for (const auto& pod : *pods) {
+        if (pod->id() == sender || pod.get() == consumer) continue;
+        pod->enqueue(Envelope{message, seq, sender}, may_block);
+    }
+}
+
+Status BusCore::publish(PodState& sender, const MessagePtr& message) {
+    if (closed()) return Error(Errc::closed, "the bus is stopped");
+    sender.count_sent();
+    fan_out(message, sender.id(), true);
+    if (hub_) hub_->publish(message);
+    return success();
+}
+
+Status BusCore::reply(PodState& sender, const MessagePtr& reply, const NodeId& request_origin) {
+    if (closed()) return Error(Errc::closed, "the bus is stopped");
+    sender.count_sent();
+    fan_out(reply, sender.id(), true);
+    if (hub_ && !request_origin.is_nil() && request_origin != node_id_) hub_->send_to(request_origin, reply);
+    return success();
+}
+
+void BusCore::deliver_from_peer(const MessagePtr& message) {
+    if (closed() || message->origin() == node_id_) return;
+    counters_->received_from_peers.fetch_add(1, std::memory_order_relaxed);
+    // The transport thread waits for mailbox room too: backpressure reaches
+    // the network instead of an unbounded queue.
+    fan_out(message, 0, true);
+}
+
+void BusCore::withdraw() {
+    if (hub_) hub_->withdraw();
+}
+
+void BusCore::drain(std::chrono::milliseconds budget) {
+    const auto deadline = std::chrono::steady_clock::now() + budget;
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::shared_ptr<const std::vector<std::shared_ptr<PodState>>> pods;
+        {
+            std::lock_guard lock(registry_mutex_);
+            pods = pods_snapshot();
+        }
+        bool busy = false;
+        for (const auto& pod : *pods) {
+            if (pod->busy()) {
+                busy = true;
+                break;
+            }
+        }
+        if (!busy) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+void BusCore::stop() {
+    std::lock_guard stop_lock(stop_mutex_);
+    if (closed()) return;
+    withdraw();
+    // Handlers of this bus cannot wait for themselves to drain.
+    if (!pool_->is_own_thread()) drain(options_.drain_timeout);
+    counters_->stopping.store(true, std::memory_order_relaxed);
+    closed_.store(true, std::memory_order_release);
+
+    std::vector<std::shared_ptr<PodState>> pods;
+    {
+        std::lock_guard lock(registry_mutex_);
+        for (auto& [id, pod] : pods_) pods.push_back(pod);
+    }
+    for (auto& pod : pods) pod->disconnect(DisconnectReason::bus_stopped, false);
+
+    for (auto& shard : reply_shards_) {
+        std::vector<std::shared_ptr<ReplySlot>> open;
+        {
+            std::lock_guard lock(shard.mutex);
+            for (auto& [id, entry] : shard.slots) {
+                if (auto slot = entry.second.lock()) open.push_back(std::move(slot));
+            }
+            shard.slots.clear();
+        }
+        for (auto& slot : open) {
+            slot->detach_from_bus();
+            slot->close(Error(Errc::closed, "the bus stopped before a reply came"));
+        }
+    }
+    pool_->stop();
+    timers_.stop();
+    std::lock_guard lock(registry_mutex_);
+    history_.clear();
+}
+
+BusStats BusCore::stats() const {
+    BusStats s;
+    s.sent = counters_->sent.load(std::memory_order_relaxed);
+    s.delivered = counters_->delivered.load(std::memory_order_relaxed);
+    s.failed = counters_->failed.load(std::memory_order_relaxed);
+    s.redelivered = counters_->redelivered.load(std::memory_order_relaxed);
+    s.dropped = counters_->dropped.load(std::memory_order_relaxed);
+    s.disconnected_by_bus = counters_->disconnected_by_bus.load(std::memory_order_relaxed);
+    s.received_from_peers = counters_->received_from_peers.load(std::memory_order_relaxed);
+    {
+        std::lock_guard lock(registry_mutex_);
+        s.pods = pods_.size();
+        for (const auto& [id, pod] : pods_) s.queue_depth += pod->queue_depth();
+    }
+    if (hub_) {
+        s.peers = hub_->peer_count();
+        s.network = hub_->network_stats();
+    }
+    return s;
+}
+
+}  // namespace grav::detail

@@ -1,0 +1,110 @@
+#pragma once
+// The bus's shared state. Bus is the user's owning handle; pods keep the core
+// alive (so a pod may outlive its Bus and just get Errc::closed).
+
+#include "bus_counters.hpp"
+#include "envelope.hpp"
+#include "pod_state.hpp"
+#include "reply_slot.hpp"
+#include "timer_queue.hpp"
+#include "worker_pool.hpp"
+
+#include <grav/bus.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace grav::detail {
+
+class Hub;
+
+class BusCore : public std::enable_shared_from_this<BusCore> {
+public:
+    explicit BusCore(BusOptions&& options);
+    ~BusCore();
+    BusCore(const BusCore&) = delete;
+    BusCore& operator=(const BusCore&) = delete;
+
+    // Second phase of construction: starts transport and discovery.
+    Status start();
+
+    [[nodiscard]] const NodeId& node_id() const noexcept { return node_id_; }
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    [[nodiscard]] const BusOptions& options() const noexcept { return options_; }
+    [[nodiscard]] bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+    [[nodiscard]] TimerQueue& timers() noexcept { return timers_; }
+    [[nodiscard]] Hub* hub() noexcept { return hub_.get(); }
+
+    std::shared_ptr<PodState> create_pod(bool replay);
+    // A pod's handler or waiter changed; `activate`: its first one.
+    void pod_changed(PodState& pod, const SubscriptionChange& change, bool activate);
+    // A pod disconnected.
+    void pod_gone(PodState& pod, const SubscriptionChange& change);
+
+    // Receipts: registered before dispatch, so no reply can come too early.
+    std::shared_ptr<ReplySlot> register_reply(const MessageId& id, const std::shared_ptr<PodState>& owner);
+    void unregister_reply(const MessageId& id, const ReplySlot* slot);
+
+    // A message from a local pod to everyone: local pods + peers.
+    Status publish(PodState& sender, const MessagePtr& message);
+    // A reply from a local pod: local pods, and point-to-point to the
+    // request's node when that is another node.
+    Status reply(PodState& sender, const MessagePtr& reply, const NodeId& request_origin);
+    // From the hub: a message that came from a peer.
+    void deliver_from_peer(const MessagePtr& message);
+
+    void withdraw();
+    void stop();
+
+    [[nodiscard]] BusStats stats() const;
+
+private:
+    void fan_out(const MessagePtr& message, std::uint64_t sender, bool may_block);
+    std::shared_ptr<ReplySlot> find_reply(const MessageId& id);
+    std::shared_ptr<const std::vector<std::shared_ptr<PodState>>> pods_snapshot() const;
+    void apply_subscription(const SubscriptionChange& change);
+    void drain(std::chrono::milliseconds budget);
+
+    BusOptions options_;
+    const NodeId node_id_;
+    const std::string name_;
+    const std::shared_ptr<BusCounters> counters_;
+    const std::shared_ptr<WorkerPool> pool_;
+    TimerQueue timers_;
+    std::unique_ptr<Hub> hub_;
+    std::atomic<bool> closed_{false};
+    std::mutex stop_mutex_;
+
+    // Registry and history share one lock: a message is either in the
+    // history a replay pod receives or fanned out to it, never both.
+    mutable std::mutex registry_mutex_;
+    std::unordered_map<std::uint64_t, std::shared_ptr<PodState>> pods_;
+    mutable std::shared_ptr<const std::vector<std::shared_ptr<PodState>>> snapshot_;  // rebuilt lazily
+    std::uint64_t next_pod_id_ = 1;
+    std::uint64_t seq_ = 0;
+    std::vector<Envelope> history_;  // ring of the last replay_capacity messages
+    std::size_t history_head_ = 0;
+
+    // Pending receipts, sharded to keep concurrent senders apart.
+    struct ReplyShard {
+        std::mutex mutex;
+        std::unordered_map<MessageId, std::pair<const ReplySlot*, std::weak_ptr<ReplySlot>>> slots;
+    };
+    static constexpr std::size_t kReplyShards = 16;
+    std::array<ReplyShard, kReplyShards> reply_shards_;
+    ReplyShard& shard_for(const MessageId& id) { return reply_shards_[id.uuid().bytes()[0] % kReplyShards]; }
+
+    // Subscription prefixes wanted by local pods, counted.
+    std::mutex subscriptions_mutex_;
+    std::map<std::string, std::size_t> subscriptions_;
+};
+
+}  // namespace grav::detail

@@ -1,0 +1,205 @@
+#include "hub.hpp"
+
+#include "bus_core.hpp"
+#include "log.hpp"
+
+#include <algorithm>
+
+namespace grav::detail {
+
+Hub::Hub(BusCore& core, LocalNode self, std::unique_ptr<Transport> transport, std::unique_ptr<Discovery> discovery)
+    : core_(core), self_(std::move(self)), transport_(std::move(transport)), discovery_(std::move(discovery)) {}
+
+Hub::~Hub() { withdraw(); }
+
+Status Hub::start() {
+    if (auto s = transport_->start(self_, *this); !s) return s;
+    started_ = true;
+    if (discovery_) {
+        if (auto s = discovery_->start(self_, transport_->contact(), *this); !s) {
+            transport_->stop();
+            return s;
+        }
+    }
+    return success();
+}
+
+void Hub::withdraw() {
+    std::lock_guard lock(withdraw_mutex_);
+    if (withdrawn_.exchange(true) || !started_) return;
+    // Discovery first: no new dials while the transport says goodbye.
+    if (discovery_) discovery_->stop();
+    transport_->stop();
+    std::vector<PeerInfo> left;
+    {
+        std::lock_guard peers_lock(mutex_);
+        for (auto& [id, peer] : peers_) left.push_back(std::move(peer));
+        peers_.clear();
+    }
+    for (auto& peer : left) emit(PeerEvent{PeerEvent::Kind::left, std::move(peer), LeaveReason::local_stop, "this node withdrew"});
+}
+
+void Hub::publish(const MessagePtr& message) {
+    if (!withdrawn_) transport_->publish(message);
+}
+
+void Hub::send_to(const NodeId& peer, const MessagePtr& message) {
+    if (withdrawn_) return;
+    transport_->send_to(peer, message, [this, peer](Status s) {
+        if (!s) {
+            reply_send_failures_.fetch_add(1, std::memory_order_relaxed);
+            log_warning("reply to node " + peer.short_str() + " not sent: " + s.error().what());
+        }
+    });
+}
+
+void Hub::tunnel(const std::string& capability, const MessagePtr& message, const std::shared_ptr<ReplySlot>& slot) {
+    auto candidates = std::make_shared<std::vector<NodeId>>();
+    std::size_t start = 0;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, peer] : peers_) {
+            if (std::find(peer.interests.begin(), peer.interests.end(), capability) != peer.interests.end()) {
+                candidates->push_back(id);
+            }
+        }
+        std::sort(candidates->begin(), candidates->end());
+        if (!candidates->empty()) start = round_robin_[capability]++ % candidates->size();
+    }
+    if (withdrawn_ || candidates->empty()) {
+        slot->fail_send(Error(Errc::no_peer, "no peer offers capability '" + capability + "'"));
+        return;
+    }
+    try_tunnel(std::move(candidates), start, 0, capability, message, slot);
+}
+
+void Hub::try_tunnel(std::shared_ptr<std::vector<NodeId>> candidates, std::size_t start, std::size_t attempt,
+                     std::string capability, MessagePtr message, std::shared_ptr<ReplySlot> slot) {
+    const NodeId target = (*candidates)[(start + attempt) % candidates->size()];
+    transport_->send_to(target, message, [this, candidates, start, attempt, capability, message, slot](Status s) mutable {
+        if (s) return;
+        if (attempt + 1 < candidates->size()) {
+            tunnel_failovers_.fetch_add(1, std::memory_order_relaxed);
+            try_tunnel(std::move(candidates), start, attempt + 1, std::move(capability), std::move(message), std::move(slot));
+            return;
+        }
+        slot->fail_send(Error(Errc::no_peer, "every peer offering '" + capability + "' failed; last: " + s.error().what()));
+    });
+}
+
+Status Hub::connect_endpoint(std::string_view endpoint) {
+    if (withdrawn_) return Error(Errc::closed, "this node withdrew from the mesh");
+    return transport_->connect(endpoint);
+}
+
+void Hub::subscribe(std::vector<std::string> prefixes) {
+    if (!withdrawn_) transport_->subscribe(std::move(prefixes));
+}
+
+std::string Hub::endpoint() const { return transport_->endpoint(); }
+
+std::vector<PeerInfo> Hub::peers() const {
+    std::lock_guard lock(mutex_);
+    std::vector<PeerInfo> out;
+    out.reserve(peers_.size());
+    for (const auto& [id, peer] : peers_) out.push_back(peer);
+    return out;
+}
+
+std::size_t Hub::peer_count() const {
+    std::lock_guard lock(mutex_);
+    return peers_.size();
+}
+
+std::map<std::string, std::uint64_t> Hub::network_stats() const {
+    auto out = transport_->stats();
+    if (discovery_) {
+        for (auto& [k, v] : discovery_->stats()) out[k] = v;
+    }
+    out["hub.refused"] = refused_.load(std::memory_order_relaxed);
+    out["hub.reply_send_failures"] = reply_send_failures_.load(std::memory_order_relaxed);
+    out["hub.tunnel_failovers"] = tunnel_failovers_.load(std::memory_order_relaxed);
+    return out;
+}
+
+void Hub::on_peer(std::function<void(const PeerEvent&)> callback) {
+    std::lock_guard lock(mutex_);
+    on_peer_ = std::move(callback);
+}
+
+void Hub::emit(const PeerEvent& event) {
+    std::function<void(const PeerEvent&)> callback;
+    {
+        std::lock_guard lock(mutex_);
+        callback = on_peer_;
+    }
+    if (!callback) return;
+    try {
+        callback(event);
+    } catch (...) {
+        // The network thread must survive a throwing user callback.
+    }
+}
+
+Status Hub::admit(const PeerInfo& peer) {
+    if (peer.id == self_.id) return Error(Errc::rejected, "that is this node itself");
+    if (!groups_match(self_.belongs_to, peer.belongs_to)) {
+        refused_.fetch_add(1, std::memory_order_relaxed);
+        return Error(Errc::rejected, "group '" + peer.belongs_to + "' does not match this node's group '" +
+                                         self_.belongs_to + "'");
+    }
+    return success();
+}
+
+void Hub::on_peer_joined(const PeerInfo& peer) {
+    PeerInfo copy = peer;
+    copy.last_seen = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lock(mutex_);
+        peers_[peer.id] = copy;
+    }
+    emit(PeerEvent{PeerEvent::Kind::joined, std::move(copy), std::nullopt, {}});
+}
+
+void Hub::on_peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail) {
+    PeerInfo info;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = peers_.find(peer);
+        if (it == peers_.end()) return;
+        info = std::move(it->second);
+        peers_.erase(it);
+    }
+    emit(PeerEvent{PeerEvent::Kind::left, std::move(info), reason, std::string(detail)});
+}
+
+void Hub::on_peer_refused(std::string_view endpoint, std::string_view reason) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    log_warning("peer at " + std::string(endpoint) + " refused: " + std::string(reason));
+}
+
+void Hub::on_message(const NodeId& /*from*/, MessagePtr message) { core_.deliver_from_peer(message); }
+
+void Hub::on_peer_found(const DiscoveredPeer& peer) {
+    if (withdrawn_ || peer.id == self_.id || !groups_match(self_.belongs_to, peer.belongs_to)) return;
+    {
+        std::lock_guard lock(mutex_);
+        if (peers_.count(peer.id) != 0) return;
+    }
+    if (auto s = transport_->connect(peer.contact, peer.id); !s) {
+        log_warning("cannot dial discovered node " + peer.id.short_str() + " at " + peer.contact.host + ": " +
+                    s.error().what());
+    }
+}
+
+void Hub::on_peer_lost(const NodeId& peer, LeaveReason reason) {
+    if (withdrawn_) return;
+    // Silence on UDP alone is not death while the TCP link still heartbeats.
+    if (reason == LeaveReason::timed_out && transport_->alive(peer)) return;
+    transport_->drop(peer);
+    on_peer_left(peer, reason, reason == LeaveReason::withdrew ? "it announced it is leaving" : "no beacon within the expiry");
+}
+
+bool Hub::peer_alive(const NodeId& peer) { return transport_->alive(peer); }
+
+}  // namespace grav::detail

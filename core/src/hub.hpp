@@ -1,0 +1,82 @@
+#pragma once
+// The hub joins the local bus to peers (Grav's hub.go role): it implements the
+// events of the transport and of discovery, keeps the peer table (with each
+// peer's group and interests from its handshake), admits or refuses peers by
+// group, picks tunnel targets round-robin, and withdraws cleanly.
+
+#include "reply_slot.hpp"
+
+#include <grav/discovery.hpp>
+#include <grav/peer.hpp>
+#include <grav/transport.hpp>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace grav::detail {
+
+class BusCore;
+
+class Hub final : public TransportEvents, public DiscoveryEvents {
+public:
+    Hub(BusCore& core, LocalNode self, std::unique_ptr<Transport> transport, std::unique_ptr<Discovery> discovery);
+    ~Hub() override;
+    Hub(const Hub&) = delete;
+    Hub& operator=(const Hub&) = delete;
+
+    Status start();
+    void withdraw();  // idempotent
+
+    void publish(const MessagePtr& message);
+    void send_to(const NodeId& peer, const MessagePtr& message);
+    void tunnel(const std::string& capability, const MessagePtr& message, const std::shared_ptr<ReplySlot>& slot);
+    Status connect_endpoint(std::string_view endpoint);
+    void subscribe(std::vector<std::string> prefixes);
+
+    [[nodiscard]] std::string endpoint() const;
+    [[nodiscard]] std::vector<PeerInfo> peers() const;
+    [[nodiscard]] std::size_t peer_count() const;
+    [[nodiscard]] std::map<std::string, std::uint64_t> network_stats() const;
+    void on_peer(std::function<void(const PeerEvent&)> callback);
+
+    // TransportEvents
+    Status admit(const PeerInfo& peer) override;
+    void on_peer_joined(const PeerInfo& peer) override;
+    void on_peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail) override;
+    void on_peer_refused(std::string_view endpoint, std::string_view reason) override;
+    void on_message(const NodeId& from, MessagePtr message) override;
+    // DiscoveryEvents
+    void on_peer_found(const DiscoveredPeer& peer) override;
+    void on_peer_lost(const NodeId& peer, LeaveReason reason) override;
+    bool peer_alive(const NodeId& peer) override;
+
+private:
+    void emit(const PeerEvent& event);
+    void try_tunnel(std::shared_ptr<std::vector<NodeId>> candidates, std::size_t start, std::size_t attempt,
+                    std::string capability, MessagePtr message, std::shared_ptr<ReplySlot> slot);
+
+    BusCore& core_;
+    const LocalNode self_;
+    std::unique_ptr<Transport> transport_;
+    std::unique_ptr<Discovery> discovery_;
+    std::atomic<bool> started_{false};
+    std::atomic<bool> withdrawn_{false};
+    std::mutex withdraw_mutex_;
+
+    mutable std::mutex mutex_;
+    std::unordered_map<NodeId, PeerInfo> peers_;
+    std::map<std::string, std::size_t> round_robin_;
+    std::function<void(const PeerEvent&)> on_peer_;
+    std::atomic<std::uint64_t> refused_{0};
+    std::atomic<std::uint64_t> reply_send_failures_{0};
+    std::atomic<std::uint64_t> tunnel_failovers_{0};
+};
+
+}  // namespace grav::detail

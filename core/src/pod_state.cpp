@@ -1,0 +1,401 @@
+#include "pod_state.hpp"
+
+#include "bus_core.hpp"
+#include "reply_slot.hpp"
+
+#include <array>
+#include <exception>
+
+namespace grav::detail {
+namespace {
+
+constexpr std::size_t kBatch = 64;  // messages per turn: amortises scheduling, keeps turns short
+
+Status invoke(const Handler& fn, const Message& m) noexcept {
+    try {
+        return fn(m);
+    } catch (const std::exception& e) {
+        return Error(Errc::handler_failed, std::string("handler threw: ") + e.what());
+    } catch (...) {
+        return Error(Errc::handler_failed, "handler threw a non-standard exception");
+    }
+}
+
+}  // namespace
+
+struct PodState::Waiter {
+    explicit Waiter(Handler h) : fn(std::move(h)) {}
+    Handler fn;
+    std::mutex mutex;
+    std::condition_variable done;
+    std::optional<Status> result;
+
+    void complete(Status s) {
+        {
+            std::lock_guard lock(mutex);
+            if (result) return;
+            result = std::move(s);
+        }
+        done.notify_all();
+    }
+};
+
+PodState::PodState(std::uint64_t id, std::weak_ptr<BusCore> core, std::shared_ptr<WorkerPool> pool,
+                   std::shared_ptr<BusCounters> counters, const PodSettings& settings)
+    : id_(id),
+      core_(std::move(core)),
+      pool_(std::move(pool)),
+      counters_(std::move(counters)),
+      settings_(settings),
+      box_(settings.mailbox_capacity) {}
+
+PodState::~PodState() {
+    // Failed messages never handled again are drops too.
+    if (!failed_.empty()) count_dropped(failed_.size());
+}
+
+void PodState::count_sent() noexcept {
+    sent_.fetch_add(1, std::memory_order_relaxed);
+    counters_->sent.fetch_add(1, std::memory_order_relaxed);
+}
+
+void PodState::count_dropped(std::uint64_t n) noexcept {
+    if (n == 0) return;
+    dropped_.fetch_add(n, std::memory_order_relaxed);
+    counters_->dropped.fetch_add(n, std::memory_order_relaxed);
+}
+
+bool PodState::on_own_thread() const { return running_ && running_thread_ == std::this_thread::get_id(); }
+
+bool PodState::accepts_locked(const Message& m) const {
+    if (!connected_ || !accepting_) return false;
+    if (waiter_) return true;
+    return handler_ && handler_->filter.matches(m.type());
+}
+
+void PodState::enqueue(Envelope&& envelope, bool may_block) {
+    std::unique_lock lock(mutex_);
+    if (envelope.seq != 0 && envelope.seq <= cutoff_) return;  // already delivered as history
+    if (!accepts_locked(*envelope.message)) return;
+    if (box_.full()) {
+        switch (settings_.overflow) {
+            case OverflowPolicy::block:
+                if (may_block && !WorkerPool::on_worker_thread()) {
+                    ++room_waiters_;
+                    room_.wait(lock, [&] {
+                        return !box_.full() || !connected_ || counters_->stopping.load(std::memory_order_relaxed);
+                    });
+                    --room_waiters_;
+                    if (!connected_) {
+                        count_dropped(1);
+                        return;
+                    }
+                }
+                // From a handler (or while stopping) the message goes in past
+                // capacity: blocking a worker could deadlock the pool.
+                break;
+            case OverflowPolicy::drop_oldest:
+                box_.pop();
+                count_dropped(1);
+                break;
+            case OverflowPolicy::disconnect:
+                count_dropped(1);
+                finish_disconnect(lock, DisconnectReason::overflow);
+                return;
+        }
+    }
+    box_.push(std::move(envelope));
+    depth_.store(box_.size(), std::memory_order_relaxed);
+    const bool schedule = !scheduled_;
+    scheduled_ = true;
+    lock.unlock();
+    if (schedule) pool_->schedule(shared_from_this());
+}
+
+void PodState::activate(std::span<const Envelope> history, std::uint64_t cutoff) {
+    std::unique_lock lock(mutex_);
+    if (!connected_ || accepting_) return;
+    accepting_ = true;
+    cutoff_ = cutoff;
+    bool any = false;
+    for (const Envelope& e : history) {
+        if (e.sender == id_ || !accepts_locked(*e.message)) continue;
+        box_.push(Envelope{e.message, 0, e.sender});  // seq 0: never cut
+        any = true;
+    }
+    depth_.store(box_.size(), std::memory_order_relaxed);
+    const bool schedule = any && !scheduled_;
+    if (schedule) scheduled_ = true;
+    lock.unlock();
+    if (schedule) pool_->schedule(shared_from_this());
+}
+
+bool PodState::active() const {
+    std::lock_guard lock(mutex_);
+    return accepting_;
+}
+
+std::optional<std::string> PodState::prefix_locked() const {
+    if (!connected_) return std::nullopt;
+    if (waiter_) return std::string();
+    if (handler_) return handler_->filter.subscription_prefix();
+    return std::nullopt;
+}
+
+SubscriptionChange PodState::resubscribe_locked() {
+    SubscriptionChange change{contributed_, prefix_locked()};
+    contributed_ = change.added;
+    return change;
+}
+
+std::pair<SubscriptionChange, bool> PodState::set_handler(const std::optional<std::string>& type, Handler handler) {
+    auto entry = std::make_shared<HandlerEntry>(HandlerEntry{TypeFilter(type), std::move(handler)});
+    std::lock_guard lock(mutex_);
+    if (!connected_) return {SubscriptionChange{}, false};
+    handler_ = std::move(entry);
+    generation_.fetch_add(1, std::memory_order_release);
+    return {resubscribe_locked(), !accepting_};
+}
+
+Status PodState::wait(const Handler& handler, std::optional<std::chrono::steady_clock::time_point> deadline) {
+    auto waiter = std::make_shared<Waiter>(handler);
+    SubscriptionChange change;
+    bool activate_needed = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (!connected_) return Error(Errc::disconnected, "pod is disconnected");
+        if (on_own_thread()) {
+            return Error(Errc::invalid_argument, "wait_on called from the pod's own handler would deadlock");
+        }
+        if (waiter_) return Error(Errc::invalid_argument, "this pod is already waiting");
+        waiter_ = waiter;
+        generation_.fetch_add(1, std::memory_order_release);
+        change = resubscribe_locked();
+        activate_needed = !accepting_;
+    }
+    auto core = core_.lock();
+    if (core) core->pod_changed(*this, change, activate_needed);
+
+    Status result = [&]() -> Status {
+        std::unique_lock lock(waiter->mutex);
+        auto finished = [&] { return waiter->result.has_value(); };
+        if (!deadline) {
+            waiter->done.wait(lock, finished);
+        } else if (!waiter->done.wait_until(lock, *deadline, finished)) {
+            return Error(Errc::timeout, "no wanted message arrived before the deadline");
+        }
+        return *waiter->result;
+    }();
+
+    {
+        std::lock_guard lock(mutex_);
+        if (waiter_ == waiter) {
+            waiter_.reset();
+            generation_.fetch_add(1, std::memory_order_release);
+        }
+        change = resubscribe_locked();
+    }
+    if (core) core->pod_changed(*this, change, false);
+    return result;
+}
+
+void PodState::finish_disconnect(std::unique_lock<std::mutex>& lock, DisconnectReason reason) {
+    // Called with the lock held and connected_ true; returns with it released.
+    connected_ = false;
+    reason_ = reason;
+    count_dropped(box_.clear());
+    depth_.store(0, std::memory_order_relaxed);
+    if (!running_ && !failed_.empty()) {
+        // No worker owns the failure list now and none will again.
+        count_dropped(failed_.size());
+        failed_.clear();
+    }
+    auto waiter = std::move(waiter_);
+    auto callback = std::move(on_disconnect_);
+    auto pinned = std::move(pinned_);
+    auto handler = std::move(handler_);  // release captures (often references back to the pod)
+    const SubscriptionChange change = resubscribe_locked();
+    lock.unlock();
+    room_.notify_all();
+    if (waiter) waiter->complete(Error(Errc::disconnected, std::string("pod disconnected: ") + to_string(reason)));
+    if (reason == DisconnectReason::failures || reason == DisconnectReason::overflow) {
+        counters_->disconnected_by_bus.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (auto core = core_.lock()) core->pod_gone(*this, change);
+    if (callback) {
+        try {
+            callback(reason);
+        } catch (...) {
+            // A throwing callback must not take the bus down.
+        }
+    }
+}
+
+void PodState::disconnect(DisconnectReason reason, bool wait_idle) {
+    std::unique_lock lock(mutex_);
+    if (connected_) {
+        finish_disconnect(lock, reason);
+        lock.lock();
+    }
+    if (wait_idle && !on_own_thread()) {
+        idle_.wait(lock, [&] { return !running_; });
+    }
+}
+
+bool PodState::connected() const {
+    std::lock_guard lock(mutex_);
+    return connected_;
+}
+
+std::optional<DisconnectReason> PodState::disconnect_reason() const {
+    std::lock_guard lock(mutex_);
+    return reason_;
+}
+
+void PodState::on_disconnect(std::function<void(DisconnectReason)> callback) {
+    std::unique_lock lock(mutex_);
+    if (connected_) {
+        on_disconnect_ = std::move(callback);
+        return;
+    }
+    const auto reason = reason_.value_or(DisconnectReason::by_user);
+    lock.unlock();
+    if (callback) callback(reason);  // already gone: tell at once
+}
+
+void PodState::pin(std::shared_ptr<ReplySlot> slot) {
+    std::lock_guard lock(mutex_);
+    if (connected_) pinned_.push_back(std::move(slot));
+}
+
+PodStats PodState::stats() const {
+    PodStats s;
+    s.sent = sent_.load(std::memory_order_relaxed);
+    s.delivered = delivered_.load(std::memory_order_relaxed);
+    s.failed = failed_count_.load(std::memory_order_relaxed);
+    s.redelivered = redelivered_.load(std::memory_order_relaxed);
+    s.dropped = dropped_.load(std::memory_order_relaxed);
+    s.queue_depth = depth_.load(std::memory_order_relaxed);
+    return s;
+}
+
+bool PodState::busy() const {
+    std::lock_guard lock(mutex_);
+    return connected_ && (!box_.empty() || running_);
+}
+
+void PodState::run() {
+    std::array<Envelope, kBatch> batch;
+    std::size_t n = 0;
+    {
+        std::lock_guard lock(mutex_);
+        if (!connected_) {
+            scheduled_ = false;
+            return;
+        }
+        running_ = true;
+        running_thread_ = std::this_thread::get_id();
+        while (n < kBatch && !box_.empty()) batch[n++] = box_.pop();
+        depth_.store(box_.size(), std::memory_order_relaxed);
+        if (room_waiters_ > 0) room_.notify_all();
+    }
+
+    std::uint64_t delivered = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t redelivered = 0;
+    std::size_t done = 0;
+    for (; done < n; ++done) {
+        deliver(batch[done], delivered, failed, redelivered);
+        batch[done].message.reset();
+        if (failed_.size() >= settings_.failure_high_water) {
+            ++done;
+            std::unique_lock lock(mutex_);
+            if (connected_) finish_disconnect(lock, DisconnectReason::failures);
+            break;
+        }
+    }
+
+    if (delivered) {
+        delivered_.fetch_add(delivered, std::memory_order_relaxed);
+        counters_->delivered.fetch_add(delivered, std::memory_order_relaxed);
+    }
+    if (failed) {
+        failed_count_.fetch_add(failed, std::memory_order_relaxed);
+        counters_->failed.fetch_add(failed, std::memory_order_relaxed);
+    }
+    if (redelivered) {
+        redelivered_.fetch_add(redelivered, std::memory_order_relaxed);
+        counters_->redelivered.fetch_add(redelivered, std::memory_order_relaxed);
+    }
+
+    bool again = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (done < n) count_dropped(n - done);  // taken from the box, never handled
+        running_ = false;
+        if (!connected_) {
+            if (!failed_.empty()) {
+                count_dropped(failed_.size());
+                failed_.clear();
+            }
+            scheduled_ = false;
+        } else if (!box_.empty()) {
+            again = true;  // stay scheduled; go to the back of the queue for fairness
+        } else {
+            scheduled_ = false;
+        }
+    }
+    idle_.notify_all();
+    if (again) pool_->schedule(shared_from_this());
+}
+
+void PodState::deliver(const Envelope& e, std::uint64_t& delivered, std::uint64_t& failed,
+                       std::uint64_t& redelivered) {
+    std::shared_ptr<const HandlerEntry> handler;
+    std::shared_ptr<Waiter> waiter;
+    {
+        // One uncontended lock per message: handler and waiter may change
+        // between two messages of a batch, and the next message must see it.
+        std::lock_guard lock(mutex_);
+        if (!connected_) return;
+        handler = handler_;
+        waiter = waiter_;
+    }
+    const Message& m = *e.message;
+    if (waiter) {
+        Status verdict = invoke(waiter->fn, m);
+        if (verdict.ok() || verdict.error().code() != Errc::not_wanted) waiter->complete(std::move(verdict));
+        return;
+    }
+    if (!handler || !handler->filter.matches(m.type())) return;  // handler changed since it was queued
+    Status result = invoke(handler->fn, m);
+    if (!result.ok()) {
+        ++failed;
+        failed_.push_back(e.message);
+        return;
+    }
+    ++delivered;
+    // Grav's rule: once the pod succeeds again, what it failed is re-delivered.
+    while (!failed_.empty()) {
+        MessagePtr retry = failed_.front();
+        if (!handler->filter.matches(retry->type())) {
+            failed_.pop_front();
+            count_dropped(1);  // the new handler does not want it
+            continue;
+        }
+        if (!invoke(handler->fn, *retry).ok()) {
+            ++failed;
+            break;
+        }
+        failed_.pop_front();
+        ++redelivered;
+        ++delivered;
+    }
+}
+
+std::optional<std::string> PodState::subscription() const {
+    std::lock_guard lock(mutex_);
+    return contributed_;
+}
+
+}  // namespace grav::detail

@@ -1,0 +1,179 @@
+#include "reply_slot.hpp"
+
+#include "bus_core.hpp"
+#include "pod_state.hpp"
+
+#include <grav/receipt.hpp>
+
+namespace grav {
+namespace detail {
+
+ReplySlot::~ReplySlot() {
+    if (auto core = core_.lock()) core->unregister_reply(id_, this);
+}
+
+void ReplySlot::detach_from_bus() noexcept { core_.reset(); }
+
+void ReplySlot::deliver(const MessagePtr& reply) {
+    std::unique_lock lock(mutex_);
+    if (closed_) return;
+    if (replies_.size() >= max_buffered_) {
+        // Bounded: the oldest unclaimed reply makes room, and it is counted.
+        replies_.pop_front();
+        ++overflowed_;
+    }
+    replies_.push_back(reply);
+    if (callback_) {
+        drain_to_callback(lock);
+    } else {
+        lock.unlock();
+        arrived_.notify_all();
+    }
+}
+
+void ReplySlot::drain_to_callback(std::unique_lock<std::mutex>& lock) {
+    // One thread at a time feeds the callback, so replies are seen in order.
+    if (calling_back_) return;
+    calling_back_ = true;
+    while (!replies_.empty() && callback_) {
+        MessagePtr next = std::move(replies_.front());
+        replies_.pop_front();
+        auto callback = callback_;
+        lock.unlock();
+        try {
+            callback(*next);
+        } catch (...) {
+            // A callback must not take the bus down; the reply was handed over.
+        }
+        lock.lock();
+    }
+    calling_back_ = false;
+}
+
+void ReplySlot::close(Error reason) {
+    std::function<void(const Error&)> on_close;
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_) return;
+        closed_ = reason;
+        on_close = std::move(on_close_);
+    }
+    arrived_.notify_all();
+    if (on_close) on_close(reason);
+}
+
+void ReplySlot::fail_send(Error reason) {
+    {
+        std::lock_guard lock(mutex_);
+        send_error_ = reason;
+    }
+    close(std::move(reason));
+}
+
+void ReplySlot::set_close_callback(std::function<void(const Error&)> callback) {
+    std::unique_lock lock(mutex_);
+    if (closed_) {
+        Error reason = *closed_;
+        lock.unlock();
+        callback(reason);
+        return;
+    }
+    on_close_ = std::move(callback);
+}
+
+Status ReplySlot::send_status() const {
+    std::lock_guard lock(mutex_);
+    if (send_error_) return *send_error_;
+    return success();
+}
+
+Result<Message> ReplySlot::wait_first(std::optional<std::chrono::steady_clock::time_point> deadline) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        if (!replies_.empty()) {
+            MessagePtr first = std::move(replies_.front());
+            replies_.pop_front();
+            return Message(*first);
+        }
+        if (closed_) return *closed_;
+        if (!deadline) {
+            arrived_.wait(lock);
+        } else if (arrived_.wait_until(lock, *deadline) == std::cv_status::timeout && replies_.empty() && !closed_) {
+            return Error(Errc::timeout, "no reply to " + id_.str() + " before the deadline");
+        }
+    }
+}
+
+Status ReplySlot::wait_accepted(std::optional<std::chrono::steady_clock::time_point> deadline,
+                                const Handler& handler) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        while (!replies_.empty()) {
+            MessagePtr next = std::move(replies_.front());
+            replies_.pop_front();
+            lock.unlock();
+            Status verdict = [&]() -> Status {
+                try {
+                    return handler(*next);
+                } catch (const std::exception& e) {
+                    return Error(Errc::handler_failed, e.what());
+                } catch (...) {
+                    return Error(Errc::handler_failed, "unknown exception");
+                }
+            }();
+            if (verdict.ok()) return verdict;
+            if (verdict.error().code() != Errc::not_wanted) return verdict;
+            lock.lock();
+        }
+        if (closed_) return *closed_;
+        if (!deadline) {
+            arrived_.wait(lock);
+        } else if (arrived_.wait_until(lock, *deadline) == std::cv_status::timeout && replies_.empty() && !closed_) {
+            return Error(Errc::timeout, "no accepted reply to " + id_.str() + " before the deadline");
+        }
+    }
+}
+
+void ReplySlot::set_callback(std::function<void(const Message&)> callback) {
+    std::unique_lock lock(mutex_);
+    callback_ = std::move(callback);
+    if (callback_) drain_to_callback(lock);
+}
+
+}  // namespace detail
+
+namespace {
+Error empty_receipt() { return {Errc::invalid_argument, "empty receipt (default-constructed or moved from)"}; }
+auto deadline_after(std::chrono::milliseconds timeout) { return std::chrono::steady_clock::now() + timeout; }
+}  // namespace
+
+MessageId Receipt::id() const { return slot_ ? slot_->id() : MessageId{}; }
+
+Status Receipt::status() const {
+    if (!slot_) return empty_receipt();
+    return slot_->send_status();
+}
+
+Result<Message> Receipt::wait_until(std::chrono::milliseconds timeout) const {
+    if (!slot_) return empty_receipt();
+    return slot_->wait_first(deadline_after(timeout));
+}
+
+Status Receipt::wait_until(std::chrono::milliseconds timeout, const Handler& handler) const {
+    if (!slot_) return empty_receipt();
+    return slot_->wait_accepted(deadline_after(timeout), handler);
+}
+
+Status Receipt::wait_on(const Handler& handler) const {
+    if (!slot_) return empty_receipt();
+    return slot_->wait_accepted(std::nullopt, handler);
+}
+
+void Receipt::on_reply(std::function<void(const Message&)> callback) const {
+    if (!slot_) return;
+    // Keep listening while the sending pod lives, even if this receipt is dropped.
+    if (auto pod = slot_->owner_pod()) pod->pin(slot_);
+    slot_->set_callback(std::move(callback));
+}
+
+}  // namespace grav

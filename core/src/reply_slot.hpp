@@ -1,0 +1,77 @@
+#pragma once
+// The shared state behind a Receipt. Registered with the bus *before* the
+// request is dispatched, so a reply that arrives before anyone waits is kept
+// here instead of being lost (the race the Go original has).
+
+#include <grav/error.hpp>
+#include <grav/handler.hpp>
+#include <grav/message.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace grav::detail {
+
+class BusCore;
+class PodState;
+
+class ReplySlot {
+public:
+    ReplySlot(const MessageId& id, std::weak_ptr<BusCore> core, const std::shared_ptr<PodState>& owner,
+              std::size_t max_buffered)
+        : id_(id), core_(std::move(core)), owner_(owner), owner_raw_(owner.get()), max_buffered_(max_buffered) {}
+    ~ReplySlot();  // unregisters from the bus
+    ReplySlot(const ReplySlot&) = delete;
+    ReplySlot& operator=(const ReplySlot&) = delete;
+
+    [[nodiscard]] const MessageId& id() const noexcept { return id_; }
+    // The pod that sent the request (compared, never dereferenced, by dispatch).
+    [[nodiscard]] const PodState* owner() const noexcept { return owner_raw_; }
+    [[nodiscard]] std::shared_ptr<PodState> owner_pod() const { return owner_.lock(); }
+
+    // From the bus: a reply arrived. Runs the on_reply callback (in order,
+    // never concurrently) or buffers it for a waiter.
+    void deliver(const MessagePtr& reply);
+    // From the bus: no reply can come any more (bus closed, send failed).
+    void close(Error reason);
+    // Records that the request could not be sent.
+    void fail_send(Error reason);
+    [[nodiscard]] Status send_status() const;
+
+    Result<Message> wait_first(std::optional<std::chrono::steady_clock::time_point> deadline);
+    Status wait_accepted(std::optional<std::chrono::steady_clock::time_point> deadline, const Handler& handler);
+    void set_callback(std::function<void(const Message&)> callback);
+    // Called once if the slot closes (bus stopped, send failed) — for request().
+    void set_close_callback(std::function<void(const Error&)> callback);
+
+    // Unregistering happens in the destructor; the bus calls this when the
+    // bus itself goes away first.
+    void detach_from_bus() noexcept;
+
+private:
+    void drain_to_callback(std::unique_lock<std::mutex>& lock);
+
+    const MessageId id_;
+    std::weak_ptr<BusCore> core_;
+    std::weak_ptr<PodState> owner_;
+    const PodState* owner_raw_;
+    const std::size_t max_buffered_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable arrived_;
+    std::deque<MessagePtr> replies_;
+    std::function<void(const Error&)> on_close_;
+    std::function<void(const Message&)> callback_;
+    bool calling_back_ = false;
+    std::optional<Error> closed_;
+    std::optional<Error> send_error_;
+    std::size_t overflowed_ = 0;
+};
+
+}  // namespace grav::detail
