@@ -202,6 +202,7 @@ Status PodState::wait(const Handler& handler, std::optional<std::chrono::steady_
 void PodState::finish_disconnect(std::unique_lock<std::mutex>& lock, DisconnectReason reason) {
     // Called with the lock held and connected_ true; returns with it released.
     connected_ = false;
+    connected_flag_.store(false, std::memory_order_release);
     reason_ = reason;
     count_dropped(box_.clear());
     depth_.store(0, std::memory_order_relaxed);
@@ -242,10 +243,7 @@ void PodState::disconnect(DisconnectReason reason, bool wait_idle) {
     }
 }
 
-bool PodState::connected() const {
-    std::lock_guard lock(mutex_);
-    return connected_;
-}
+bool PodState::connected() const { return connected_flag_.load(std::memory_order_acquire); }
 
 std::optional<DisconnectReason> PodState::disconnect_reason() const {
     std::lock_guard lock(mutex_);
@@ -304,8 +302,9 @@ void PodState::run() {
     std::uint64_t failed = 0;
     std::uint64_t redelivered = 0;
     std::size_t done = 0;
+    HandlerCache cache;
     for (; done < n; ++done) {
-        deliver(batch[done], delivered, failed, redelivered);
+        deliver(batch[done], cache, delivered, failed, redelivered);
         batch[done].message.reset();
         if (failed_.size() >= settings_.failure_high_water) {
             ++done;
@@ -349,22 +348,32 @@ void PodState::run() {
     if (again) pool_->schedule(shared_from_this());
 }
 
-void PodState::deliver(const Envelope& e, std::uint64_t& delivered, std::uint64_t& failed,
+void PodState::deliver(const Envelope& e, HandlerCache& cache, std::uint64_t& delivered, std::uint64_t& failed,
                        std::uint64_t& redelivered) {
-    std::shared_ptr<const HandlerEntry> handler;
-    std::shared_ptr<Waiter> waiter;
-    {
-        // One uncontended lock per message: handler and waiter may change
-        // between two messages of a batch, and the next message must see it.
+    // Handler and waiter may change between two messages of a batch; the
+    // generation counter says when, so the common case takes no lock.
+    const std::uint64_t generation = generation_.load(std::memory_order_acquire);
+    if (generation != cache.generation) {
         std::lock_guard lock(mutex_);
         if (!connected_) return;
-        handler = handler_;
-        waiter = waiter_;
+        cache.handler = handler_;
+        cache.waiter = waiter_;
+        cache.generation = generation_.load(std::memory_order_relaxed);
     }
+    const auto& handler = cache.handler;
+    const auto& waiter = cache.waiter;
     const Message& m = *e.message;
     if (waiter) {
         Status verdict = invoke(waiter->fn, m);
-        if (verdict.ok() || verdict.error().code() != Errc::not_wanted) waiter->complete(std::move(verdict));
+        if (verdict.ok() || verdict.error().code() != Errc::not_wanted) {
+            waiter->complete(std::move(verdict));
+            // The waiter is done: later messages of this batch go to the handler.
+            std::lock_guard lock(mutex_);
+            if (waiter_ == waiter) {
+                waiter_.reset();
+                generation_.fetch_add(1, std::memory_order_release);
+            }
+        }
         return;
     }
     if (!handler || !handler->filter.matches(m.type())) return;  // handler changed since it was queued

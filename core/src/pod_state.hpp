@@ -99,7 +99,13 @@ private:
     bool accepts_locked(const Message& m) const;
     std::optional<std::string> prefix_locked() const;
     SubscriptionChange resubscribe_locked();
-    void deliver(const Envelope& e, std::uint64_t& delivered, std::uint64_t& failed, std::uint64_t& redelivered);
+    struct HandlerCache {
+        std::uint64_t generation = ~std::uint64_t{0};
+        std::shared_ptr<const HandlerEntry> handler;
+        std::shared_ptr<Waiter> waiter;
+    };
+    void deliver(const Envelope& e, HandlerCache& cache, std::uint64_t& delivered, std::uint64_t& failed,
+                 std::uint64_t& redelivered);
     void finish_disconnect(std::unique_lock<std::mutex>& lock, DisconnectReason reason);
     void count_dropped(std::uint64_t n) noexcept;
     [[nodiscard]] bool on_own_thread() const;
@@ -121,6 +127,7 @@ private:
     std::size_t room_waiters_ = 0;
     bool accepting_ = false;
     bool connected_ = true;
+    std::atomic<bool> connected_flag_{true};  // connected_, readable without the lock
     bool scheduled_ = false;
     bool running_ = false;
     std::thread::id running_thread_;

@@ -17,9 +17,9 @@ void ReplySlot::detach_from_bus() noexcept { core_.reset(); }
 void ReplySlot::deliver(const MessagePtr& reply) {
     std::unique_lock lock(mutex_);
     if (closed_) return;
-    if (replies_.size() >= max_buffered_) {
+    if (replies_.size() - replies_head_ >= max_buffered_) {
         // Bounded: the oldest unclaimed reply makes room, and it is counted.
-        replies_.pop_front();
+        take_reply();
         ++overflowed_;
     }
     replies_.push_back(reply);
@@ -31,13 +31,21 @@ void ReplySlot::deliver(const MessagePtr& reply) {
     }
 }
 
+MessagePtr ReplySlot::take_reply() {
+    MessagePtr next = std::move(replies_[replies_head_++]);
+    if (replies_head_ == replies_.size()) {
+        replies_.clear();
+        replies_head_ = 0;
+    }
+    return next;
+}
+
 void ReplySlot::drain_to_callback(std::unique_lock<std::mutex>& lock) {
     // One thread at a time feeds the callback, so replies are seen in order.
     if (calling_back_) return;
     calling_back_ = true;
-    while (!replies_.empty() && callback_) {
-        MessagePtr next = std::move(replies_.front());
-        replies_.pop_front();
+    while (has_reply() && callback_) {
+        MessagePtr next = take_reply();
         auto callback = callback_;
         lock.unlock();
         try {
@@ -90,15 +98,14 @@ Status ReplySlot::send_status() const {
 Result<Message> ReplySlot::wait_first(std::optional<std::chrono::steady_clock::time_point> deadline) {
     std::unique_lock lock(mutex_);
     for (;;) {
-        if (!replies_.empty()) {
-            MessagePtr first = std::move(replies_.front());
-            replies_.pop_front();
+        if (has_reply()) {
+            MessagePtr first = take_reply();
             return Message(*first);
         }
         if (closed_) return *closed_;
         if (!deadline) {
             arrived_.wait(lock);
-        } else if (arrived_.wait_until(lock, *deadline) == std::cv_status::timeout && replies_.empty() && !closed_) {
+        } else if (arrived_.wait_until(lock, *deadline) == std::cv_status::timeout && !has_reply() && !closed_) {
             return Error(Errc::timeout, "no reply to " + id_.str() + " before the deadline");
         }
     }
@@ -108,9 +115,8 @@ Status ReplySlot::wait_accepted(std::optional<std::chrono::steady_clock::time_po
                                 const Handler& handler) {
     std::unique_lock lock(mutex_);
     for (;;) {
-        while (!replies_.empty()) {
-            MessagePtr next = std::move(replies_.front());
-            replies_.pop_front();
+        while (has_reply()) {
+            MessagePtr next = take_reply();
             lock.unlock();
             Status verdict = [&]() -> Status {
                 try {
@@ -128,7 +134,7 @@ Status ReplySlot::wait_accepted(std::optional<std::chrono::steady_clock::time_po
         if (closed_) return *closed_;
         if (!deadline) {
             arrived_.wait(lock);
-        } else if (arrived_.wait_until(lock, *deadline) == std::cv_status::timeout && replies_.empty() && !closed_) {
+        } else if (arrived_.wait_until(lock, *deadline) == std::cv_status::timeout && !has_reply() && !closed_) {
             return Error(Errc::timeout, "no accepted reply to " + id_.str() + " before the deadline");
         }
     }

@@ -10,7 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
+#include <vector>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -55,6 +55,8 @@ public:
     void detach_from_bus() noexcept;
 
 private:
+    [[nodiscard]] bool has_reply() const noexcept { return replies_head_ < replies_.size(); }
+    MessagePtr take_reply();
     void drain_to_callback(std::unique_lock<std::mutex>& lock);
 
     const MessageId id_;
@@ -65,7 +67,10 @@ private:
 
     mutable std::mutex mutex_;
     std::condition_variable arrived_;
-    std::deque<MessagePtr> replies_;
+    // Replies not yet taken, oldest first from replies_head_. A vector, not
+    // a deque: a receipt is made per send, and an empty deque allocates.
+    std::vector<MessagePtr> replies_;
+    std::size_t replies_head_ = 0;
     std::function<void(const Error&)> on_close_;
     std::function<void(const Message&)> callback_;
     bool calling_back_ = false;

@@ -1,8 +1,11 @@
 #include "worker_pool.hpp"
 
+#include <atomic>
+
 namespace grav::detail {
 namespace {
 thread_local const void* t_current_pool = nullptr;
+constexpr int kSpinRounds = 2048;
 }
 
 WorkerPool::WorkerPool(std::size_t threads) : shared_(std::make_shared<Shared>()) {
@@ -21,6 +24,7 @@ void WorkerPool::schedule(std::shared_ptr<Task> task) {
         std::lock_guard lock(shared_->mutex);
         if (shared_->stopping) return;
         shared_->queue.push_back(std::move(task));
+        shared_->queued.store(shared_->queue.size(), std::memory_order_release);
         wake = shared_->sleepers > 0;
     }
     // Only pay for a futex wake when someone sleeps.
@@ -57,6 +61,16 @@ void WorkerPool::loop(const std::shared_ptr<Shared>& shared) {
     for (;;) {
         if (shared->stopping) break;
         if (shared->queue.empty()) {
+            // Spin briefly before sleeping: a sender usually has more for us,
+            // and a futex wake costs more than the message.
+            lock.unlock();
+            bool work = false;
+            for (int i = 0; i < kSpinRounds && !work; ++i) {
+                if (shared->queued.load(std::memory_order_acquire) > 0) work = true;
+                else if (i % 64 == 63) std::this_thread::yield();
+            }
+            lock.lock();
+            if (work || !shared->queue.empty() || shared->stopping) continue;
             ++shared->sleepers;
             shared->wake.wait(lock, [&] { return shared->stopping || !shared->queue.empty(); });
             --shared->sleepers;
@@ -64,6 +78,7 @@ void WorkerPool::loop(const std::shared_ptr<Shared>& shared) {
         }
         std::shared_ptr<Task> task = std::move(shared->queue.front());
         shared->queue.pop_front();
+        shared->queued.store(shared->queue.size(), std::memory_order_release);
         lock.unlock();
         task->run();
         task.reset();

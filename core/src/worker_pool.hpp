@@ -4,6 +4,7 @@
 // one pod stays in order and never concurrent while different pods run in
 // parallel on a handful of threads (ten thousand pods, two threads).
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -45,6 +46,7 @@ private:
         std::condition_variable wake;
         std::deque<std::shared_ptr<Task>> queue;
         std::size_t sleepers = 0;
+        std::atomic<std::size_t> queued{0};  // queue.size(), for spinning without the lock
         bool stopping = false;
     };
     static void loop(const std::shared_ptr<Shared>& shared);
