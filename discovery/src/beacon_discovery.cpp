@@ -318,16 +318,24 @@ void BeaconDiscovery::on_beacon(const Beacon& beacon, const Datagram& d, bool un
     peer.last_seen = now;
     peer.next_alive_check = now;
     // A new id where a known node was (same address and port): that node
-    // restarted, and its old incarnation will never beacon again.
+    // restarted, and its old incarnation will never beacon again. Unless the
+    // new one was itself replaced a moment ago: then two live nodes share an
+    // address (NAT, a misconfiguration), and replacing would flap forever.
+    std::erase_if(replaced_, [&](const auto& r) { return now - r.second > options_.expiry; });
     std::vector<NodeId> replaced;
-    for (const auto& [id, other] : peers_) {
-        if (other.info.contact.host == peer.info.contact.host &&
-            other.info.contact.direct_port == peer.info.contact.direct_port) {
-            replaced.push_back(id);
+    if (replaced_.count(beacon.node) != 0) {
+        counters_.add(Counter::address_conflict);
+    } else {
+        for (const auto& [id, other] : peers_) {
+            if (other.info.contact.host == peer.info.contact.host &&
+                other.info.contact.direct_port == peer.info.contact.direct_port) {
+                replaced.push_back(id);
+            }
         }
     }
     for (const auto& id : replaced) {
         peers_.erase(id);
+        replaced_[id] = now;
         counters_.add(Counter::replaced);
         notify([&](DiscoveryEvents& e) { e.on_peer_lost(id, LeaveReason::replaced); });
     }

@@ -74,6 +74,7 @@ private:
     std::vector<Interface> interfaces_;
     std::vector<unsigned> joined_;  // interfaces whose multicast group the listener joined
     std::unordered_map<NodeId, KnownPeer> peers_;
+    std::unordered_map<NodeId, Clock::time_point> replaced_;  // recently, by a new id at their address
     std::minstd_rand random_;
 
     Counters counters_;

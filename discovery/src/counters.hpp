@@ -28,6 +28,7 @@ enum class Counter : std::size_t {
     lost_withdrew,     // on_peer_lost(withdrew) calls
     lost_timed_out,    // on_peer_lost(timed_out) calls
     replaced,          // on_peer_lost(replaced): a new id at a known address
+    address_conflict,  // two live nodes beacon the same address and port
     kept_alive,        // silent past expiry, but the transport still saw it alive
     callback_threw,    // a DiscoveryEvents callback threw (caught)
     count_
