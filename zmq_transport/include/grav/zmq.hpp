@@ -1,0 +1,52 @@
+#pragma once
+// grav::zmq — the ZeroMQ transport: joins buses on many hosts into one mesh.
+//
+//   grav::Bus a({.transport = grav::zmq::transport()});
+//   grav::Bus b({.transport = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"})});
+//   b.connect_endpoint(a.endpoint());
+//
+// Per node a ROUTER (handshake, direct messages) and an XPUB (fan-out); per
+// peer a DEALER and a SUB. One thread owns every socket. The wire format is
+// in docs/PROTOCOL.md.
+
+#include <grav/transport.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace grav::zmq {
+
+struct Options {
+    // Where the ROUTER binds ("tcp://host:port", port 0 = ephemeral). The
+    // XPUB binds on the same host: on port+1 when a port is given, else on
+    // an ephemeral port too.
+    std::string bind = "tcp://*:0";
+    // ZMTP heartbeats: a peer silent for heartbeat_timeout is reported
+    // left (timed out).
+    std::chrono::milliseconds heartbeat_interval{1000};
+    std::chrono::milliseconds heartbeat_timeout{3000};
+    // A dial or an incoming handshake not finished by then is abandoned.
+    std::chrono::milliseconds handshake_timeout{3000};
+    // stop(): how long goodbyes and queued messages may take to leave.
+    std::chrono::milliseconds linger{1000};
+    // High-water marks (messages per connection). At the mark the transport
+    // holds messages back (backpressure); it never drops them silently.
+    int send_hwm = 10000;
+    int recv_hwm = 10000;
+    // Larger incoming ZeroMQ messages are refused by libzmq (hostile peers).
+    std::size_t max_message_size = std::size_t{64} << 20;
+    // publish() blocks its caller while this many messages wait for the
+    // transport thread (backpressure towards the bus).
+    std::size_t max_queued = 100000;
+    // Where reasons for rejected input, refusals and losses go. Default:
+    // one line on stderr, at most ~20 lines per second.
+    std::function<void(std::string_view line)> log;
+};
+
+std::unique_ptr<grav::Transport> transport(Options options = {});
+
+}  // namespace grav::zmq

@@ -1,0 +1,63 @@
+#pragma once
+// The transport's counters: written by the transport thread, read by
+// stats() from any thread.
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace grav::zmq {
+
+struct Counters {
+    std::atomic<std::uint64_t> messages_sent{0};      // data messages handed to libzmq (fan-out + direct)
+    std::atomic<std::uint64_t> bytes_sent{0};         // their bytes, all frames
+    std::atomic<std::uint64_t> published{0};          // of which fan-out
+    std::atomic<std::uint64_t> direct_sent{0};        // of which point-to-point
+    std::atomic<std::uint64_t> messages_received{0};  // data messages accepted from peers
+    std::atomic<std::uint64_t> bytes_received{0};
+    std::atomic<std::uint64_t> direct_received{0};
+    std::atomic<std::uint64_t> gaps{0};               // times a sequence number jumped
+    std::atomic<std::uint64_t> missing{0};            // messages those jumps skipped
+    std::atomic<std::uint64_t> duplicates{0};         // sequence numbers seen again (dropped)
+    std::atomic<std::uint64_t> malformed{0};          // frames rejected as not grav
+    std::atomic<std::uint64_t> unknown_sender{0};     // data from a node that is no peer (dropped)
+    std::atomic<std::uint64_t> refused{0};            // handshakes refused, by either side
+    std::atomic<std::uint64_t> handshake_timeouts{0};
+    std::atomic<std::uint64_t> backpressure{0};       // times a full HWM held messages back
+    std::atomic<std::uint64_t> send_failed{0};        // send_to that could not be sent
+    std::atomic<std::uint64_t> peers_joined{0};
+    std::atomic<std::uint64_t> peers_left{0};
+    std::atomic<std::uint64_t> dropped_after_stop{0};  // publish() after stop()
+
+    [[nodiscard]] std::map<std::string, std::uint64_t> snapshot() const {
+        auto get = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+        return {
+            {"zmq.messages_sent", get(messages_sent)},
+            {"zmq.bytes_sent", get(bytes_sent)},
+            {"zmq.published", get(published)},
+            {"zmq.direct_sent", get(direct_sent)},
+            {"zmq.messages_received", get(messages_received)},
+            {"zmq.bytes_received", get(bytes_received)},
+            {"zmq.direct_received", get(direct_received)},
+            {"zmq.gaps", get(gaps)},
+            {"zmq.missing", get(missing)},
+            {"zmq.duplicates", get(duplicates)},
+            {"zmq.malformed", get(malformed)},
+            {"zmq.unknown_sender", get(unknown_sender)},
+            {"zmq.refused", get(refused)},
+            {"zmq.handshake_timeouts", get(handshake_timeouts)},
+            {"zmq.backpressure", get(backpressure)},
+            {"zmq.send_failed", get(send_failed)},
+            {"zmq.peers_joined", get(peers_joined)},
+            {"zmq.peers_left", get(peers_left)},
+            {"zmq.dropped_after_stop", get(dropped_after_stop)},
+        };
+    }
+};
+
+inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
+    counter.fetch_add(by, std::memory_order_relaxed);
+}
+
+}  // namespace grav::zmq

@@ -1,0 +1,115 @@
+#include "inbox.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace grav::zmq {
+
+EventFd::EventFd() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    if (fd_ < 0) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+}
+
+EventFd::~EventFd() { ::close(fd_); }
+
+void EventFd::signal() const noexcept {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(fd_, &one, sizeof one);
+}
+
+void EventFd::clear() const noexcept {
+    std::uint64_t value = 0;
+    [[maybe_unused]] auto n = ::read(fd_, &value, sizeof value);
+}
+
+void Inbox::wake_locked() {
+    // One wake-up per batch: the thread takes everything queued at once.
+    if (!woken_) {
+        woken_ = true;
+        wake_.signal();
+    }
+}
+
+bool Inbox::publish(MessagePtr message) {
+    std::unique_lock lock(mutex_);
+    if (publishes_.size() >= max_publishes_ && !closed_ && !stop_) {
+        ++blocked_;
+        not_full_.wait(lock, [&] { return publishes_.size() < max_publishes_ || closed_ || stop_; });
+    }
+    if (closed_ || stop_) return false;
+    publishes_.push_back(std::move(message));
+    wake_locked();
+    return true;
+}
+
+bool Inbox::push(Command command, Command* rejected) {
+    std::lock_guard lock(mutex_);
+    if (closed_ || stop_) {
+        if (rejected) *rejected = std::move(command);
+        return false;
+    }
+    commands_.push_back(std::move(command));
+    wake_locked();
+    return true;
+}
+
+void Inbox::request_stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stop_ = true;
+        woken_ = true;
+        wake_.signal();
+    }
+    not_full_.notify_all();
+}
+
+void Inbox::close() {
+    {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+    }
+    not_full_.notify_all();
+}
+
+bool Inbox::stop_requested() const {
+    std::lock_guard lock(mutex_);
+    return stop_;
+}
+
+std::uint64_t Inbox::blocked_publishes() const {
+    std::lock_guard lock(mutex_);
+    return blocked_;
+}
+
+void Inbox::take(std::deque<Command>& commands, std::deque<MessagePtr>& publishes, std::size_t max) {
+    bool freed = false;
+    {
+        std::lock_guard lock(mutex_);
+        wake_.clear();
+        woken_ = false;
+        while (!commands_.empty()) {
+            commands.push_back(std::move(commands_.front()));
+            commands_.pop_front();
+        }
+        if (max >= publishes_.size() && publishes.empty()) {
+            publishes.swap(publishes_);
+            freed = !publishes.empty();
+        } else {
+            for (std::size_t i = 0; i < max && !publishes_.empty(); ++i) {
+                publishes.push_back(std::move(publishes_.front()));
+                publishes_.pop_front();
+                freed = true;
+            }
+        }
+        // Publishes left behind: make sure the thread comes back for them.
+        if (!publishes_.empty() && max > 0) wake_locked();
+    }
+    if (freed) not_full_.notify_all();
+}
+
+}  // namespace grav::zmq

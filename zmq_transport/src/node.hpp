@@ -1,0 +1,151 @@
+#pragma once
+// The transport's actor: one thread owns the context's every socket (ROUTER,
+// XPUB, per peer a DEALER + SUB + monitor PAIR, dial probes) and runs the
+// protocol of docs/PROTOCOL.md. Other threads talk to it only through the
+// Inbox, the counters and the small mutex-guarded views below.
+
+#include "counters.hpp"
+#include "inbox.hpp"
+#include "peer_link.hpp"
+#include "wire.hpp"
+
+#include <grav/zmq.hpp>
+
+#include <zmq.hpp>
+
+#include <array>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace grav::zmq {
+
+struct Frames;
+
+class Node {
+public:
+    Node(Options options, LocalNode self, TransportEvents& events);
+    ~Node();
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    // Caller's thread, before run(): binds ROUTER and XPUB.
+    Status bind();
+    // The transport thread.
+    void run();
+
+    Inbox& inbox() noexcept { return inbox_; }
+    Counters& counters() noexcept { return counters_; }
+    [[nodiscard]] const std::string& endpoint() const noexcept { return endpoint_; }
+    [[nodiscard]] const Contact& contact() const noexcept { return contact_; }
+    [[nodiscard]] bool alive(const NodeId& peer) const;
+
+private:
+    // A connect(endpoint) whose node id we learn by asking (WHO -> IAM)
+    // before dialling for real, so that each peer gets exactly one DEALER.
+    struct Probe {
+        std::string endpoint;
+        ::zmq::socket_t dealer;
+        SteadyTime deadline;
+    };
+    // An endpoint given by hand: re-dialled while no peer answers there.
+    struct ManualDial {
+        std::string endpoint;
+        std::optional<NodeId> peer;
+        SteadyTime next_attempt{};
+        bool probing = false;
+        bool given_up = false;  // refused: do not insist
+    };
+    // What the index of a poll item stands for.
+    struct Source {
+        enum class Kind : std::uint8_t { wake, router, xpub, dealer, sub, monitor, probe } kind;
+        NodeId peer;
+        std::size_t probe = 0;
+    };
+
+    // Loop parts.
+    void rebuild_poll_items();
+    void take_work(bool stopping);
+    void handle(Command& command);
+    void on_router();
+    void on_xpub();
+    void on_dealer(PeerLink& link);
+    void on_sub(PeerLink& link);
+    void on_monitor(PeerLink& link);
+    void on_probe(std::size_t index);
+    void run_timers(SteadyTime now);
+    void flush_fanout();
+    void flush_outbox(PeerLink& link);
+    void shutdown();
+
+    // Protocol.
+    void on_hello(std::string_view identity, const wire::Hello& hello, std::string_view peer_address);
+    void refuse(std::string_view identity, const std::string& reason, const std::string& endpoint);
+    void dial(const std::string& endpoint, const NodeId& expected);
+    void start_probe(const std::string& endpoint);
+    void ensure_dealer(PeerLink& link, const std::string& endpoint);
+    void ensure_sub(PeerLink& link, const std::string& endpoint);
+    void maybe_send_ready(PeerLink& link);
+    void check_joined(PeerLink& link);
+    void remove_peer(const NodeId& id, LeaveReason reason, const std::string& detail);
+    void publish_now(MessagePtr message);
+    void send_direct(command::SendTo& request);
+    void apply_subscriptions(std::vector<std::string> prefixes);
+    void send_control(::zmq::socket_t& socket, wire::Control command, std::string_view body = {},
+                      std::string_view identity = {});
+    void on_data(PeerLink& link, const Frames& frames, bool direct);
+
+    ::zmq::socket_t make_socket(::zmq::socket_type type);
+    PeerLink* find(const NodeId& id);
+    PeerLink& link_for(const NodeId& id);
+    wire::Hello hello_of_self() const;
+    void set_live(const NodeId& id, bool live);
+    void malformed(const std::string& what);
+    void log(const std::string& line);
+
+    Options options_;
+    LocalNode self_;
+    TransportEvents& events_;
+    std::string self_routing_id_;
+
+    Inbox inbox_;
+    Counters counters_;
+    std::string endpoint_;
+    Contact contact_;
+    std::vector<std::string> advertised_;  // [ROUTER, XPUB] as told in HELLO
+
+    mutable std::mutex live_mutex_;
+    std::unordered_set<NodeId> live_;
+
+    // Transport thread only from here on.
+    ::zmq::context_t context_;
+    std::optional<::zmq::socket_t> router_;
+    std::optional<::zmq::socket_t> xpub_;
+    std::unordered_map<NodeId, std::unique_ptr<PeerLink>> peers_;
+    std::unordered_set<NodeId> subscribed_here_;  // peers whose SUB proved itself at our XPUB
+    std::vector<Probe> probes_;
+    std::vector<ManualDial> manual_;
+    std::vector<std::string> prefixes_{""};
+
+    std::deque<Command> commands_;
+    std::deque<MessagePtr> publishes_;
+    std::deque<std::array<::zmq::message_t, 3>> fanout_backlog_;
+    std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> fanout_seq_out_;
+
+    std::vector<::zmq::pollitem_t> poll_items_;
+    std::vector<Source> sources_;
+    bool poll_dirty_ = true;
+    std::size_t monitor_serial_ = 0;
+    SteadyTime next_timers_{};
+
+    SteadyTime log_window_{};
+    int log_lines_ = 0;
+};
+
+}  // namespace grav::zmq

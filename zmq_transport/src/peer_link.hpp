@@ -1,0 +1,71 @@
+#pragma once
+// Everything the transport thread knows about one peer: its sockets, where
+// the handshake stands, and its sequence trackers.
+
+#include "sequence.hpp"
+
+#include <grav/peer.hpp>
+#include <grav/transport.hpp>
+
+#include <zmq.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace grav::zmq {
+
+using SteadyClock = std::chrono::steady_clock;
+using SteadyTime = SteadyClock::time_point;
+
+// A point-to-point message waiting for its peer's DEALER to take it.
+struct Outgoing {
+    std::array<::zmq::message_t, 3> frames;
+    std::size_t bytes = 0;
+    SendDone done;
+};
+
+struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+struct PeerLink {
+    NodeId id;
+    PeerInfo info;              // from its HELLO, once admitted
+    std::string dial_endpoint;  // what we dialled, for refusal reports ("" if it dialled us)
+    bool dialled_by_us = false;
+
+    std::optional<::zmq::socket_t> dealer;   // to its ROUTER, identity = our node id
+    std::optional<::zmq::socket_t> sub;      // to its XPUB
+    std::optional<::zmq::socket_t> monitor;  // PAIR: the DEALER's connection events
+
+    // Handshake: joined once all four hold.
+    bool admitted = false;         // we admitted its HELLO
+    bool welcomed = false;         // it admitted ours (WELCOME)
+    bool ready_from_peer = false;  // its XPUB has our SUB (READY)
+    bool ready_sent = false;       // we told it our XPUB has its SUB
+    bool joined = false;
+    SteadyTime handshake_deadline{};
+
+    // Leaving: goodbye seen on the direct link and/or on the fan-out link.
+    bool bye_direct = false;
+    bool bye_fanout = false;
+    std::optional<SteadyTime> leave_deadline;
+    // The DEALER's connection dropped: gone unless a goodbye explains it.
+    std::optional<SteadyTime> down_since;
+
+    std::uint64_t direct_seq_out = 0;
+    SequenceTracker direct_in;
+    std::unordered_map<std::string, SequenceTracker, StringHash, std::equal_to<>> fanout_in;
+
+    std::deque<Outgoing> outbox;
+};
+
+}  // namespace grav::zmq

@@ -1,0 +1,277 @@
+#include "wire.hpp"
+
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/array.hpp>
+#include <cereal/types/string.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <sstream>
+#include <streambuf>
+#include <utility>
+
+namespace grav::zmq::wire {
+namespace {
+
+// Reads straight from a frame: no copy into a stringstream.
+class SpanInBuf : public std::streambuf {
+public:
+    explicit SpanInBuf(std::span<const std::byte> bytes) {
+        // streambuf wants char*; it is only ever read through.
+        auto* begin = const_cast<char*>(reinterpret_cast<const char*>(bytes.data()));  // NOLINT
+        setg(begin, begin, begin + bytes.size());
+    }
+    [[nodiscard]] std::size_t remaining() const { return static_cast<std::size_t>(egptr() - gptr()); }
+};
+
+// Writes into a fixed array (the header has a fixed size): no allocation.
+class FixedOutBuf : public std::streambuf {
+public:
+    explicit FixedOutBuf(std::span<std::byte> bytes) {
+        auto* begin = reinterpret_cast<char*>(bytes.data());
+        setp(begin, begin + bytes.size());
+    }
+    [[nodiscard]] std::size_t written() const { return static_cast<std::size_t>(pptr() - pbase()); }
+};
+
+struct DecodeError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+constexpr std::string_view control_topics[] = {
+    std::string_view("\0HELLO", 6), std::string_view("\0WELCOME", 8), std::string_view("\0REFUSE", 7),
+    std::string_view("\0READY", 6), std::string_view("\0BYE", 4),     std::string_view("\0WHO", 4),
+    std::string_view("\0IAM", 4)};
+constexpr std::string_view sync_prefix("\0SYNC", 5);
+
+template <class Archive, class Tag>
+void save_id(Archive& archive, const Id<Tag>& id) {
+    archive(id.uuid().bytes());
+}
+
+template <class Archive, class Tag>
+void load_id(Archive& archive, Id<Tag>& id) {
+    Uuid::Bytes bytes{};
+    archive(bytes);
+    id = Id<Tag>(Uuid(bytes));
+}
+
+// cereal's own std::string load trusts the length it reads; this one checks
+// it against a bound first, so a hostile length cannot make us allocate.
+template <class Archive>
+void load_text(Archive& archive, std::string& text, std::size_t max, const char* what) {
+    cereal::size_type size = 0;
+    archive(cereal::make_size_tag(size));
+    if (size > max) {
+        throw DecodeError(std::string(what) + " is " + std::to_string(size) + " bytes, at most " +
+                          std::to_string(max) + " allowed");
+    }
+    text.resize(static_cast<std::size_t>(size));
+    archive(cereal::binary_data(text.data(), text.size()));
+}
+
+template <class Archive>
+void load_list(Archive& archive, std::vector<std::string>& list, const char* what) {
+    cereal::size_type count = 0;
+    archive(cereal::make_size_tag(count));
+    if (count > max_list) {
+        throw DecodeError(std::string(what) + " has " + std::to_string(count) + " entries, at most " +
+                          std::to_string(max_list) + " allowed");
+    }
+    list.resize(static_cast<std::size_t>(count));
+    for (auto& entry : list) load_text(archive, entry, max_text, what);
+}
+
+template <class Archive>
+void save_list(Archive& archive, const std::vector<std::string>& list) {
+    archive(cereal::make_size_tag(static_cast<cereal::size_type>(list.size())));
+    for (const auto& entry : list) archive(entry);
+}
+
+// Runs a cereal decode over `bytes`, turning every failure (short frame,
+// bad length, trailing bytes) into an Error with the reason. `body` returns
+// false when it stopped early on purpose (the rest is not its to read).
+template <class T, class Body>
+Result<T> decode_with(std::span<const std::byte> bytes, const char* what, Body&& body) {
+    try {
+        SpanInBuf buffer(bytes);
+        std::istream in(&buffer);
+        T value{};
+        bool complete = true;
+        {
+            cereal::PortableBinaryInputArchive archive(in);
+            complete = body(archive, value);
+        }
+        if (complete && buffer.remaining() != 0) {
+            throw DecodeError(std::to_string(buffer.remaining()) + " trailing bytes");
+        }
+        return value;
+    } catch (const std::exception& e) {
+        return Error(Errc::decode_failed, std::string(what) + " (" + std::to_string(bytes.size()) +
+                                              " bytes): " + e.what());
+    }
+}
+
+}  // namespace
+
+std::string_view topic_of(Control command) noexcept {
+    return control_topics[static_cast<std::size_t>(command)];
+}
+
+std::optional<Result<Control>> parse_control(std::string_view topic) {
+    if (topic.empty() || topic.front() != '\0') return std::nullopt;
+    for (std::size_t i = 0; i < std::size(control_topics); ++i) {
+        if (topic == control_topics[i]) return Result<Control>(static_cast<Control>(i));
+    }
+    std::string printable;
+    for (char c : topic.substr(1, 32)) printable += (c >= 0x20 && c < 0x7f) ? c : '?';
+    return Result<Control>(Error(Errc::decode_failed, "unknown control command '" + printable + "'"));
+}
+
+std::string sync_topic(const NodeId& subscriber) {
+    return std::string(sync_prefix) + subscriber.str();
+}
+
+std::optional<NodeId> parse_sync_topic(std::string_view topic) {
+    if (!topic.starts_with(sync_prefix)) return std::nullopt;
+    return NodeId::parse(topic.substr(sync_prefix.size()));
+}
+
+std::string routing_id(const NodeId& node) { return node.str(); }
+
+std::optional<NodeId> parse_routing_id(std::string_view identity) { return NodeId::parse(identity); }
+
+HeaderBytes encode_header(const Header& header) {
+    HeaderBytes bytes{};
+    FixedOutBuf buffer(bytes);
+    std::ostream out(&buffer);
+    {
+        cereal::PortableBinaryOutputArchive archive(out);
+        archive(header_version, header.seq);
+        save_id(archive, header.id);
+        save_id(archive, header.parent_id);
+        save_id(archive, header.reply_to);
+        archive(header.timestamp_ns);
+        save_id(archive, header.origin);
+    }
+    return bytes;
+}
+
+Result<Header> decode_header(std::span<const std::byte> bytes) {
+    if (bytes.size() != header_size) {
+        return Error(Errc::decode_failed, "header is " + std::to_string(bytes.size()) + " bytes, expected " +
+                                              std::to_string(header_size));
+    }
+    return decode_with<Header>(bytes, "header", [](auto& archive, Header& header) {
+        std::uint8_t version = 0;
+        archive(version);
+        if (version != header_version) {
+            throw DecodeError("unknown header version " + std::to_string(version) + " (this node speaks " +
+                              std::to_string(header_version) + ")");
+        }
+        archive(header.seq);
+        load_id(archive, header.id);
+        load_id(archive, header.parent_id);
+        load_id(archive, header.reply_to);
+        archive(header.timestamp_ns);
+        load_id(archive, header.origin);
+        return true;
+    });
+}
+
+Header header_of(const Message& message, std::uint64_t seq) {
+    using namespace std::chrono;
+    return Header{
+        .seq = seq,
+        .id = message.id(),
+        .parent_id = message.parent_id(),
+        .reply_to = message.reply_to(),
+        .timestamp_ns = duration_cast<nanoseconds>(message.timestamp().time_since_epoch()).count(),
+        .origin = message.origin(),
+    };
+}
+
+Header control_header(const NodeId& sender) {
+    Header header;
+    header.origin = sender;
+    return header;
+}
+
+Status check_type(std::string_view type) {
+    if (type.empty()) return Error(Errc::invalid_argument, "message type is empty");
+    if (type.front() == '\0') return Error(Errc::invalid_argument, "message type starts with a 0x00 byte");
+    if (type.size() > max_type) {
+        return Error(Errc::invalid_argument,
+                     "message type is " + std::to_string(type.size()) + " bytes, at most " +
+                         std::to_string(max_type) + " allowed");
+    }
+    return success();
+}
+
+Result<MessagePtr> decode_message(std::string_view topic, std::span<const std::byte> header,
+                                  std::span<const std::byte> payload) {
+    if (auto ok = check_type(topic); !ok) return Error(Errc::decode_failed, ok.error().reason());
+    auto decoded = decode_header(header);
+    if (!decoded) return decoded.error();
+    return message_of(topic, *decoded, payload);
+}
+
+MessagePtr message_of(std::string_view type, const Header& header, std::span<const std::byte> payload) {
+    using namespace std::chrono;
+    MessageHeader fields{
+        .id = header.id,
+        .parent_id = header.parent_id,
+        .reply_to = header.reply_to,
+        .type = std::string(type),
+        .timestamp = Clock::time_point(duration_cast<Clock::duration>(nanoseconds(header.timestamp_ns))),
+        .origin = header.origin,
+    };
+    return std::make_shared<const Message>(
+        std::move(fields), std::string(reinterpret_cast<const char*>(payload.data()), payload.size()));
+}
+
+std::string encode_hello(const Hello& hello) {
+    std::ostringstream out;
+    {
+        cereal::PortableBinaryOutputArchive archive(out);
+        archive(hello.protocol);
+        save_id(archive, hello.node);
+        archive(hello.name, hello.belongs_to);
+        save_list(archive, hello.interests);
+        save_list(archive, hello.endpoints);
+    }
+    return std::move(out).str();
+}
+
+Result<Hello> decode_hello(std::span<const std::byte> bytes) {
+    return decode_with<Hello>(bytes, "HELLO", [](auto& archive, Hello& hello) {
+        archive(hello.protocol);
+        // Later protocol versions may lay the body out differently: stop
+        // here so the caller can refuse with the version, not a parse error.
+        if (hello.protocol != protocol_version) return false;
+        load_id(archive, hello.node);
+        load_text(archive, hello.name, max_text, "name");
+        load_text(archive, hello.belongs_to, max_text, "belongs_to");
+        load_list(archive, hello.interests, "interests");
+        load_list(archive, hello.endpoints, "endpoints");
+        return true;
+    });
+}
+
+std::string encode_reason(std::string_view reason) {
+    std::ostringstream out;
+    {
+        cereal::PortableBinaryOutputArchive archive(out);
+        archive(std::string(reason.substr(0, max_text)));
+    }
+    return std::move(out).str();
+}
+
+Result<std::string> decode_reason(std::span<const std::byte> bytes) {
+    return decode_with<std::string>(bytes, "REFUSE", [](auto& archive, std::string& reason) {
+        load_text(archive, reason, max_text, "reason");
+        return true;
+    });
+}
+
+}  // namespace grav::zmq::wire

@@ -1,0 +1,108 @@
+#pragma once
+// The grav wire codec (docs/PROTOCOL.md): pure bytes in, bytes out, no
+// sockets, so that the tests and the fuzzer exercise exactly what runs.
+//
+// Every grav message on the wire is three ZeroMQ frames:
+//   [topic]  the message type (data), or 0x00 + command name (control)
+//   [header] cereal portable binary, versioned, with a sequence number
+//   [body]   data: the payload, raw; control: a cereal-encoded command body
+// Decoders never throw and never trust a length they read: every failure is
+// an Error(decode_failed) whose reason names what was wrong.
+
+#include <grav/error.hpp>
+#include <grav/id.hpp>
+#include <grav/message.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace grav::zmq::wire {
+
+inline constexpr std::uint16_t protocol_version = 1;
+inline constexpr std::uint8_t header_version = 1;
+// Endianness flag (cereal prologue) + version + seq + 3 ids + timestamp + origin.
+inline constexpr std::size_t header_size = 1 + 1 + 8 + 16 * 3 + 8 + 16;
+
+// Bounds that keep a hostile HELLO from making us allocate much.
+inline constexpr std::size_t max_text = 1024;  // name, group, endpoint, interest, reason
+inline constexpr std::size_t max_list = 256;   // interests, endpoints
+inline constexpr std::size_t max_type = 1024;  // message type (topic frame)
+
+enum class Control : std::uint8_t {
+    hello,    // dialler -> ROUTER: who I am (body: Hello)
+    welcome,  // ROUTER -> dialler: your HELLO is admitted (body empty)
+    refuse,   // ROUTER -> dialler: your HELLO is refused (body: reason)
+    ready,    // DEALER -> ROUTER: your SUB is subscribed at my XPUB (body empty)
+    bye,      // DEALER -> ROUTER and XPUB -> SUB: I leave (body empty)
+    who,      // anonymous DEALER -> ROUTER: who are you? (body empty)
+    iam,      // ROUTER -> anonymous DEALER: answer to WHO (body: Hello)
+};
+
+// Topic frame of a control command, e.g. "\0HELLO".
+std::string_view topic_of(Control command) noexcept;
+// nullopt when the topic is a data type (does not start with 0x00).
+// An Error when it starts with 0x00 but names no known command.
+std::optional<Result<Control>> parse_control(std::string_view topic);
+// The subscription a SUB makes at a peer's XPUB to prove it is in place:
+// "\0SYNC" + the subscriber's node id in canonical text.
+std::string sync_topic(const NodeId& subscriber);
+std::optional<NodeId> parse_sync_topic(std::string_view topic);
+
+// A ROUTER identity / DEALER routing id: the node id in canonical text (a
+// binary id could start with 0x00, which ZeroMQ reserves).
+std::string routing_id(const NodeId& node);
+std::optional<NodeId> parse_routing_id(std::string_view identity);
+
+struct Header {
+    std::uint64_t seq = 0;  // data: per-sender stream sequence, from 1; control: 0
+    MessageId id;
+    MessageId parent_id;
+    MessageId reply_to;
+    std::int64_t timestamp_ns = 0;  // since the Unix epoch, UTC
+    NodeId origin;
+};
+
+using HeaderBytes = std::array<std::byte, header_size>;
+HeaderBytes encode_header(const Header& header);
+Result<Header> decode_header(std::span<const std::byte> bytes);
+
+Header header_of(const Message& message, std::uint64_t seq);
+// A control header: only origin is meaningful.
+Header control_header(const NodeId& sender);
+
+// Rebuilds a data message; the payload bytes are copied once, never re-encoded.
+Result<MessagePtr> decode_message(std::string_view topic, std::span<const std::byte> header,
+                                  std::span<const std::byte> payload);
+MessagePtr message_of(std::string_view type, const Header& header, std::span<const std::byte> payload);
+// A data topic must be non-empty, not start with 0x00, and be at most max_type.
+Status check_type(std::string_view type);
+
+// HELLO and IAM body.
+struct Hello {
+    std::uint16_t protocol = protocol_version;
+    NodeId node;
+    std::string name;
+    std::string belongs_to;
+    std::vector<std::string> interests;
+    // [0] ROUTER endpoint, [1] XPUB endpoint; host "*" = "the address this
+    // HELLO came from".
+    std::vector<std::string> endpoints;
+};
+
+std::string encode_hello(const Hello& hello);
+Result<Hello> decode_hello(std::span<const std::byte> bytes);
+
+std::string encode_reason(std::string_view reason);
+Result<std::string> decode_reason(std::span<const std::byte> bytes);
+
+inline std::span<const std::byte> bytes_of(std::string_view text) noexcept {
+    return std::as_bytes(std::span<const char>(text.data(), text.size()));
+}
+
+}  // namespace grav::zmq::wire

@@ -1,0 +1,114 @@
+// grav::zmq::transport(): the thread-safe face of the transport. Everything
+// that touches a socket happens on the Node's thread; this class queues work
+// for it and reads what it publishes for other threads.
+#include "endpoint.hpp"
+#include "node.hpp"
+
+#include <grav/zmq.hpp>
+
+#include <mutex>
+#include <thread>
+
+namespace grav::zmq {
+namespace {
+
+class ZmqTransport final : public grav::Transport {
+public:
+    explicit ZmqTransport(Options options) : options_(std::move(options)) {}
+    ~ZmqTransport() override { stop(); }
+
+    Status start(const LocalNode& self, TransportEvents& events) override {
+        std::lock_guard lock(lifecycle_);
+        if (node_) return Error(Errc::invalid_argument, "the transport is already started");
+        auto node = std::make_unique<Node>(options_, self, events);
+        if (auto bound = node->bind(); !bound) return bound;
+        node_ = std::move(node);
+        thread_ = std::thread([node = node_.get()] { node->run(); });
+        return success();
+    }
+
+    void stop() override {
+        std::lock_guard lock(lifecycle_);
+        if (!node_ || stopped_) return;
+        stopped_ = true;
+        node_->inbox().request_stop();
+        if (thread_.joinable()) thread_.join();
+        node_->inbox().close();
+    }
+
+    void publish(MessagePtr message) override {
+        if (!running() || !node_->inbox().publish(std::move(message))) {
+            if (node_) bump(node_->counters().dropped_after_stop);
+        }
+    }
+
+    void send_to(const NodeId& peer, MessagePtr message, SendDone done) override {
+        Command rejected;
+        if (!running() || !node_->inbox().push(command::SendTo{peer, std::move(message), std::move(done)}, &rejected)) {
+            if (auto* send = std::get_if<command::SendTo>(&rejected); send && send->done) {
+                send->done(Error(Errc::closed, "the transport is not running"));
+            } else if (!running() && done) {
+                done(Error(Errc::closed, "the transport is not running"));
+            }
+        }
+    }
+
+    Status connect(std::string_view endpoint) override {
+        auto parsed = parse_tcp_endpoint(endpoint);
+        if (!parsed) return parsed.error();
+        if (parsed->wildcard() || parsed->port == 0) {
+            return Error(Errc::invalid_argument, "cannot dial '" + std::string(endpoint) + "': give a host and a port");
+        }
+        return queue(command::Dial{parsed->str()});
+    }
+
+    Status connect(const Contact& contact, const NodeId& expected) override {
+        if (contact.host.empty() || contact.direct_port == 0) {
+            return Error(Errc::invalid_argument, "contact has no host or no direct port");
+        }
+        return queue(command::DialContact{contact, expected});
+    }
+
+    void drop(const NodeId& peer) override { (void)queue(command::Drop{peer}); }
+
+    void subscribe(std::vector<std::string> prefixes) override {
+        (void)queue(command::Subscribe{std::move(prefixes)});
+    }
+
+    [[nodiscard]] std::string endpoint() const override { return node_ ? node_->endpoint() : std::string(); }
+    [[nodiscard]] Contact contact() const override { return node_ ? node_->contact() : Contact{}; }
+    [[nodiscard]] bool alive(const NodeId& peer) const override { return node_ && node_->alive(peer); }
+
+    [[nodiscard]] std::map<std::string, std::uint64_t> stats() const override {
+        if (!node_) return Counters{}.snapshot();
+        auto snapshot = node_->counters().snapshot();
+        snapshot["zmq.publish_blocked"] = node_->inbox().blocked_publishes();
+        return snapshot;
+    }
+
+private:
+    // node_ is set once by start() before any other call may race with it
+    // (the hub starts the transport before using it).
+    [[nodiscard]] bool running() const { return node_ != nullptr; }
+
+    Status queue(Command command) {
+        if (!running() || !node_->inbox().push(std::move(command))) {
+            return Error(Errc::closed, "the transport is not running");
+        }
+        return success();
+    }
+
+    Options options_;
+    std::mutex lifecycle_;
+    std::unique_ptr<Node> node_;
+    std::thread thread_;
+    bool stopped_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<grav::Transport> transport(Options options) {
+    return std::make_unique<ZmqTransport>(std::move(options));
+}
+
+}  // namespace grav::zmq
