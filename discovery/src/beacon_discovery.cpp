@@ -205,7 +205,11 @@ void BeaconDiscovery::send_round(std::uint8_t flags) {
                 if (!itf.can_multicast) continue;
                 to = *group_;
             } else if (itf.can_broadcast) {
-                to = itf.broadcast;
+                // The limited broadcast, leaving through this interface only
+                // (IP_PKTINFO): unlike the directed one (10.0.0.255) it needs
+                // no "brd" configured and no agreement on the netmask, and
+                // routers never forward it.
+                to.s_addr = htonl(INADDR_BROADCAST);
             } else {
                 continue;
             }
@@ -242,8 +246,10 @@ bool BeaconDiscovery::accepted_interface(const Datagram& d) const {
 
 bool BeaconDiscovery::is_unicast_destination(in_addr destination) const {
     if (IN_MULTICAST(ntohl(destination.s_addr)) || destination.s_addr == htonl(INADDR_BROADCAST)) return false;
-    return std::none_of(interfaces_.begin(), interfaces_.end(),
-                        [&](const Interface& i) { return i.broadcast.s_addr == destination.s_addr; });
+    return std::none_of(interfaces_.begin(), interfaces_.end(), [&](const Interface& i) {
+        return i.broadcast.s_addr == destination.s_addr ||
+               (i.address.s_addr | ~i.netmask.s_addr) == destination.s_addr;
+    });
 }
 
 void BeaconDiscovery::handle(const Datagram& d, std::span<const std::uint8_t> bytes, bool unicast_socket) {

@@ -25,11 +25,13 @@ std::vector<Interface> list_ipv4_interfaces() {
         itf.address = reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr;
         if (a->ifa_netmask != nullptr) itf.netmask = reinterpret_cast<const sockaddr_in*>(a->ifa_netmask)->sin_addr;
         itf.loopback = (a->ifa_flags & IFF_LOOPBACK) != 0;
-        itf.can_broadcast = (a->ifa_flags & IFF_BROADCAST) != 0 && a->ifa_broadaddr != nullptr;
+        itf.can_broadcast = (a->ifa_flags & IFF_BROADCAST) != 0;
         itf.can_multicast = (a->ifa_flags & IFF_MULTICAST) != 0;
-        if (itf.can_broadcast) {
+        if (itf.can_broadcast && a->ifa_broadaddr != nullptr) {
+            // May be 0.0.0.0: an address added without "brd" has none.
             itf.broadcast = reinterpret_cast<const sockaddr_in*>(a->ifa_broadaddr)->sin_addr;
-        } else if (itf.loopback) {
+        }
+        if (itf.loopback) {
             // Loopback has no IFF_BROADCAST, yet Linux installs the local route
             // "broadcast 127.255.255.255 dev lo": a datagram to it reaches every
             // socket bound to the port. That is how nodes on a host with no
