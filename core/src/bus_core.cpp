@@ -219,21 +219,26 @@ void BusCore::drain(std::chrono::milliseconds budget) {
     }
 }
 
+std::vector<std::shared_ptr<PodState>> BusCore::all_pods() const {
+    std::lock_guard lock(registry_mutex_);
+    std::vector<std::shared_ptr<PodState>> pods;
+    pods.reserve(pods_.size());
+    for (const auto& [id, pod] : pods_) pods.push_back(pod);
+    return pods;
+}
+
 void BusCore::stop() {
     std::lock_guard stop_lock(stop_mutex_);
     if (closed()) return;
+    // First release senders blocked on full mailboxes (the transport thread
+    // may be one of them, and withdraw() waits for that thread).
+    counters_->stopping.store(true, std::memory_order_relaxed);
+    for (const auto& pod : all_pods()) pod->release_senders();
     withdraw();
     // Handlers of this bus cannot wait for themselves to drain.
     if (!pool_->is_own_thread()) drain(options_.drain_timeout);
-    counters_->stopping.store(true, std::memory_order_relaxed);
     closed_.store(true, std::memory_order_release);
-
-    std::vector<std::shared_ptr<PodState>> pods;
-    {
-        std::lock_guard lock(registry_mutex_);
-        for (auto& [id, pod] : pods_) pods.push_back(pod);
-    }
-    for (auto& pod : pods) pod->disconnect(DisconnectReason::bus_stopped, false);
+    for (const auto& pod : all_pods()) pod->disconnect(DisconnectReason::bus_stopped, false);
 
     for (auto& shard : reply_shards_) {
         std::vector<std::shared_ptr<ReplySlot>> open;

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <memory_resource>
 #include <unordered_map>
 #include <vector>
 
@@ -72,6 +73,7 @@ private:
     std::shared_ptr<const std::vector<std::shared_ptr<PodState>>> pods_snapshot() const;
     void apply_subscription(const SubscriptionChange& change);
     void drain(std::chrono::milliseconds budget);
+    [[nodiscard]] std::vector<std::shared_ptr<PodState>> all_pods() const;
 
     BusOptions options_;
     const NodeId node_id_;
@@ -94,9 +96,12 @@ private:
     std::size_t history_head_ = 0;
 
     // Pending receipts, sharded to keep concurrent senders apart.
+    // Every send registers a receipt and almost every receipt is dropped at
+    // once: nodes come from a per-shard pool, not from malloc.
     struct ReplyShard {
         std::mutex mutex;
-        std::unordered_map<MessageId, std::pair<const ReplySlot*, std::weak_ptr<ReplySlot>>> slots;
+        std::pmr::unsynchronized_pool_resource pool;
+        std::pmr::unordered_map<MessageId, std::pair<const ReplySlot*, std::weak_ptr<ReplySlot>>> slots{&pool};
     };
     static constexpr std::size_t kReplyShards = 16;
     std::array<ReplyShard, kReplyShards> reply_shards_;

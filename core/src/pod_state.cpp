@@ -277,6 +277,11 @@ PodStats PodState::stats() const {
     return s;
 }
 
+void PodState::release_senders() {
+    std::lock_guard lock(mutex_);
+    room_.notify_all();
+}
+
 bool PodState::busy() const {
     std::lock_guard lock(mutex_);
     return connected_ && (!box_.empty() || running_);
@@ -376,7 +381,10 @@ void PodState::deliver(const Envelope& e, HandlerCache& cache, std::uint64_t& de
         }
         return;
     }
-    if (!handler || !handler->filter.matches(m.type())) return;  // handler changed since it was queued
+    if (!handler || !handler->filter.matches(m.type())) {
+        count_dropped(1);  // queued for a handler that was replaced (or a wait that ended) before it ran
+        return;
+    }
     Status result = invoke(handler->fn, m);
     if (!result.ok()) {
         ++failed;
