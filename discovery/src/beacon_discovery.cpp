@@ -156,7 +156,8 @@ Clock::duration BeaconDiscovery::jittered_interval() {
 BeaconDiscovery::Clock::time_point BeaconDiscovery::next_deadline(Clock::time_point next_beacon) const {
     auto deadline = next_beacon;
     for (const auto& [id, peer] : peers_) {
-        deadline = std::min(deadline, std::max(peer.last_seen + options_.expiry, peer.next_alive_check));
+        deadline = std::min({deadline, std::max(peer.last_seen + options_.expiry, peer.next_alive_check),
+                             peer.next_redial_check});
     }
     return deadline;
 }
@@ -323,6 +324,7 @@ void BeaconDiscovery::on_beacon(const Beacon& beacon, const Datagram& d, bool un
     peer.unicast = beacons_by_unicast;
     peer.last_seen = now;
     peer.next_alive_check = now;
+    peer.next_redial_check = now + options_.expiry;  // time enough to dial and handshake
     // A new id where a known node was (same address and port): that node
     // restarted, and its old incarnation will never beacon again. Unless the
     // new one was itself replaced a moment ago: then two live nodes share an
@@ -359,7 +361,30 @@ void BeaconDiscovery::answer(const sockaddr_in& to) {
     send_to(make_beacon(reply), to);
 }
 
+// A peer that keeps beaconing while the transport has no live link to it
+// (its link timed out during a partition shorter than the beacon expiry, or
+// a dial failed) is reported found again, once per expiry, so the bus dials
+// it again instead of never hearing of it until it goes silent.
+void BeaconDiscovery::redial_unlinked(Clock::time_point now) {
+    std::vector<NodeId> due;
+    for (auto& [id, peer] : peers_) {
+        if (now >= peer.next_redial_check && now - peer.last_seen < options_.expiry) due.push_back(id);
+    }
+    for (const auto& id : due) {
+        bool alive = true;
+        notify([&](DiscoveryEvents& e) { alive = e.peer_alive(id); });
+        auto it = peers_.find(id);
+        if (it == peers_.end()) continue;
+        it->second.next_redial_check = now + options_.expiry;
+        if (alive) continue;
+        counters_.add(Counter::redial);
+        const DiscoveredPeer info = it->second.info;
+        notify([&](DiscoveryEvents& e) { e.on_peer_found(info); });
+    }
+}
+
 void BeaconDiscovery::expire(Clock::time_point now) {
+    redial_unlinked(now);
     std::vector<NodeId> silent;
     for (const auto& [id, peer] : peers_) {
         if (now - peer.last_seen >= options_.expiry && now >= peer.next_alive_check) silent.push_back(id);

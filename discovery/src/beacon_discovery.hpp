@@ -38,6 +38,7 @@ private:
         bool unicast = false;        // it beacons us by unicast, so we beacon it back the same way
         Clock::time_point last_seen;
         Clock::time_point next_alive_check;
+        Clock::time_point next_redial_check;  // beaconing, but is the transport linked to it?
     };
 
     // Everything below is touched only by the discovery thread once it runs.
@@ -50,6 +51,7 @@ private:
     void on_beacon(const Beacon& beacon, const Datagram& datagram, bool unicast);
     void answer(const sockaddr_in& to);
     void expire(Clock::time_point now);
+    void redial_unlinked(Clock::time_point now);
     [[nodiscard]] Clock::time_point next_deadline(Clock::time_point next_beacon) const;
     [[nodiscard]] Clock::duration jittered_interval();
     [[nodiscard]] bool accepted_interface(const Datagram& datagram) const;

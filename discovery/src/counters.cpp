@@ -8,7 +8,7 @@ constexpr std::array<const char*, static_cast<std::size_t>(Counter::count_)> kNa
     "beacon.own",           "beacon.foreign",     "beacon.unknown_version", "beacon.oversized",
     "beacon.malformed",     "beacon.foreign_group", "beacon.other_interface", "beacon.peer_limit",
     "beacon.peers_found",   "beacon.peers_withdrew", "beacon.peers_timed_out", "beacon.peers_replaced",
-    "beacon.address_conflict",    "beacon.kept_alive",    "beacon.callback_threw",
+    "beacon.address_conflict", "beacon.redial",    "beacon.kept_alive",    "beacon.callback_threw",
 };
 // Every counter has a name (a missing initializer would be a null pointer).
 static_assert(kNames.back() != nullptr);

@@ -29,6 +29,7 @@ enum class Counter : std::size_t {
     lost_timed_out,    // on_peer_lost(timed_out) calls
     replaced,          // on_peer_lost(replaced): a new id at a known address
     address_conflict,  // two live nodes beacon the same address and port
+    redial,            // found again: still beaconing, but the transport has no live link
     kept_alive,        // silent past expiry, but the transport still saw it alive
     callback_threw,    // a DiscoveryEvents callback threw (caught)
     count_

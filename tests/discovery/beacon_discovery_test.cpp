@@ -127,7 +127,10 @@ TEST(BeaconDiscovery, TwoNodesFindEachOtherWithNoConfiguration) {
 
 TEST(BeaconDiscovery, ThreeNodesFormAFullMeshAndNeverReportThemselves) {
     Node a(options()), b(options()), c(options());
-    for (Node* n : {&a, &b, &c}) ASSERT_TRUE(n->status) << n->status.error().what();
+    for (Node* n : {&a, &b, &c}) {
+        ASSERT_TRUE(n->status) << n->status.error().what();
+        n->events.alive_ = true;  // linked, as a transport would be: no redial
+    }
     for (Node* n : {&a, &b, &c}) {
         for (Node* m : {&a, &b, &c}) {
             if (n != m) {
@@ -223,6 +226,25 @@ TEST(BeaconDiscovery, TransportSignsOfLifeKeepASilentPeer) {
     const auto lost = a.events.wait_lost(quiet, 1s);
     ASSERT_TRUE(lost);
     EXPECT_EQ(lost->reason, LeaveReason::timed_out);
+}
+
+TEST(BeaconDiscovery, APeerStillBeaconingButNotLinkedIsReportedAgain) {
+    // The transport lost its link (or never got one) while beacons still
+    // arrive: discovery reports the peer again once per expiry so the bus
+    // dials again, and stops as soon as the link is up.
+    Node a(options(100ms, 300ms)), b(options(100ms, 300ms));
+    ASSERT_TRUE(a.events.wait_found(b.self.id, 1s));
+    std::this_thread::sleep_for(800ms);
+    const auto unlinked = a.events.found().size();
+    EXPECT_GE(unlinked, 2U);
+    EXPECT_LE(unlinked, 4U);
+    EXPECT_GE(a.stat("beacon.redial"), 1U);
+    EXPECT_TRUE(a.events.lost().empty());
+    a.events.alive_ = true;
+    std::this_thread::sleep_for(400ms);
+    const auto linked = a.events.found().size();
+    std::this_thread::sleep_for(800ms);
+    EXPECT_EQ(a.events.found().size(), linked);
 }
 
 TEST(BeaconDiscovery, NodesOfAnotherGroupAreNeverReported) {
