@@ -1,0 +1,321 @@
+// Grav's pod semantics: who receives what, type filters, wait_on/wait_until,
+// disconnect. Ported from Grav's own tests plus what users rely on.
+#include <grav/grav.hpp>
+
+#include "support/recorder.hpp"
+#include "support/test_util.hpp"
+
+#include <cereal/types/string.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+namespace grav::test {
+namespace {
+
+TEST(Pod, NeverReceivesItsOwnMessages) {
+    Bus bus;
+    Pod a = bus.connect();
+    Pod b = bus.connect();
+    Inbox at_a, at_b;
+    a.on([&](const Message& m) { at_a.add(m); });
+    b.on([&](const Message& m) { at_b.add(m); });
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(a.send(Message("t", "from a")).status().ok());
+    b.send(Message("t", "from b"));
+    ASSERT_TRUE(eventually([&] { return at_b.size() == 10 && at_a.size() == 1; }));
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(at_a.payloads(), std::vector<std::string>{"from b"});
+    for (const auto& p : at_b.payloads()) EXPECT_EQ(p, "from a");
+    EXPECT_EQ(at_b.size(), 10U);
+}
+
+TEST(Pod, SendStampsOriginWithTheBusNodeId) {
+    Bus bus;
+    Pod a = bus.connect();
+    Pod b = bus.connect();
+    Inbox inbox;
+    b.on([&](const Message& m) { inbox.add(m); });
+    const Message sent("t", "x");
+    const auto id = sent.id();
+    auto receipt = a.send(sent);
+    EXPECT_EQ(receipt.id(), id);
+    ASSERT_TRUE(eventually([&] { return inbox.size() == 1; }));
+    EXPECT_EQ(inbox.messages()[0].origin(), bus.node_id());
+    EXPECT_EQ(inbox.messages()[0].id(), id);
+}
+
+TEST(Pod, OnTypeFiltersExactWildcardAndEverything) {
+    Bus bus;
+    Pod sender = bus.connect();
+    Pod exact = bus.connect();
+    Pod family = bus.connect();
+    Pod all = bus.connect();
+    Inbox e, f, a;
+    exact.on_type("chat.line", [&](const Message& m) { e.add(m); });
+    family.on_type("chat.*", [&](const Message& m) { f.add(m); });
+    all.on_type("*", [&](const Message& m) { a.add(m); });
+    for (const char* type : {"chat.line", "chat.join", "chat", "chatter.line", "metrics.cpu", "chat.line.extra"})
+        sender.send(Message(type, type));
+    ASSERT_TRUE(eventually([&] { return a.size() == 6; }));
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(e.types(), std::vector<std::string>{"chat.line"});
+    EXPECT_EQ(f.types(), (std::vector<std::string>{"chat.line", "chat.join", "chat.line.extra"}));
+}
+
+TEST(Pod, OnReplacesTheHandler) {
+    Bus bus;
+    Pod sender = bus.connect();
+    Pod pod = bus.connect();
+    std::atomic<int> first{0}, second{0};
+    pod.on([&](const Message&) { ++first; });
+    sender.send(Message("t"));
+    ASSERT_TRUE(eventually([&] { return first == 1; }));
+    pod.on([&](const Message&) { ++second; });
+    sender.send(Message("t"));
+    ASSERT_TRUE(eventually([&] { return second == 1; }));
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(first, 1);
+}
+
+struct Reading {
+    std::string sensor;
+    double value = 0;
+    template <class A>
+    void serialize(A& ar) { ar(sensor, value); }
+};
+
+TEST(Pod, TypedPayloadsCrossTheBus) {
+    Bus bus;
+    Pod a = bus.connect();
+    Pod b = bus.connect();
+    std::mutex mutex;
+    std::optional<Reading> got;
+    std::optional<Errc> bad;
+    b.on_type("reading", [&](const Message& m) {
+        auto r = m.as<Reading>();
+        std::lock_guard lock(mutex);
+        if (r) got = *r;
+        else bad = r.error().code();
+    });
+    a.send(Message::of("reading", Reading{"t1", 21.5}));
+    a.send(Message("reading", "?"));
+    ASSERT_TRUE(eventually([&] { std::lock_guard l(mutex); return got.has_value() && bad.has_value(); }));
+    EXPECT_EQ(got->sensor, "t1");
+    EXPECT_DOUBLE_EQ(got->value, 21.5);
+    EXPECT_EQ(*bad, Errc::decode_failed);
+}
+
+// A pod that only sends never sets a handler; its mailbox must not fill up
+// and block the senders (default policy: block).
+TEST(Pod, PodsWithoutHandlersDoNotBlockSenders) {
+    BusOptions options;
+    options.mailbox_capacity = 16;
+    Bus bus(std::move(options));
+    Pod quiet = bus.connect();
+    Pod sender = bus.connect();
+    std::atomic<bool> done{false};
+    std::thread t([&] {
+        for (int i = 0; i < 1000; ++i) sender.send(Message("t"));
+        done = true;
+    });
+    const bool finished = eventually([&] { return done.load(); }, 10s);
+    if (!finished) quiet.disconnect();  // unblock the sender so the test ends
+    t.join();
+    EXPECT_TRUE(finished) << "1000 sends blocked on pods that set no handler (mailbox 16)";
+}
+
+// ---------------------------------------------------------------- wait_on
+
+// Keeps sending noise and the wanted message until the waiter is done: the
+// waiter may not be waiting yet when the first ones go out.
+class Nagger {
+public:
+    Nagger(Pod& pod, std::string wanted_type) : thread_([this, &pod, t = std::move(wanted_type)] {
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (!stop_ && std::chrono::steady_clock::now() < deadline) {
+            pod.send(Message("noise", "n"));
+            pod.send(Message(t, "w"));
+            std::this_thread::sleep_for(2ms);
+        }
+    }) {}
+    ~Nagger() {
+        stop_ = true;
+        thread_.join();
+    }
+
+private:
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+TEST(Pod, WaitOnReturnsOnTheWantedMessage) {
+    Bus bus;
+    Pod waiter = bus.connect();
+    Pod sender = bus.connect();
+    std::atomic<int> noise{0};
+    std::optional<Message> wanted;
+    Status s = success();
+    {
+        Nagger nag(sender, "wanted");
+        s = waiter.wait_until(10s, [&](const Message& m) -> Status {
+            if (m.type() != "wanted") {
+                ++noise;
+                return not_wanted();
+            }
+            wanted = m;
+            return success();
+        });
+    }
+    ASSERT_TRUE(s.ok()) << s.error().what();
+    ASSERT_TRUE(wanted.has_value());
+    EXPECT_EQ(wanted->type(), "wanted");
+}
+
+TEST(Pod, WaitOnPropagatesTheHandlersError) {
+    Bus bus;
+    Pod waiter = bus.connect();
+    Pod sender = bus.connect();
+    Status s = success();
+    {
+        Nagger nag(sender, "bad");
+        s = waiter.wait_on([&](const Message& m) -> Status {
+            if (m.type() != "bad") return not_wanted();
+            return Error(Errc::handler_failed, "bad news");
+        });
+    }
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code(), Errc::handler_failed);
+    EXPECT_EQ(s.error().reason(), "bad news");
+}
+
+TEST(Pod, WaitUntilTimesOut) {
+    Bus bus;
+    Pod waiter = bus.connect();
+    Pod sender = bus.connect();
+    std::atomic<int> calls{0};
+    const auto t0 = std::chrono::steady_clock::now();
+    std::thread noise([&] {
+        for (int i = 0; i < 10; ++i) {
+            sender.send(Message("noise"));
+            std::this_thread::sleep_for(5ms);
+        }
+    });
+    Status s = waiter.wait_until(150ms, [&](const Message&) -> Status {
+        ++calls;
+        return not_wanted();
+    });
+    const auto elapsed = std::chrono::steady_clock::now() - t0;
+    noise.join();
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code(), Errc::timeout);
+    EXPECT_GE(elapsed, 150ms);
+    EXPECT_LT(elapsed, 3s);
+}
+
+TEST(Pod, WaitOnRestoresTheHandlerAfterwards) {
+    Bus bus;
+    Pod pod = bus.connect();
+    Pod sender = bus.connect();
+    std::atomic<int> normal{0};
+    pod.on_type("normal", [&](const Message&) { ++normal; });
+    {
+        Nagger nag(sender, "wanted");
+        ASSERT_TRUE(pod.wait_until(10s, [](const Message& m) -> Status {
+                           return m.type() == "wanted" ? success() : Status(not_wanted());
+                       }).ok());
+    }
+    const int before = normal;
+    sender.send(Message("normal"));
+    ASSERT_TRUE(eventually([&] { return normal == before + 1; }));
+}
+
+TEST(Pod, WaitOnADisconnectedPodFailsAtOnce) {
+    Bus bus;
+    Pod pod = bus.connect();
+    pod.disconnect();
+    const auto t0 = std::chrono::steady_clock::now();
+    Status s = pod.wait_until(5s, [](const Message&) { return success(); });
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().code(), Errc::timeout);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+}
+
+// ------------------------------------------------------------- disconnect
+
+TEST(Pod, DisconnectStopsDeliveryAndIsObservable) {
+    Bus bus;
+    Pod sender = bus.connect();
+    Pod pod = bus.connect();
+    std::atomic<int> calls{0};
+    std::atomic<int> callbacks{0};
+    std::atomic<int> reason_seen{-1};
+    pod.on([&](const Message&) { ++calls; });
+    pod.on_disconnect([&](DisconnectReason r) {
+        reason_seen = static_cast<int>(r);
+        ++callbacks;
+    });
+    EXPECT_TRUE(pod.connected());
+    EXPECT_EQ(bus.stats().pods, 2U);
+    sender.send(Message("t"));
+    ASSERT_TRUE(eventually([&] { return calls == 1; }));
+    pod.disconnect();
+    pod.disconnect();  // idempotent
+    EXPECT_FALSE(pod.connected());
+    EXPECT_EQ(pod.disconnect_reason(), DisconnectReason::by_user);
+    ASSERT_TRUE(eventually([&] { return callbacks == 1; }));
+    EXPECT_EQ(reason_seen, static_cast<int>(DisconnectReason::by_user));
+    EXPECT_EQ(bus.stats().pods, 1U);
+    sender.send(Message("t"));
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(callbacks, 1);
+    // A disconnected pod's sends fail with a reason instead of vanishing.
+    auto r = pod.send(Message("t"));
+    ASSERT_FALSE(r.status().ok());
+    EXPECT_EQ(r.status().error().code(), Errc::disconnected);
+}
+
+TEST(Pod, DestructionDisconnects) {
+    Bus bus;
+    Pod sender = bus.connect();
+    {
+        Pod temporary = bus.connect();
+        temporary.on([](const Message&) {});
+        EXPECT_EQ(bus.stats().pods, 2U);
+    }
+    EXPECT_EQ(bus.stats().pods, 1U);
+    sender.send(Message("t"));  // nobody left to receive it: no crash
+}
+
+TEST(Pod, DisconnectFromInsideItsOwnHandlerReturns) {
+    Bus bus;
+    Pod sender = bus.connect();
+    Pod pod = bus.connect();
+    std::atomic<int> calls{0};
+    pod.on([&](const Message&) {
+        ++calls;
+        pod.disconnect();
+    });
+    for (int i = 0; i < 5; ++i) sender.send(Message("t"));
+    ASSERT_TRUE(eventually([&] { return !pod.connected(); }));
+    std::this_thread::sleep_for(20ms);
+    EXPECT_EQ(calls, 1);
+}
+
+TEST(Pod, MovedPodKeepsItsConnection) {
+    Bus bus;
+    Pod sender = bus.connect();
+    Pod original = bus.connect();
+    const auto id = original.id();
+    Inbox inbox;
+    original.on([&](const Message& m) { inbox.add(m); });
+    Pod moved = std::move(original);
+    EXPECT_EQ(moved.id(), id);
+    sender.send(Message("t"));
+    ASSERT_TRUE(eventually([&] { return inbox.size() == 1; }));
+    EXPECT_EQ(bus.stats().pods, 2U);
+}
+
+}  // namespace
+}  // namespace grav::test
