@@ -5,7 +5,8 @@
 # 2. the installed libgrav_core has no ZeroMQ symbol, grav.pc names no ZeroMQ
 # 3. the consumer project configures with find_package(grav), builds and runs
 # 4. the same program compiles with `pkg-config --cflags --libs grav` and runs
-# 5. each installed module's pkg-config file (grav-zmq.pc, ...) resolves and links
+# 5. each installed module's pkg-config file (grav-zmq.pc, ...) resolves, and a
+#    program using the module (network.cpp) builds with it and runs
 set -euo pipefail
 
 build=$1 work=$2 consumer=$3 generator=$4 cxx=$5
@@ -59,7 +60,8 @@ for m in "${modules[@]}"; do
     step "pkg-config grav-$m"
     pkg-config --exists --print-errors "grav-$m" || fail "grav-$m.pc missing or unresolvable"
     read -r -a flags <<<"$(pkg-config --cflags --libs "grav-$m")"
-    "$cxx" "$consumer/main.cpp" "${flags[@]}" -o "$work/pc_consumer_$m" ||
+    "$cxx" -Wall -Wextra -Werror "-DGRAV_CONSUMER_${m^^}" "$consumer/network.cpp" "${flags[@]}" \
+        -o "$work/pc_consumer_$m" ||
         fail "compile with pkg-config --cflags --libs grav-$m: ${flags[*]}"
     "$work/pc_consumer_$m" || fail "pkg-config grav-$m consumer run"
 done
