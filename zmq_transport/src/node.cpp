@@ -562,7 +562,11 @@ void Node::remove_peer(const NodeId& id, LeaveReason reason, const std::string& 
             (detail.empty() ? "" : ", " + detail));
         events_.on_peer_left(id, reason, detail);
     }
-    // Sockets close here; their linger lets a last goodbye out.
+    // libzmq's I/O thread sends monitor events with a blocking send: stop
+    // the monitor before its reader goes, or that thread hangs for good.
+    if (link->dealer && link->monitor) zmq_socket_monitor(link->dealer->handle(), nullptr, 0);
+    link->monitor.reset();
+    // The other sockets close here; their linger lets a last goodbye out.
 }
 
 // ---------------------------------------------------------------- receiving

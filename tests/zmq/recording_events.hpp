@@ -1,0 +1,124 @@
+#pragma once
+// A TransportEvents that records everything, for tests that drive a
+// grav::zmq transport directly (no Bus). Thread-safe: the transport calls it
+// from its own thread, the test reads from the test thread.
+
+#include <grav/transport.hpp>
+#include <grav/zmq.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace grav::ztest {
+
+struct Left {
+    NodeId id;
+    LeaveReason reason;
+    std::string detail;
+};
+struct Refused {
+    std::string endpoint;
+    std::string reason;
+};
+struct Received {
+    NodeId from;
+    MessagePtr message;
+};
+
+class RecordingEvents : public TransportEvents {
+public:
+    // Decides admissions (default: admit everyone).
+    std::function<Status(const PeerInfo&)> admit_fn;
+    // Runs on the transport thread for each message (e.g. to be slow).
+    std::function<void(const Message&)> on_message_fn;
+
+    Status admit(const PeerInfo& peer) override { return admit_fn ? admit_fn(peer) : success(); }
+    void on_peer_joined(const PeerInfo& peer) override {
+        std::lock_guard lock(mutex_);
+        joined_.push_back(peer);
+    }
+    void on_peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail) override {
+        std::lock_guard lock(mutex_);
+        left_.push_back({peer, reason, std::string(detail)});
+    }
+    void on_peer_refused(std::string_view endpoint, std::string_view reason) override {
+        std::lock_guard lock(mutex_);
+        refused_.push_back({std::string(endpoint), std::string(reason)});
+    }
+    void on_message(const NodeId& from, MessagePtr message) override {
+        if (on_message_fn) on_message_fn(*message);
+        std::lock_guard lock(mutex_);
+        messages_.push_back({from, std::move(message)});
+    }
+
+    std::vector<PeerInfo> joined() const { return copy(joined_); }
+    std::vector<Left> left() const { return copy(left_); }
+    std::vector<Refused> refused() const { return copy(refused_); }
+    std::vector<Received> messages() const { return copy(messages_); }
+    std::size_t message_count() const {
+        std::lock_guard lock(mutex_);
+        return messages_.size();
+    }
+    bool has_joined(const NodeId& id) const {
+        std::lock_guard lock(mutex_);
+        for (const auto& p : joined_) {
+            if (p.id == id) return true;
+        }
+        return false;
+    }
+    bool has_left(const NodeId& id) const {
+        std::lock_guard lock(mutex_);
+        for (const auto& l : left_) {
+            if (l.id == id) return true;
+        }
+        return false;
+    }
+
+private:
+    template <class T>
+    std::vector<T> copy(const std::vector<T>& v) const {
+        std::lock_guard lock(mutex_);
+        return v;
+    }
+    mutable std::mutex mutex_;
+    std::vector<PeerInfo> joined_;
+    std::vector<Left> left_;
+    std::vector<Refused> refused_;
+    std::vector<Received> messages_;
+};
+
+// One transport and its recorder, bound on 127.0.0.1, not yet started.
+inline zmq::Options fast_options() {
+    zmq::Options o;
+    o.bind = "tcp://127.0.0.1:0";
+    o.heartbeat_interval = std::chrono::milliseconds(200);
+    o.heartbeat_timeout = std::chrono::milliseconds(1000);
+    o.handshake_timeout = std::chrono::milliseconds(1500);
+    o.linger = std::chrono::milliseconds(500);
+    // Quiet unless GRAV_TEST_LOG is set: keeps test output readable.
+    if (std::getenv("GRAV_TEST_LOG") == nullptr) o.log = [](std::string_view) {};
+    return o;
+}
+
+struct TestNode {
+    LocalNode self;
+    RecordingEvents events;
+    std::unique_ptr<Transport> transport;  // last: stopped before events go
+
+    explicit TestNode(std::string name, zmq::Options options = fast_options(), std::string group = "*") {
+        self.id = NodeId::random();
+        self.name = std::move(name);
+        self.belongs_to = std::move(group);
+        transport = zmq::transport(std::move(options));
+    }
+    Status start() { return transport->start(self, events); }
+    const NodeId& id() const { return self.id; }
+};
+
+}  // namespace grav::ztest

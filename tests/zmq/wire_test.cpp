@@ -1,0 +1,205 @@
+// The wire codec: what docs/PROTOCOL.md promises, byte by byte, and that
+// hostile bytes are rejected with a reason instead of crashing or allocating.
+#include "wire.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace grav::zmq::wire {
+namespace {
+
+std::span<const std::byte> as_span(const std::string& s) { return bytes_of(s); }
+
+std::vector<std::uint8_t> raw(const HeaderBytes& b) {
+    std::vector<std::uint8_t> out;
+    for (auto x : b) out.push_back(static_cast<std::uint8_t>(x));
+    return out;
+}
+
+TEST(WireHeader, RoundTripsEveryField) {
+    Message m("chat.line", "hello");
+    Header h = header_of(m, 42);
+    h.parent_id = MessageId::random();
+    h.reply_to = MessageId::random();
+    h.origin = NodeId::random();
+    const auto bytes = encode_header(h);
+    auto back = decode_header(bytes);
+    ASSERT_TRUE(back.ok()) << back.error().what();
+    EXPECT_EQ(back->seq, 42u);
+    EXPECT_EQ(back->id, h.id);
+    EXPECT_EQ(back->parent_id, h.parent_id);
+    EXPECT_EQ(back->reply_to, h.reply_to);
+    EXPECT_EQ(back->timestamp_ns, h.timestamp_ns);
+    EXPECT_EQ(back->origin, h.origin);
+}
+
+TEST(WireHeader, LayoutIsTheDocumentedOne) {
+    Header h;
+    h.seq = 0x0102030405060708ULL;
+    h.id = MessageId(Uuid(Uuid::Bytes{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}));
+    h.timestamp_ns = 0x1122334455667788LL;
+    h.origin = NodeId(Uuid(Uuid::Bytes{0xaa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xbb}));
+    const auto b = raw(encode_header(h));
+    ASSERT_EQ(b.size(), 82u);
+    EXPECT_EQ(b[0], 1);  // cereal: little-endian stream
+    EXPECT_EQ(b[1], 1);  // header version
+    EXPECT_EQ(b[2], 0x08);  // seq, little-endian
+    EXPECT_EQ(b[9], 0x01);
+    EXPECT_EQ(b[10], 1);   // id: 16 bytes as is
+    EXPECT_EQ(b[25], 16);
+    EXPECT_EQ(b[26], 0);   // parent_id nil
+    EXPECT_EQ(b[42], 0);   // reply_to nil
+    EXPECT_EQ(b[58], 0x88);  // timestamp, little-endian
+    EXPECT_EQ(b[65], 0x11);
+    EXPECT_EQ(b[66], 0xaa);  // origin
+    EXPECT_EQ(b[81], 0xbb);
+}
+
+TEST(WireHeader, RejectsWrongSizeAndUnknownVersion) {
+    const auto good = encode_header(control_header(NodeId::random()));
+    for (std::size_t n = 0; n < good.size(); ++n) {
+        auto r = decode_header(std::span<const std::byte>(good.data(), n));
+        ASSERT_FALSE(r.ok());
+        EXPECT_EQ(r.error().code(), Errc::decode_failed);
+    }
+    auto bad = good;
+    bad[1] = std::byte{2};
+    auto r = decode_header(bad);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().reason().find("unknown header version 2"), std::string::npos) << r.error().reason();
+}
+
+TEST(WireHeader, AcceptsBigEndianStreamsAsCerealDoes) {
+    Header h;
+    h.seq = 7;
+    auto b = encode_header(h);
+    // Same header written big-endian: flag 0 and the 8-byte fields reversed.
+    b[0] = std::byte{0};
+    std::reverse(b.begin() + 2, b.begin() + 10);
+    std::reverse(b.begin() + 58, b.begin() + 66);
+    auto r = decode_header(b);
+    ASSERT_TRUE(r.ok()) << r.error().what();
+    EXPECT_EQ(r->seq, 7u);
+}
+
+TEST(WireMessage, RebuildsTheMessageWithItsPayloadUntouched) {
+    std::string payload("\x00\x01binary\xff", 9);
+    Message m("sensor.raw", std::string_view(payload));
+    const auto header = encode_header(header_of(m, 1));
+    auto back = decode_message("sensor.raw", header, bytes_of(payload));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ((*back)->id(), m.id());
+    EXPECT_EQ((*back)->type(), "sensor.raw");
+    EXPECT_EQ((*back)->payload_view(), payload);
+    EXPECT_EQ((*back)->timestamp(), m.timestamp());
+}
+
+TEST(WireMessage, RejectsBadTopics) {
+    const auto header = encode_header(Header{});
+    EXPECT_FALSE(decode_message("", header, {}).ok());
+    EXPECT_FALSE(decode_message(std::string_view("\0x", 2), header, {}).ok());
+    EXPECT_FALSE(decode_message(std::string(max_type + 1, 'a'), header, {}).ok());
+}
+
+Hello sample_hello() {
+    return Hello{
+        .protocol = protocol_version,
+        .node = NodeId::random(),
+        .name = "alpha",
+        .belongs_to = "lab",
+        .interests = {"resize", "thumbnail"},
+        .endpoints = {"tcp://*:5670", "tcp://*:5671"},
+    };
+}
+
+TEST(WireHello, RoundTrips) {
+    const Hello h = sample_hello();
+    auto back = decode_hello(as_span(encode_hello(h)));
+    ASSERT_TRUE(back.ok()) << back.error().what();
+    EXPECT_EQ(back->node, h.node);
+    EXPECT_EQ(back->name, "alpha");
+    EXPECT_EQ(back->belongs_to, "lab");
+    EXPECT_EQ(back->interests, h.interests);
+    EXPECT_EQ(back->endpoints, h.endpoints);
+}
+
+TEST(WireHello, LayoutIsTheDocumentedOne) {
+    Hello h = sample_hello();
+    h.name = "n";
+    h.belongs_to = "";
+    h.interests = {};
+    h.endpoints = {"e"};
+    const std::string b = encode_hello(h);
+    ASSERT_EQ(b.size(), 1u + 2 + 16 + (8 + 1) + 8 + 8 + (8 + 8 + 1));
+    EXPECT_EQ(b[0], 1);
+    EXPECT_EQ(b[1], 1);  // protocol 1, little-endian u16
+    EXPECT_EQ(b[2], 0);
+    EXPECT_EQ(0, std::memcmp(b.data() + 3, h.node.uuid().bytes().data(), 16));
+    EXPECT_EQ(b[19], 1);  // name length, u64
+    EXPECT_EQ(b[27], 'n');
+}
+
+TEST(WireHello, EveryTruncationIsRejected) {
+    const std::string full = encode_hello(sample_hello());
+    for (std::size_t n = 0; n < full.size(); ++n) {
+        auto r = decode_hello(as_span(full.substr(0, n)));
+        EXPECT_FALSE(r.ok()) << "prefix of " << n << " bytes accepted";
+    }
+    EXPECT_FALSE(decode_hello(as_span(full + "x")).ok());  // trailing byte
+}
+
+TEST(WireHello, HugeLengthsAreRejectedBeforeAllocating) {
+    std::string b = encode_hello(sample_hello());
+    // name length at offset 19: claim 2^62 bytes.
+    const std::uint64_t huge = std::uint64_t{1} << 62;
+    std::memcpy(b.data() + 19, &huge, sizeof huge);
+    auto r = decode_hello(as_span(b));
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().reason().find("name is"), std::string::npos) << r.error().reason();
+}
+
+TEST(WireHello, UnknownProtocolDecodesOnlyTheVersion) {
+    const std::string b = std::string("\x01\x07", 2) + std::string(1, '\0') + "later versions may define this";
+    auto r = decode_hello(as_span(b));
+    ASSERT_TRUE(r.ok()) << r.error().what();
+    EXPECT_EQ(r->protocol, 7);
+}
+
+TEST(WireReason, RoundTripsAndBounds) {
+    auto r = decode_reason(as_span(encode_reason("wrong group")));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(*r, "wrong group");
+    EXPECT_EQ(decode_reason(as_span(encode_reason(std::string(5000, 'x'))))->size(), max_text);
+    EXPECT_FALSE(decode_reason(as_span(std::string("\x01\xff\xff\xff\xff\xff\xff\xff\x7f", 9))).ok());
+}
+
+TEST(WireControl, TopicsParse) {
+    for (auto c : {Control::hello, Control::welcome, Control::refuse, Control::ready, Control::bye, Control::who,
+                   Control::iam}) {
+        auto parsed = parse_control(topic_of(c));
+        ASSERT_TRUE(parsed.has_value());
+        ASSERT_TRUE(parsed->ok());
+        EXPECT_EQ(**parsed, c);
+    }
+    EXPECT_FALSE(parse_control("chat.line").has_value());
+    auto unknown = parse_control(std::string_view("\0NOPE", 5));
+    ASSERT_TRUE(unknown.has_value());
+    EXPECT_FALSE(unknown->ok());
+    EXPECT_EQ(topic_of(Control::hello), std::string_view("\0HELLO", 6));
+}
+
+TEST(WireControl, SyncTopicAndRoutingIdCarryTheNodeId) {
+    const NodeId id = NodeId::random();
+    EXPECT_EQ(parse_sync_topic(sync_topic(id)), id);
+    EXPECT_FALSE(parse_sync_topic("chat").has_value());
+    EXPECT_EQ(routing_id(id).size(), 36u);
+    EXPECT_NE(routing_id(id).front(), '\0');
+    EXPECT_EQ(parse_routing_id(routing_id(id)), id);
+    EXPECT_FALSE(parse_routing_id("junk").has_value());
+}
+
+}  // namespace
+}  // namespace grav::zmq::wire
