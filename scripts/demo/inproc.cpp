@@ -13,7 +13,9 @@ struct Sum {
     int a = 0;
     int b = 0;
     template <class Archive>
-    void serialize(Archive& archive) { archive(a, b); }
+    void serialize(Archive& archive) {
+        archive(a, b);
+    }
 };
 
 void say(const char* who, const std::string& what) { std::printf("%-8s %s\n", who, what.c_str()); }
@@ -37,7 +39,8 @@ int main() {
 
     // A pod that prints every chat line; it never sees messages it sent itself.
     grav::Pod log = bus.connect();
-    log.on_type("chat.*", [](const grav::Message& m) { say("log", "heard '" + std::string(m.payload_view()) + "'"); });
+    log.on_type("chat.*",
+                [](const grav::Message& m) { say("log", "heard '" + std::string(m.payload_view()) + "'"); });
 
     grav::Pod app = bus.connect();
     app.send(grav::Message("chat.line", "hello, everyone"));
