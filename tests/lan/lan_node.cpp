@@ -8,6 +8,7 @@
 //   RECV <origin-id> <seq> <ms>               a lan.ping message from another node
 //   SENT <seq> <ms>
 //   STOPPED <ms>
+//   STAT <name> <value>                       discovery's and transport's counters, after STOPPED
 // SIGUSR1: send one lan.ping to every peer. SIGTERM/SIGINT: clean stop.
 
 #include "child_process.hpp"
@@ -108,7 +109,9 @@ int main(int argc, char** argv) {
         pod.send(grav::Message("lan.ping", std::to_string(seq)));
         emit("SENT %d %.3f\n", seq, grav::testkit::monotonic_ms());
     }
+    const auto network = bus.stats().network;  // before stop: the transport's and discovery's counters
     bus.stop();
     emit("STOPPED %.3f\n", grav::testkit::monotonic_ms());
+    for (const auto& [name, value] : network) emit("STAT %s %llu\n", name.c_str(), static_cast<unsigned long long>(value));
     return 0;
 }
