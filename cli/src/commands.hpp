@@ -1,0 +1,33 @@
+#pragma once
+// Each command registers itself on the top-level CLI11 app; when the command
+// line selects it, it stores the function main() runs after parsing.
+
+#include "exit_code.hpp"
+#include "interrupt.hpp"
+#include "network_options.hpp"
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace grav::cli {
+
+struct Context {
+    NetworkOptions network;
+    Interrupt* interrupt = nullptr;
+    std::function<ExitCode()> run;  // set by the selected subcommand
+};
+
+void add_pub_command(CLI::App& app, Context& context);
+void add_sub_command(CLI::App& app, Context& context);
+void add_request_command(CLI::App& app, Context& context);
+void add_reply_command(CLI::App& app, Context& context);
+void add_peers_command(CLI::App& app, Context& context);
+void add_bench_command(CLI::App& app, Context& context);
+
+// A CLI11 validator: message types must not be empty.
+std::string check_message_type(const std::string& type);
+
+}  // namespace grav::cli

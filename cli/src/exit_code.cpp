@@ -1,0 +1,17 @@
+#include "exit_code.hpp"
+
+namespace grav::cli {
+
+std::string exit_code_help() {
+    return "Exit codes:\n"
+           "  0    success (also when Ctrl-C ends sub, reply, peers --watch or pub from stdin)\n"
+           "  1    run-time failure (the message says why)\n"
+           "  2    usage: unknown option, missing or empty argument, bad number\n"
+           "  3    bad address: unknown interface, unparsable endpoint or seed\n"
+           "  4    cannot start: port in use, cannot bind\n"
+           "  5    timeout: no reply in time (request), no peer in time (bench)\n"
+           "  6    no peer offers the requested type (request)\n"
+           "  130  interrupted (Ctrl-C) while waiting for a reply\n";
+}
+
+}  // namespace grav::cli

@@ -1,0 +1,83 @@
+#include "node.hpp"
+
+#include "exit_code.hpp"
+#include "output.hpp"
+
+#include <grav/beacon.hpp>
+#include <grav/zmq.hpp>
+
+namespace grav::cli {
+
+Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : options_(options) {
+    const std::string bind = validated_bind_endpoint(options_);
+
+    zmq::Options transport;
+    transport.bind = bind;
+    if (!options_.verbose) {
+        // Transport warnings (refused peers, malformed frames) only with --verbose:
+        // without it stderr carries only what the user must act on.
+        transport.log = [](std::string_view) {};
+    }
+    BusOptions bus_options;
+    bus_options.transport = zmq::transport(std::move(transport));
+    if (options_.connect.empty()) {
+        BeaconOptions beacon;
+        beacon.port = options_.beacon_port;
+        beacon.interface = options_.interface;
+        beacon.seeds = options_.seeds;
+        bus_options.discovery = beacon_discovery(std::move(beacon));
+    }
+    bus_options.belongs_to = options_.group;
+    bus_options.interests = std::move(interests);
+    bus_options.name = options_.name;
+
+    try {
+        bus_ = std::make_unique<Bus>(std::move(bus_options));
+    } catch (const StartError& e) {
+        // invalid_argument: something we were told (interface, seed); else the
+        // system said no (port in use, no sockets).
+        const ExitCode code =
+            e.error().code() == Errc::invalid_argument ? ExitCode::bad_address : ExitCode::cannot_start;
+        throw CliError(code, "cannot start the node: " + e.error().reason());
+    }
+
+    const bool verbose = options_.verbose;
+    bus_->on_peer([this, verbose](const PeerEvent& event) {
+        if (verbose) {
+            const auto& p = event.peer;
+            if (event.kind == PeerEvent::Kind::joined)
+                print_note("peer joined: " + (p.name.empty() ? p.id.short_str() : p.name) + " (" + p.id.short_str() +
+                           ") at " + p.address);
+            else
+                print_note("peer left: " + peers_.name_of(p.id) + " (" + p.id.short_str() + "): " +
+                           (event.reason ? to_string(*event.reason) : "?") +
+                           (event.detail.empty() ? "" : " - " + event.detail));
+        }
+        peers_.on_event(event);
+    });
+    peers_.add_ready(bus_->peers());
+    if (verbose)
+        print_note("node " + describe() + " listening on " + bus_->endpoint() + ", group '" + options_.group + "', " +
+                   discovery_text());
+}
+
+Node::~Node() {
+    if (bus_) bus_->stop();
+}
+
+void Node::connect() {
+    for (const auto& endpoint : options_.connect) {
+        const Status status = bus_->connect_endpoint(endpoint);
+        if (!status) throw CliError(ExitCode::bad_address, "--connect " + endpoint + ": " + status.error().reason());
+    }
+}
+
+std::string Node::describe() const { return bus_->name() + " (" + bus_->node_id().short_str() + ")"; }
+
+std::string Node::discovery_text() const {
+    if (!options_.connect.empty()) return "peers from --connect";
+    return "beacons on UDP port " + std::to_string(options_.beacon_port) +
+           (options_.interface.empty() ? "" : " on " + options_.interface);
+}
+
+}  // namespace grav::cli

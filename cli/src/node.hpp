@@ -1,0 +1,42 @@
+#pragma once
+// One grav node as the tool runs it: a Bus with the ZeroMQ transport and,
+// unless --connect is given, beacon discovery; plus the PeerDirectory that
+// follows its peers. The destructor leaves the mesh cleanly (bus.stop()).
+
+#include "network_options.hpp"
+#include "peer_directory.hpp"
+
+#include <grav/bus.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace grav::cli {
+
+class Node {
+public:
+    // Throws CliError (bad_address, cannot_start) when the node cannot start.
+    Node(const NetworkOptions& options, std::vector<std::string> interests);
+    ~Node();
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    [[nodiscard]] Bus& bus() noexcept { return *bus_; }
+    [[nodiscard]] PeerDirectory& peers() noexcept { return peers_; }
+    // Dials the --connect endpoints. Separate from the constructor so that a
+    // command sets its pods up first: a peer then sees our subscriptions at once.
+    void connect();
+
+    // "alice (3fa2b1c0)".
+    [[nodiscard]] std::string describe() const;
+    // How peers are found, for messages: "beacons on UDP port 5670" or "--connect".
+    [[nodiscard]] std::string discovery_text() const;
+
+private:
+    NetworkOptions options_;
+    PeerDirectory peers_;         // declared before the bus: outlives its callbacks
+    std::unique_ptr<Bus> bus_;
+};
+
+}  // namespace grav::cli

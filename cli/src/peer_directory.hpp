@@ -1,0 +1,59 @@
+#pragma once
+// What this node knows about its peers, fed by Bus::on_peer: names for
+// printing, who offers which interest, and bounded waits for peers to appear
+// (a `pub` right after start-up must wait for a subscriber to be ready, or
+// its message reaches nobody).
+
+#include "interrupt.hpp"
+
+#include <grav/peer.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace grav::cli {
+
+struct PeerRecord {
+    PeerInfo info;
+    bool ready = true;                    // false once it left
+    std::optional<LeaveReason> reason;    // why it left
+    std::string detail;
+    std::chrono::steady_clock::time_point changed;  // joined or left at
+};
+
+enum class WaitResult { ok, timeout, interrupted };
+
+class PeerDirectory {
+public:
+    // Called on the bus's network thread for every join and leave.
+    void on_event(const PeerEvent& event);
+    // Peers that joined before on_event was installed.
+    void add_ready(const std::vector<PeerInfo>& peers);
+    // Runs `listener` for each later event, under the directory's lock (keep it short).
+    void set_listener(std::function<void(const PeerEvent&)> listener);
+
+    // The peer's name, or its short id when unknown.
+    [[nodiscard]] std::string name_of(const NodeId& id) const;
+    [[nodiscard]] std::vector<PeerRecord> snapshot() const;
+
+    // Waits until `count` peers are ready (offering `interest` when not
+    // empty), the timeout passes or Ctrl-C.
+    WaitResult wait_for_peers(std::size_t count, const std::string& interest, std::chrono::milliseconds timeout,
+                              Interrupt& interrupt);
+
+private:
+    [[nodiscard]] std::size_t ready_count_locked(const std::string& interest) const;
+
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    std::map<NodeId, PeerRecord> peers_;
+    std::function<void(const PeerEvent&)> listener_;
+};
+
+}  // namespace grav::cli
