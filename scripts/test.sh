@@ -45,6 +45,15 @@ export CTEST_OUTPUT_ON_FAILURE=1
 
 now() { date +%s; }
 fmt() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+# CPU seconds (user+sys) of every finished child so far: on a shared machine
+# wall time says little, CPU time says what the run costs.
+cpu_file=$(mktemp)
+trap 'rm -f "$cpu_file" "$cpu_file.start" "$cpu_file.end"' EXIT
+cpu_now() {
+    times >"$cpu_file"  # a builtin in this shell: a $(...) subshell would count nothing
+    awk 'END { s = 0; for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); s += a[1] * 60 + a[2] }
+               printf "%d", s }' "$cpu_file"
+}
 
 # TSan needs a memory layout some kernels' ASLR breaks ("unexpected memory
 # mapping"). Probe it; if it fails, run the TSan tests without ASLR.
@@ -61,7 +70,7 @@ tsan_runner() {
     rm -rf "$dir"
 }
 
-declare -A build_time test_time passed failed result
+declare -A build_time test_time cpu_time passed failed result
 total_passed=0
 total_failed=0
 stop=0
@@ -95,8 +104,10 @@ run_phase() {
 
     echo
     echo "=================== $phase: configure + build ($dir) ==================="
-    local t0 t1 t2
+    local t0 t1 t2 c0 c1
     t0=$(now)
+    cpu_now >"$cpu_file.start"
+    c0=$(<"$cpu_file.start")
     if ! cmake -S . -B "$dir" -G Ninja "${launcher[@]}" "${configure[@]}" ||
         ! cmake --build "$dir" -j "$jobs"; then
         t1=$(now)
@@ -104,6 +115,8 @@ run_phase() {
         passed[$phase]=0 failed[$phase]=1 result[$phase]="BUILD FAILED"
         total_failed=$((total_failed + 1))
         stop=1
+        cpu_now >"$cpu_file.end"
+        cpu_time[$phase]=$(($(<"$cpu_file.end") - c0))
         return
     fi
     t1=$(now)
@@ -117,6 +130,8 @@ run_phase() {
     rc=${PIPESTATUS[0]}
     t2=$(now)
     test_time[$phase]=$((t2 - t1))
+    cpu_now >"$cpu_file.end"
+    cpu_time[$phase]=$(($(<"$cpu_file.end") - c0))
 
     # "97% tests passed, 1 tests failed out of 40"
     local line p f n
@@ -144,10 +159,11 @@ end=$(now)
 
 echo
 echo "=================== summary ==================="
-printf '%-6s %-8s %-8s %7s %7s  %s\n' phase build tests passed failed result
+printf '%-6s %-8s %-8s %-8s %7s %7s  %s\n' phase build tests cpu passed failed result
 for phase in "${phases[@]}"; do
-    printf '%-6s %-8s %-8s %7s %7s  %s\n' "$phase" "$(fmt "${build_time[$phase]:-0}")" \
-        "$(fmt "${test_time[$phase]:-0}")" "${passed[$phase]:--}" "${failed[$phase]:--}" "${result[$phase]}"
+    printf '%-6s %-8s %-8s %-8s %7s %7s  %s\n' "$phase" "$(fmt "${build_time[$phase]:-0}")" \
+        "$(fmt "${test_time[$phase]:-0}")" "$(fmt "${cpu_time[$phase]:-0}")" \
+        "${passed[$phase]:--}" "${failed[$phase]:--}" "${result[$phase]}"
 done
 echo "total time $(fmt $((end - start)))"
 echo "$total_passed passed, $total_failed failed"
