@@ -54,6 +54,8 @@ PodState::~PodState() {
     if (!failed_.empty()) count_dropped(failed_.size());
 }
 
+bool PodState::full_locked() const noexcept { return box_.size() + in_flight_ >= box_.capacity(); }
+
 void PodState::count_sent() noexcept {
     sent_.fetch_add(1, std::memory_order_relaxed);
     counters_->sent.fetch_add(1, std::memory_order_relaxed);
@@ -77,13 +79,13 @@ void PodState::enqueue(Envelope&& envelope, bool may_block) {
     std::unique_lock lock(mutex_);
     if (envelope.seq != 0 && envelope.seq <= cutoff_) return;  // already delivered as history
     if (!accepts_locked(*envelope.message)) return;
-    if (box_.full()) {
+    if (full_locked()) {
         switch (settings_.overflow) {
             case OverflowPolicy::block:
                 if (may_block && !WorkerPool::on_worker_thread()) {
                     ++room_waiters_;
                     room_.wait(lock, [&] {
-                        return !box_.full() || !connected_ || counters_->stopping.load(std::memory_order_relaxed);
+                        return !full_locked() || !connected_ || counters_->stopping.load(std::memory_order_relaxed);
                     });
                     --room_waiters_;
                     if (!connected_) {
@@ -95,8 +97,14 @@ void PodState::enqueue(Envelope&& envelope, bool may_block) {
                 // capacity: blocking a worker could deadlock the pool.
                 break;
             case OverflowPolicy::drop_oldest:
-                box_.pop();
-                count_dropped(1);
+                if (!box_.empty()) {
+                    box_.pop();
+                    count_dropped(1);
+                } else {
+                    // Everything is in the running batch: the newest is the one to give up.
+                    count_dropped(1);
+                    return;
+                }
                 break;
             case OverflowPolicy::disconnect:
                 count_dropped(1);
@@ -105,7 +113,8 @@ void PodState::enqueue(Envelope&& envelope, bool may_block) {
         }
     }
     box_.push(std::move(envelope));
-    depth_.store(box_.size(), std::memory_order_relaxed);
+    box_size_hint_.store(box_.size(), std::memory_order_relaxed);
+    depth_.store(box_.size() + in_flight_, std::memory_order_relaxed);
     const bool schedule = !scheduled_;
     scheduled_ = true;
     lock.unlock();
@@ -123,7 +132,8 @@ void PodState::activate(std::span<const Envelope> history, std::uint64_t cutoff)
         box_.push(Envelope{e.message, 0, e.sender});  // seq 0: never cut
         any = true;
     }
-    depth_.store(box_.size(), std::memory_order_relaxed);
+    box_size_hint_.store(box_.size(), std::memory_order_relaxed);
+    depth_.store(box_.size() + in_flight_, std::memory_order_relaxed);
     const bool schedule = any && !scheduled_;
     if (schedule) scheduled_ = true;
     lock.unlock();
@@ -203,8 +213,10 @@ void PodState::finish_disconnect(std::unique_lock<std::mutex>& lock, DisconnectR
     // Called with the lock held and connected_ true; returns with it released.
     connected_ = false;
     connected_flag_.store(false, std::memory_order_release);
+    generation_.fetch_add(1, std::memory_order_release);
     reason_ = reason;
     count_dropped(box_.clear());
+    box_size_hint_.store(0, std::memory_order_relaxed);
     depth_.store(0, std::memory_order_relaxed);
     if (!running_ && !failed_.empty()) {
         // No worker owns the failure list now and none will again.
@@ -299,8 +311,11 @@ void PodState::run() {
         running_ = true;
         running_thread_ = std::this_thread::get_id();
         while (n < kBatch && !box_.empty()) batch[n++] = box_.pop();
-        depth_.store(box_.size(), std::memory_order_relaxed);
-        if (room_waiters_ > 0) room_.notify_all();
+        // Taken but not yet handled still counts against the capacity, so
+        // the bound is what the user set, not capacity + batch.
+        in_flight_ = n;
+        box_size_hint_.store(box_.size(), std::memory_order_relaxed);
+        depth_.store(box_.size() + n, std::memory_order_relaxed);
     }
 
     std::uint64_t delivered = 0;
@@ -309,8 +324,10 @@ void PodState::run() {
     std::size_t done = 0;
     HandlerCache cache;
     for (; done < n; ++done) {
+        if (!connected_flag_.load(std::memory_order_acquire)) break;
         deliver(batch[done], cache, delivered, failed, redelivered);
         batch[done].message.reset();
+        depth_.store(box_size_hint_.load(std::memory_order_relaxed) + (n - done - 1), std::memory_order_relaxed);
         if (failed_.size() >= settings_.failure_high_water) {
             ++done;
             std::unique_lock lock(mutex_);
@@ -337,6 +354,9 @@ void PodState::run() {
         std::lock_guard lock(mutex_);
         if (done < n) count_dropped(n - done);  // taken from the box, never handled
         running_ = false;
+        in_flight_ = 0;
+        depth_.store(box_.size(), std::memory_order_relaxed);
+        if (room_waiters_ > 0) room_.notify_all();
         if (!connected_) {
             if (!failed_.empty()) {
                 count_dropped(failed_.size());
@@ -357,6 +377,7 @@ void PodState::deliver(const Envelope& e, HandlerCache& cache, std::uint64_t& de
                        std::uint64_t& redelivered) {
     // Handler and waiter may change between two messages of a batch; the
     // generation counter says when, so the common case takes no lock.
+    if (!connected_flag_.load(std::memory_order_acquire)) return;  // disconnected mid-batch: the rest is dropped
     const std::uint64_t generation = generation_.load(std::memory_order_acquire);
     if (generation != cache.generation) {
         std::lock_guard lock(mutex_);

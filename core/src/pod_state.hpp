@@ -99,6 +99,7 @@ private:
     struct Waiter;
 
     bool accepts_locked(const Message& m) const;
+    [[nodiscard]] bool full_locked() const noexcept;
     std::optional<std::string> prefix_locked() const;
     SubscriptionChange resubscribe_locked();
     struct HandlerCache {
@@ -127,6 +128,8 @@ private:
     std::atomic<std::uint64_t> generation_{0};  // bumped when handler or waiter change
     std::uint64_t cutoff_ = 0;  // live messages at or below this seq came as history
     std::size_t room_waiters_ = 0;
+    std::size_t in_flight_ = 0;  // taken by the running batch, not yet handled
+    std::atomic<std::size_t> box_size_hint_{0};  // box_.size(), for the depth stat without the lock
     bool accepting_ = false;
     bool connected_ = true;
     std::atomic<bool> connected_flag_{true};  // connected_, readable without the lock

@@ -81,7 +81,8 @@ public:
     [[nodiscard]] BusStats stats() const;
     [[nodiscard]] std::vector<PeerInfo> peers() const;
     // Peers joining and leaving, with the reason. Called from the network
-    // thread: keep it short, do not block.
+    // thread (or from the thread calling withdraw/stop, for the peers left
+    // behind): keep it short, do not block.
     void on_peer(std::function<void(const PeerEvent&)> callback);
 
 private:
