@@ -44,7 +44,7 @@ struct Options {
     std::size_t max_queued = 100000;
     // Where reasons for rejected input, refusals and losses go. Default:
     // one line on stderr, at most ~20 lines per second.
-    std::function<void(std::string_view line)> log;
+    std::function<void(std::string_view line)> log{};
 };
 
 std::unique_ptr<grav::Transport> transport(Options options = {});

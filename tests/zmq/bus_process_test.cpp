@@ -1,0 +1,240 @@
+// grav::Bus over the ZeroMQ transport across real processes: node A lives in
+// the test process, B and C are zmq_bus_node children on 127.0.0.1.
+#include "child_process.hpp"
+
+#include "support/test_util.hpp"
+
+#include <grav/grav.hpp>
+#include <grav/zmq.hpp>
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace grav::ztest {
+namespace {
+
+using namespace std::chrono_literals;
+using grav::test::eventually;
+using grav::testkit::ChildProcess;
+
+struct Recorded {
+    std::mutex mutex;
+    std::vector<Message> messages;
+    void add(const Message& m) {
+        std::lock_guard lock(mutex);
+        messages.push_back(m);
+    }
+    std::vector<Message> all() {
+        std::lock_guard lock(mutex);
+        return messages;
+    }
+};
+
+std::unique_ptr<Bus> make_bus(std::string name, std::vector<std::string> interests = {}) {
+    BusOptions o;
+    o.transport = zmq::transport({.bind = "tcp://127.0.0.1:0"});
+    o.name = std::move(name);
+    o.interests = std::move(interests);
+    return std::make_unique<Bus>(std::move(o));
+}
+
+// Starts a child node dialling `endpoint`; returns once it has joined.
+std::unique_ptr<ChildProcess> spawn(const std::string& name, const std::string& endpoint,
+                                    std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{GRAV_BUS_NODE, "--name", name, "--connect", endpoint, "--peers", "1"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto child = std::make_unique<ChildProcess>(std::move(argv));
+    EXPECT_TRUE(child->wait_for_prefix("ready", 10s)) << name << " never joined";
+    return child;
+}
+
+std::string child_id(ChildProcess& child) {
+    auto line = child.wait_for_prefix("id ", 5s);
+    return line ? line->substr(3) : std::string();
+}
+
+TEST(ZmqBus, APodGetsWhatOtherNodesSendInOrderNeverItsOwn) {
+    auto a = make_bus("A");
+    Recorded got;
+    Pod pod = a->connect();
+    pod.on([&](const Message& m) { got.add(m); });
+    auto b = spawn("B", a->endpoint(), {"--count", "500"});
+    auto c = spawn("C", a->endpoint(), {"--count", "500"});
+    for (int i = 0; i < 10; ++i) pod.send(Message("seq.A", std::to_string(i)));
+
+    ASSERT_TRUE(eventually([&] { return got.all().size() >= 1000; }, 20s)) << got.all().size();
+    std::this_thread::sleep_for(200ms);
+    const auto messages = got.all();
+    EXPECT_EQ(messages.size(), 1000u);  // never twice
+    std::map<std::string, int> next;
+    for (const auto& m : messages) {
+        EXPECT_NE(m.origin(), a->node_id()) << "a pod received its own node's message";
+        ASSERT_TRUE(m.type() == "seq.B" || m.type() == "seq.C") << m.type();
+        EXPECT_EQ(m.payload_view(), std::to_string(next[m.type()]++)) << "out of order from " << m.type();
+    }
+    EXPECT_EQ(next["seq.B"], 500);
+    EXPECT_EQ(next["seq.C"], 500);
+    // The other nodes got A's messages.
+    EXPECT_TRUE(b->wait_for_prefix("got seq.A " + a->node_id().str() + " 9", 10s));
+    EXPECT_TRUE(c->wait_for_prefix("got seq.A " + a->node_id().str() + " 9", 10s));
+    EXPECT_EQ(a->stats().network.at("zmq.gaps"), 0u);
+}
+
+TEST(ZmqBus, RepliesTravelPointToPointToTheRequester) {
+    auto a = make_bus("A");
+    Pod pod = a->connect();
+    auto b = spawn("B", a->endpoint());
+    auto c = spawn("C", a->endpoint());
+    Receipt receipt = pod.send(Message("req.echo", "hi"));
+    std::set<std::string> replies;
+    Status done = receipt.wait_until(10s, [&](const Message& reply) -> Status {
+        EXPECT_EQ(reply.reply_to(), receipt.id());
+        replies.insert(std::string(reply.payload_view()));
+        return replies.size() == 2 ? success() : not_wanted();
+    });
+    ASSERT_TRUE(done.ok()) << done.error().what();
+    EXPECT_EQ(replies, (std::set<std::string>{"B:hi", "C:hi"}));
+    // Future-style request, across nodes.
+    auto future = pod.request(Message("req.ping", "x"), 5s);
+    auto first = future.get();
+    ASSERT_TRUE(first.ok()) << first.error().what();
+    EXPECT_EQ(first->type().rfind("rep.", 0), 0u);
+    // B's reply went to A only: C saw the requests, never B's replies.
+    std::this_thread::sleep_for(300ms);
+    EXPECT_TRUE(c->wait_for_prefix("got req.echo", 1s));
+    EXPECT_FALSE(c->wait_for_prefix("got rep.B", 300ms));
+    EXPECT_FALSE(b->wait_for_prefix("got rep.C", 100ms));
+    EXPECT_GE(a->stats().network.at("zmq.direct_received"), 3u);
+}
+
+TEST(ZmqBus, TunnelRoundRobinsAcrossPeersAndFailsAtOnceWithoutOne) {
+    auto a = make_bus("A");
+    Pod pod = a->connect();
+    auto b = spawn("B", a->endpoint(), {"--interest", "work"});
+    auto c = spawn("C", a->endpoint(), {"--interest", "work"});
+    auto d = spawn("D", a->endpoint());  // offers nothing: never picked
+    std::map<std::string, int> served;
+    for (int i = 0; i < 6; ++i) {
+        Receipt r = pod.tunnel("work", Message("work.job", std::to_string(i)));
+        ASSERT_TRUE(r.status().ok()) << r.status().error().what();
+        auto reply = r.wait_until(10s);
+        ASSERT_TRUE(reply.ok()) << reply.error().what();
+        ++served[std::string(reply->payload_view())];
+    }
+    EXPECT_EQ(served, (std::map<std::string, int>{{"B", 3}, {"C", 3}}));
+    EXPECT_FALSE(d->wait_for_prefix("got work.job", 200ms));
+
+    const auto t0 = std::chrono::steady_clock::now();
+    Receipt none = pod.tunnel("nobody-offers-this", Message("work.job", "x"));
+    ASSERT_FALSE(none.status().ok());
+    EXPECT_EQ(none.status().error().code(), Errc::no_peer);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+
+    // A peer that is gone is skipped.
+    const std::string c_id = child_id(*c);
+    c->signal(SIGTERM);
+    ASSERT_TRUE(eventually([&] {
+        for (const auto& p : a->peers()) {
+            if (p.id.str() == c_id) return false;
+        }
+        return true;
+    }, 5s));
+    for (int i = 0; i < 3; ++i) {
+        Receipt r = pod.tunnel("work", Message("work.job", "after"));
+        auto reply = r.wait_until(10s);
+        ASSERT_TRUE(reply.ok()) << reply.error().what();
+        EXPECT_EQ(reply->payload_view(), "B");
+    }
+}
+
+TEST(ZmqBus, WithdrawIsSeenAtOnceAndKillIsSeenWithinTheHeartbeatTimeout) {
+    auto a = make_bus("A");
+    std::mutex m;
+    std::vector<PeerEvent> events;
+    a->on_peer([&](const PeerEvent& e) {
+        std::lock_guard lock(m);
+        events.push_back(e);
+    });
+    auto left_reason = [&](const std::string& id) -> std::optional<LeaveReason> {
+        std::lock_guard lock(m);
+        for (const auto& e : events) {
+            if (e.kind == PeerEvent::Kind::left && e.peer.id.str() == id) return e.reason;
+        }
+        return std::nullopt;
+    };
+    auto b = spawn("B", a->endpoint());
+    auto c = spawn("C", a->endpoint());
+    const std::string b_id = child_id(*b);
+    const std::string c_id = child_id(*c);
+
+    auto t0 = std::chrono::steady_clock::now();
+    b->signal(SIGTERM);
+    ASSERT_TRUE(eventually([&] { return left_reason(b_id).has_value(); }, 5s));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms);
+    EXPECT_EQ(left_reason(b_id), LeaveReason::withdrew);
+
+    t0 = std::chrono::steady_clock::now();
+    c->signal(SIGKILL);
+    ASSERT_TRUE(eventually([&] { return left_reason(c_id).has_value(); }, 10s));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 3500ms);
+    EXPECT_EQ(left_reason(c_id), LeaveReason::timed_out);
+}
+
+TEST(ZmqBus, AFrozenPeerIsTimedOutByHeartbeats) {
+    // SIGSTOP keeps its sockets open: only heartbeats can tell.
+    BusOptions o;
+    o.transport = zmq::transport({.bind = "tcp://127.0.0.1:0",
+                                  .heartbeat_interval = 200ms,
+                                  .heartbeat_timeout = 1000ms});
+    Bus a(std::move(o));
+    auto b = spawn("B", a.endpoint(), {"--heartbeat-ms", "1000"});
+    ASSERT_TRUE(eventually([&] { return a.peers().size() == 1; }, 5s));
+    const auto t0 = std::chrono::steady_clock::now();
+    b->signal(SIGSTOP);
+    ASSERT_TRUE(eventually([&] { return a.peers().empty(); }, 5s));
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_LT(took, 1600ms);
+    EXPECT_GT(took, 300ms);
+    b->signal(SIGKILL);
+}
+
+TEST(ZmqBus, ARestartedPeerAtTheSameAddressIsReconnected) {
+    auto a = make_bus("A");
+    Pod pod = a->connect();
+    Recorded got;
+    pod.on([&](const Message& m) { got.add(m); });
+    // A dials B by hand at a fixed port; B then restarts there with a new id.
+    const int port = 20000 + static_cast<int>(::getpid() % 20000);
+    const std::string ep = "tcp://127.0.0.1:" + std::to_string(port);
+    auto start_b = [&] {
+        return std::make_unique<ChildProcess>(
+            std::vector<std::string>{GRAV_BUS_NODE, "--name", "B", "--bind", ep, "--peers", "1", "--count", "3"});
+    };
+    auto b = start_b();
+    ASSERT_TRUE(a->connect_endpoint(ep).ok());
+    ASSERT_TRUE(b->wait_for_prefix("ready", 10s));
+    const std::string first = child_id(*b);
+    ASSERT_TRUE(eventually([&] { return got.all().size() == 3; }, 10s));
+    b->signal(SIGKILL);
+    b->wait_exit(5s);
+    b = start_b();
+    ASSERT_TRUE(b->wait_for_prefix("ready", 10s)) << "A did not reconnect to the restarted B";
+    const std::string second = child_id(*b);
+    EXPECT_NE(first, second);
+    ASSERT_TRUE(eventually([&] {
+        auto peers = a->peers();
+        return peers.size() == 1 && peers.front().id.str() == second;
+    }, 10s));
+    ASSERT_TRUE(eventually([&] { return got.all().size() >= 6; }, 10s)) << [&] {
+        std::string s = "first " + first + " second " + second + ": ";
+        for (const auto& m : got.all()) s += m.origin().short_str() + ":" + std::string(m.payload_view()) + " ";
+        for (const auto& [k, v] : a->stats().network) s += k + "=" + std::to_string(v) + " ";
+        return s;
+    }();
+}
+
+}  // namespace
+}  // namespace grav::ztest
