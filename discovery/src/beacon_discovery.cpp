@@ -363,8 +363,8 @@ void BeaconDiscovery::answer(const sockaddr_in& to) {
 
 // A peer that keeps beaconing while the transport has no live link to it
 // (its link timed out during a partition shorter than the beacon expiry, or
-// a dial failed) is reported found again, once per expiry, so the bus dials
-// it again instead of never hearing of it until it goes silent.
+// a dial failed) is reported found again, so the bus dials it again instead
+// of never hearing of it until it goes silent.
 void BeaconDiscovery::redial_unlinked(Clock::time_point now) {
     std::vector<NodeId> due;
     for (auto& [id, peer] : peers_) {
@@ -375,8 +375,15 @@ void BeaconDiscovery::redial_unlinked(Clock::time_point now) {
         notify([&](DiscoveryEvents& e) { alive = e.peer_alive(id); });
         auto it = peers_.find(id);
         if (it == peers_.end()) continue;
-        it->second.next_redial_check = now + options_.expiry;
-        if (alive) continue;
+        if (alive) {
+            it->second.redials = 0;
+            it->second.next_redial_check = now + options_.expiry;
+            continue;
+        }
+        // A node that beacons a port nobody answers on is retried ever more
+        // rarely: 1, 2, 4, 8, then every 16 expiries.
+        it->second.next_redial_check = now + options_.expiry * (1U << std::min(it->second.redials, 4U));
+        ++it->second.redials;
         counters_.add(Counter::redial);
         const DiscoveredPeer info = it->second.info;
         notify([&](DiscoveryEvents& e) { e.on_peer_found(info); });

@@ -39,6 +39,7 @@ private:
         Clock::time_point last_seen;
         Clock::time_point next_alive_check;
         Clock::time_point next_redial_check;  // beaconing, but is the transport linked to it?
+        unsigned redials = 0;                 // in a row without a link: the next one backs off
     };
 
     // Everything below is touched only by the discovery thread once it runs.
