@@ -1,0 +1,37 @@
+// libFuzzer target for the grav wire decoders (zmq_transport/src/wire.cpp):
+// the input is split into the three frames of a grav message and fed to
+// every decoder a peer's bytes can reach. Decoders must never crash, throw
+// or allocate by a length they read.
+//
+// Input layout: [u8 topic length][u8 header length][topic][header][rest = body]
+#include "wire.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    using namespace grav::zmq;
+    if (size < 2) return 0;
+    std::size_t topic_len = data[0];
+    std::size_t header_len = data[1];
+    data += 2;
+    size -= 2;
+    topic_len = std::min(topic_len, size);
+    header_len = std::min(header_len, size - topic_len);
+    const std::string_view topic(reinterpret_cast<const char*>(data), topic_len);
+    const auto* header = reinterpret_cast<const std::byte*>(data + topic_len);
+    const auto* body = header + header_len;
+    const std::size_t body_len = size - topic_len - header_len;
+    const std::span<const std::byte> header_span(header, header_len);
+    const std::span<const std::byte> body_span(body, body_len);
+
+    (void)wire::parse_control(topic);
+    (void)wire::parse_sync_topic(topic);
+    (void)wire::parse_routing_id(topic);
+    (void)wire::decode_header(header_span);
+    (void)wire::decode_message(topic, header_span, body_span);
+    (void)wire::decode_hello(body_span);
+    (void)wire::decode_reason(body_span);
+    return 0;
+}
