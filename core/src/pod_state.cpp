@@ -54,7 +54,8 @@ PodState::~PodState() {
     if (!failed_.empty()) count_dropped(failed_.size());
 }
 
-bool PodState::full_locked() const noexcept { return box_.size() + in_flight_ >= box_.capacity(); }
+// The capacity bounds what waits; the one message being handled is not waiting.
+bool PodState::full_locked() const noexcept { return box_.size() >= box_.capacity(); }
 
 void PodState::count_sent() noexcept {
     sent_.fetch_add(1, std::memory_order_relaxed);
@@ -97,14 +98,8 @@ void PodState::enqueue(Envelope&& envelope, bool may_block) {
                 // capacity: blocking a worker could deadlock the pool.
                 break;
             case OverflowPolicy::drop_oldest:
-                if (!box_.empty()) {
-                    box_.pop();
-                    count_dropped(1);
-                } else {
-                    // Everything is in the running batch: the newest is the one to give up.
-                    count_dropped(1);
-                    return;
-                }
+                box_.pop();
+                count_dropped(1);
                 break;
             case OverflowPolicy::disconnect:
                 count_dropped(1);
@@ -300,8 +295,6 @@ bool PodState::busy() const {
 }
 
 void PodState::run() {
-    std::array<Envelope, kBatch> batch;
-    std::size_t n = 0;
     {
         std::lock_guard lock(mutex_);
         if (!connected_) {
@@ -310,26 +303,29 @@ void PodState::run() {
         }
         running_ = true;
         running_thread_ = std::this_thread::get_id();
-        while (n < kBatch && !box_.empty()) batch[n++] = box_.pop();
-        // Taken but not yet handled still counts against the capacity, so
-        // the bound is what the user set, not capacity + batch.
-        in_flight_ = n;
-        box_size_hint_.store(box_.size(), std::memory_order_relaxed);
-        depth_.store(box_.size() + n, std::memory_order_relaxed);
     }
 
     std::uint64_t delivered = 0;
     std::uint64_t failed = 0;
     std::uint64_t redelivered = 0;
-    std::size_t done = 0;
     HandlerCache cache;
-    for (; done < n; ++done) {
-        if (!connected_flag_.load(std::memory_order_acquire)) break;
-        deliver(batch[done], cache, delivered, failed, redelivered);
-        batch[done].message.reset();
-        depth_.store(box_size_hint_.load(std::memory_order_relaxed) + (n - done - 1), std::memory_order_relaxed);
+    // Up to kBatch messages per turn (fairness between pods), taken one at a
+    // time: what is not being handled stays in the mailbox, where the
+    // overflow policy, the capacity and the depth stat all see it.
+    for (std::size_t turn = 0; turn < kBatch; ++turn) {
+        Envelope next;
+        {
+            std::lock_guard lock(mutex_);
+            if (!connected_ || box_.empty()) break;
+            next = box_.pop();
+            in_flight_ = 1;
+            box_size_hint_.store(box_.size(), std::memory_order_relaxed);
+            depth_.store(box_.size() + 1, std::memory_order_relaxed);
+            if (room_waiters_ > 0) room_.notify_all();
+        }
+        deliver(next, cache, delivered, failed, redelivered);
+        next.message.reset();
         if (failed_.size() >= settings_.failure_high_water) {
-            ++done;
             std::unique_lock lock(mutex_);
             if (connected_) finish_disconnect(lock, DisconnectReason::failures);
             break;
@@ -352,7 +348,6 @@ void PodState::run() {
     bool again = false;
     {
         std::lock_guard lock(mutex_);
-        if (done < n) count_dropped(n - done);  // taken from the box, never handled
         running_ = false;
         in_flight_ = 0;
         depth_.store(box_.size(), std::memory_order_relaxed);
@@ -377,7 +372,10 @@ void PodState::deliver(const Envelope& e, HandlerCache& cache, std::uint64_t& de
                        std::uint64_t& redelivered) {
     // Handler and waiter may change between two messages of a batch; the
     // generation counter says when, so the common case takes no lock.
-    if (!connected_flag_.load(std::memory_order_acquire)) return;  // disconnected mid-batch: the rest is dropped
+    if (!connected_flag_.load(std::memory_order_acquire)) {
+        count_dropped(1);  // disconnected after it was taken from the mailbox
+        return;
+    }
     const std::uint64_t generation = generation_.load(std::memory_order_acquire);
     if (generation != cache.generation) {
         std::lock_guard lock(mutex_);

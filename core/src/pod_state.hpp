@@ -128,7 +128,7 @@ private:
     std::atomic<std::uint64_t> generation_{0};  // bumped when handler or waiter change
     std::uint64_t cutoff_ = 0;  // live messages at or below this seq came as history
     std::size_t room_waiters_ = 0;
-    std::size_t in_flight_ = 0;  // taken by the running batch, not yet handled
+    std::size_t in_flight_ = 0;  // 1 while a taken message is being handled
     std::atomic<std::size_t> box_size_hint_{0};  // box_.size(), for the depth stat without the lock
     bool accepting_ = false;
     bool connected_ = true;
