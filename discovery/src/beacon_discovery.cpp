@@ -156,8 +156,11 @@ Clock::duration BeaconDiscovery::jittered_interval() {
 BeaconDiscovery::Clock::time_point BeaconDiscovery::next_deadline(Clock::time_point next_beacon) const {
     auto deadline = next_beacon;
     for (const auto& [id, peer] : peers_) {
-        deadline = std::min({deadline, std::max(peer.last_seen + options_.expiry, peer.next_alive_check),
-                             peer.next_redial_check});
+        const auto silent_at = peer.last_seen + options_.expiry;
+        deadline = std::min(deadline, std::max(silent_at, peer.next_alive_check));
+        // The redial check only matters while the peer still beacons; a
+        // silent peer's stale check time must not make poll() spin.
+        if (peer.next_redial_check < silent_at) deadline = std::min(deadline, peer.next_redial_check);
     }
     return deadline;
 }

@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -96,6 +97,14 @@ private:
     int fd_;
     sockaddr_in to_{};
 };
+
+// CPU time this process used so far (user + system).
+double cpu_ms() {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    const auto ms = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3; };
+    return ms(u.ru_utime) + ms(u.ru_stime);
+}
 
 beacon::Beacon fake_beacon(NodeId id, std::uint16_t direct = 9001) {
     beacon::Beacon b;
@@ -220,8 +229,11 @@ TEST(BeaconDiscovery, TransportSignsOfLifeKeepASilentPeer) {
     const auto quiet = NodeId::random();
     raw.send(fake_beacon(quiet));
     ASSERT_TRUE(a.events.wait_found(quiet, 1s));
+    const auto cpu_before = cpu_ms();
     EXPECT_FALSE(a.events.wait_lost(quiet, 1200ms));  // 3x the expiry
     EXPECT_GT(a.stat("beacon.kept_alive"), 0U);
+    // Keeping it costs a peer_alive() call per interval, not a spinning thread.
+    EXPECT_LT(cpu_ms() - cpu_before, 300.0);
     a.events.alive_ = false;  // the link died too
     const auto lost = a.events.wait_lost(quiet, 1s);
     ASSERT_TRUE(lost);
