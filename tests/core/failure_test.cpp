@@ -18,14 +18,16 @@ namespace grav::test {
 namespace {
 
 TEST(Failure, APodFailingEveryMessageIsDisconnectedWhileNineHealthyPodsGetEverything) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<int> failing_calls{0};
+    std::atomic<int> disconnect_callbacks{0};
+    std::atomic<int> reason_seen{-1};
+    std::vector<std::unique_ptr<std::atomic<int>>> counts;
     BusOptions options;
     options.failure_high_water = 64;
     Bus bus(std::move(options));
     Pod sender = bus.connect();
     Pod failing = bus.connect();
-    std::atomic<int> failing_calls{0};
-    std::atomic<int> disconnect_callbacks{0};
-    std::atomic<int> reason_seen{-1};
     failing.on([&](const Message&) -> Status {
         ++failing_calls;
         return failure("always fails");
@@ -35,7 +37,6 @@ TEST(Failure, APodFailingEveryMessageIsDisconnectedWhileNineHealthyPodsGetEveryt
         ++disconnect_callbacks;
     });
     std::vector<Pod> healthy;
-    std::vector<std::unique_ptr<std::atomic<int>>> counts;
     for (int i = 0; i < 9; ++i) {
         healthy.push_back(bus.connect());
         counts.push_back(std::make_unique<std::atomic<int>>(0));
@@ -61,13 +62,14 @@ TEST(Failure, APodFailingEveryMessageIsDisconnectedWhileNineHealthyPodsGetEveryt
 }
 
 TEST(Failure, FailedMessagesAreRedeliveredOnceThePodSucceedsAgain) {
-    Bus bus;
-    Pod sender = bus.connect();
-    Pod pod = bus.connect();
+    // State the handlers touch, declared first so it outlives every pod.
     std::atomic<bool> failing{true};
     std::mutex mutex;
     std::map<std::string, int> successes;  // payload -> successful handler calls
     std::set<std::string> seen_after_success;
+    Bus bus;
+    Pod sender = bus.connect();
+    Pod pod = bus.connect();
     pod.on([&](const Message& m) -> Status {
         std::lock_guard lock(mutex);
         const std::string p(m.payload_view());
@@ -97,11 +99,12 @@ TEST(Failure, FailedMessagesAreRedeliveredOnceThePodSucceedsAgain) {
 }
 
 TEST(Failure, AThrowingHandlerCountsAsAFailureAndNeverCrashesTheBus) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<int> throws{0}, ok{0};
     Bus bus;
     Pod sender = bus.connect();
     Pod thrower = bus.connect();
     Pod healthy = bus.connect();
-    std::atomic<int> throws{0}, ok{0};
     thrower.on([&](const Message&) {
         ++throws;
         throw std::runtime_error("boom");

@@ -73,6 +73,9 @@ TEST(Hub, ABusWithoutTransportHasNoEndpointAndCannotDial) {
 }
 
 TEST(Hub, BridgesMessagesBetweenBusesAndReportsPeers) {
+    // State the handlers touch, declared first so it outlives every pod.
+    Inbox inbox;
+    Inbox back;
     InprocNetwork net;
     Node a(net, "a", "*", {"calc"});
     Node b(net, "b");
@@ -88,7 +91,6 @@ TEST(Hub, BridgesMessagesBetweenBusesAndReportsPeers) {
     EXPECT_EQ(a.peer_events()[0].peer.id, b.bus->node_id());
 
     Pod receiver = b.bus->connect();
-    Inbox inbox;
     receiver.on_type("chat.line", [&](const Message& m) { inbox.add(m); });
     wait_subscribed(a, b, "chat.line");
     Pod sender = a.bus->connect();
@@ -103,7 +105,6 @@ TEST(Hub, BridgesMessagesBetweenBusesAndReportsPeers) {
 
     // And back the other way.
     Pod a_receiver = a.bus->connect();
-    Inbox back;
     a_receiver.on_type("chat.line", [&](const Message& msg) { back.add(msg); });
     wait_subscribed(b, a, "chat.line");
     receiver.send(Message("chat.line", "reply path"));
@@ -112,12 +113,13 @@ TEST(Hub, BridgesMessagesBetweenBusesAndReportsPeers) {
 }
 
 TEST(Hub, OnlyTypesRemotePodsWantCrossTheWire) {
+    // State the handlers touch, declared first so it outlives every pod.
+    Inbox inbox;
     InprocNetwork net;
     Node a(net, "a");
     Node b(net, "b");
     link(a, b);
     Pod receiver = b.bus->connect();
-    Inbox inbox;
     receiver.on_type("chat.*", [&](const Message& m) { inbox.add(m); });
     wait_subscribed(a, b, "chat.line");
     EXPECT_FALSE(a.transport->peer_wants(b.bus->node_id(), "metrics.cpu"));
@@ -128,6 +130,48 @@ TEST(Hub, OnlyTypesRemotePodsWantCrossTheWire) {
     ASSERT_TRUE(eventually([&] { return inbox.size() == 1; }));
     EXPECT_EQ(b.stat("inproc.received") - received_before, 1U) << "unwanted types crossed the wire";
     EXPECT_EQ(inbox.types(), std::vector<std::string>{"chat.line"});
+}
+
+TEST(Hub, SubscriptionsFollowThePodsThatWantATypeAndGoWhenTheyGo) {
+    InprocNetwork net;
+    Node a(net, "a");
+    Node b(net, "b");
+    link(a, b);
+    auto pod = std::make_unique<Pod>(b.bus->connect());
+    pod->on_type("chat.*", [](const Message&) {});
+    wait_subscribed(a, b, "chat.line");
+    pod.reset();  // the only pod that wanted chat.* leaves
+    ASSERT_TRUE(eventually([&] { return !a.transport->peer_wants(b.bus->node_id(), "chat.line"); }))
+        << "b still subscribes to a type no pod of it wants";
+}
+
+TEST(Hub, AFullMeshDeliversEachMessageOnceEverywhere) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<int> at_a{0}, at_b{0}, at_c{0};
+    InprocNetwork net;
+    Node a(net, "a");
+    Node b(net, "b");
+    Node c(net, "c");
+    link(a, b);
+    link(b, c);
+    link(a, c);
+    Pod pa = a.bus->connect();
+    Pod pb = b.bus->connect();
+    Pod pc = c.bus->connect();
+    pa.on([&](const Message&) { ++at_a; });
+    pb.on([&](const Message&) { ++at_b; });
+    pc.on([&](const Message&) { ++at_c; });
+    wait_subscribed(a, b, "x");
+    wait_subscribed(a, c, "x");
+    wait_subscribed(b, c, "x");
+    wait_subscribed(c, b, "x");
+    Pod sender = a.bus->connect();
+    for (int i = 0; i < 10; ++i) sender.send(Message("x"));
+    ASSERT_TRUE(eventually([&] { return at_a == 10 && at_b == 10 && at_c == 10; }));
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(at_a, 10) << "a message came back to its own node";
+    EXPECT_EQ(at_b, 10) << "a peer forwarded a message it received";
+    EXPECT_EQ(at_c, 10) << "a peer forwarded a message it received";
 }
 
 TEST(Hub, NodesOfDifferentGroupsNeverMesh) {
@@ -150,6 +194,8 @@ TEST(Hub, NodesOfDifferentGroupsNeverMesh) {
 }
 
 TEST(Hub, TunnelGoesToExactlyOnePeerRoundRobin) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<int> at_b{0}, at_c{0}, at_d{0};
     InprocNetwork net;
     Node a(net, "a");
     Node b(net, "b", "*", {"calc"});
@@ -158,7 +204,6 @@ TEST(Hub, TunnelGoesToExactlyOnePeerRoundRobin) {
     link(a, b);
     link(a, c);
     link(a, d);
-    std::atomic<int> at_b{0}, at_c{0}, at_d{0};
     Pod pb = b.bus->connect();
     Pod pc = c.bus->connect();
     Pod pd = d.bus->connect();
@@ -200,13 +245,14 @@ TEST(Hub, TunnelWithNoPeerFailsAtOnce) {
 }
 
 TEST(Hub, TunnelTriesTheNextPeerWhenASendFails) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<int> at_b{0}, at_c{0};
     InprocNetwork net;
     Node a(net, "a");
     Node b(net, "b", "*", {"calc"});
     Node c(net, "c", "*", {"calc"});
     link(a, b);
     link(a, c);
-    std::atomic<int> at_b{0}, at_c{0};
     Pod pb = b.bus->connect();
     Pod pc = c.bus->connect();
     pb.on_type("calc.job", [&](const Message&) { ++at_b; });
@@ -219,6 +265,8 @@ TEST(Hub, TunnelTriesTheNextPeerWhenASendFails) {
 }
 
 TEST(Hub, RepliesGoPointToPointToTheOriginNodeOnly) {
+    // State the handlers touch, declared first so it outlives every pod.
+    Inbox seen_at_c;
     InprocNetwork net;
     Node a(net, "a");
     Node b(net, "b");
@@ -229,7 +277,6 @@ TEST(Hub, RepliesGoPointToPointToTheOriginNodeOnly) {
     Pod server = b.bus->connect();
     server.on_type("ask", [&](const Message& m) { server.reply_to(m, Message("ask.reply", "answer")); });
     Pod bystander = c.bus->connect();
-    Inbox seen_at_c;
     bystander.on([&](const Message& m) { seen_at_c.add(m); });
     wait_subscribed(a, b, "ask");
     wait_subscribed(b, c, "ask.reply");  // a published reply would reach c
@@ -270,13 +317,14 @@ TEST(Hub, ManyRemoteRequestsAllGetTheirReplies) {
 }
 
 TEST(Hub, WithdrawIsSeenAtOnceAndLocalPodsKeepWorking) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<int> local{0};
     InprocNetwork net;
     Node a(net, "a");
     Node b(net, "b");
     link(a, b);
     Pod x = a.bus->connect();
     Pod y = a.bus->connect();
-    std::atomic<int> local{0};
     y.on([&](const Message&) { ++local; });
 
     const auto t0 = std::chrono::steady_clock::now();

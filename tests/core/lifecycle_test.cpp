@@ -109,9 +109,11 @@ TEST(Lifecycle, PodsAndReceiptsOutliveTheBus) {
 }
 
 TEST(Lifecycle, ThousandsOfConnectDisconnectCyclesUnderTraffic) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> calls{0};
     Bus bus;
     Pod sender = bus.connect();
-    std::atomic<bool> stop{false};
     std::thread traffic([&] {
         while (!stop) {
             sender.send(Message("noise"));
@@ -119,7 +121,6 @@ TEST(Lifecycle, ThousandsOfConnectDisconnectCyclesUnderTraffic) {
         }
     });
     const std::size_t cycles = scaled(5000, 200);
-    std::atomic<std::uint64_t> calls{0};
     for (std::size_t i = 0; i < cycles; ++i) {
         Pod p = (i % 3 == 0) ? bus.connect_with_replay() : bus.connect();
         p.on([&](const Message&) { ++calls; });
@@ -134,10 +135,10 @@ TEST(Lifecycle, ThousandsOfConnectDisconnectCyclesUnderTraffic) {
 
 TEST(Lifecycle, ManyBusesComeAndGo) {
     for (std::size_t i = 0; i < scaled(200, 20); ++i) {
+        std::atomic<int> got{0};
         Bus bus;
         Pod a = bus.connect();
         Pod b = bus.connect();
-        std::atomic<int> got{0};
         b.on([&](const Message&) { ++got; });
         a.send(Message("t"));
         ASSERT_TRUE(eventually([&] { return got == 1; }));

@@ -36,12 +36,14 @@ struct HeldPod {
 };
 
 TEST(Overflow, BlockMakesTheSenderWaitAndLosesNothing) {
-    Bus bus = make_bus(OverflowPolicy::block);
+    // State the handlers touch, declared first so it outlives every pod.
     Gate gate;
+    std::atomic<int> sent{0};
+    std::vector<std::string> expected;
+    Bus bus = make_bus(OverflowPolicy::block);
     HeldPod held(bus, gate);
     Pod sender = bus.connect();
     constexpr int kMessages = 100;
-    std::atomic<int> sent{0};
     std::thread t([&] {
         for (int i = 0; i < kMessages; ++i) {
             sender.send(Message("t", std::to_string(i)));
@@ -58,7 +60,6 @@ TEST(Overflow, BlockMakesTheSenderWaitAndLosesNothing) {
     EXPECT_GE(sent_while_held, static_cast<int>(kCapacity)) << "the sender blocked before the mailbox was full";
     ASSERT_TRUE(finished);
     ASSERT_TRUE(eventually([&] { return held.inbox.size() == kMessages; }));
-    std::vector<std::string> expected;
     for (int i = 0; i < kMessages; ++i) expected.push_back(std::to_string(i));
     EXPECT_EQ(held.inbox.payloads(), expected);
     EXPECT_EQ(held.pod.stats().dropped, 0U);
@@ -66,11 +67,12 @@ TEST(Overflow, BlockMakesTheSenderWaitAndLosesNothing) {
 }
 
 TEST(Overflow, DropOldestKeepsTheNewestAndCountsEveryDrop) {
-    Bus bus = make_bus(OverflowPolicy::drop_oldest);
+    // State the handlers touch, declared first so it outlives every pod.
     Gate gate;
+    std::atomic<int> healthy_count{0};
+    Bus bus = make_bus(OverflowPolicy::drop_oldest);
     HeldPod held(bus, gate);
     Pod healthy = bus.connect();
-    std::atomic<int> healthy_count{0};
     healthy.on([&](const Message&) { ++healthy_count; });
     Pod sender = bus.connect();
     constexpr int kMessages = 100;
@@ -98,14 +100,16 @@ TEST(Overflow, DropOldestKeepsTheNewestAndCountsEveryDrop) {
 }
 
 TEST(Overflow, DisconnectPolicyDisconnectsTheOverflowingPodAndCountsItsQueue) {
-    Bus bus = make_bus(OverflowPolicy::disconnect);
+    // State the handlers touch, declared first so it outlives every pod.
     Gate gate;
-    HeldPod held(bus, gate);
     std::atomic<int> reason_seen{-1};
+    std::atomic<bool> sent_all{false};
+    std::atomic<int> healthy_count{0};
+    Bus bus = make_bus(OverflowPolicy::disconnect);
+    HeldPod held(bus, gate);
     held.pod.on_disconnect([&](DisconnectReason r) { reason_seen = static_cast<int>(r); });
     Pod sender = bus.connect();
     constexpr int kMessages = 100;
-    std::atomic<bool> sent_all{false};
     std::thread t([&] {
         for (int i = 0; i < kMessages; ++i) sender.send(Message("t", std::to_string(i)));
         sent_all = true;
@@ -120,7 +124,6 @@ TEST(Overflow, DisconnectPolicyDisconnectsTheOverflowingPodAndCountsItsQueue) {
     ASSERT_TRUE(eventually([&] { return reason_seen == static_cast<int>(DisconnectReason::overflow); }));
     // The bus goes on for the others: a pod that keeps up stays connected.
     Pod healthy = bus.connect();
-    std::atomic<int> healthy_count{0};
     healthy.on([&](const Message&) { ++healthy_count; });
     for (int i = 1; i <= 20; ++i) {
         sender.send(Message("t"));
@@ -140,10 +143,10 @@ TEST(Overflow, DisconnectPolicyDisconnectsTheOverflowingPodAndCountsItsQueue) {
 TEST(Overflow, NoSilentDropTheCountersAddUp) {
     for (OverflowPolicy policy : {OverflowPolicy::block, OverflowPolicy::drop_oldest}) {
         SCOPED_TRACE(to_string(policy));
+        std::vector<std::unique_ptr<std::atomic<std::uint64_t>>> calls;  // outlives the pods
         Bus bus = make_bus(policy, 4);
         constexpr int kReceivers = 5;
         std::vector<Pod> receivers;
-        std::vector<std::unique_ptr<std::atomic<std::uint64_t>>> calls;
         for (int i = 0; i < kReceivers; ++i) {
             receivers.push_back(bus.connect());
             calls.push_back(std::make_unique<std::atomic<std::uint64_t>>(0));
@@ -189,8 +192,9 @@ TEST(Overflow, NoSilentDropTheCountersAddUp) {
 }
 
 TEST(Overflow, StatsShowTheQueueDepth) {
-    Bus bus = make_bus(OverflowPolicy::drop_oldest, 64);
+    // State the handlers touch, declared first so it outlives every pod.
     Gate gate;
+    Bus bus = make_bus(OverflowPolicy::drop_oldest, 64);
     HeldPod held(bus, gate);
     Pod sender = bus.connect();
     for (int i = 0; i < 20; ++i) sender.send(Message("t"));

@@ -15,10 +15,11 @@ namespace grav::test {
 namespace {
 
 TEST(Pod, NeverReceivesItsOwnMessages) {
+    // State the handlers touch, declared first so it outlives every pod.
+    Inbox at_a, at_b;
     Bus bus;
     Pod a = bus.connect();
     Pod b = bus.connect();
-    Inbox at_a, at_b;
     a.on([&](const Message& m) { at_a.add(m); });
     b.on([&](const Message& m) { at_b.add(m); });
     for (int i = 0; i < 10; ++i) ASSERT_TRUE(a.send(Message("t", "from a")).status().ok());
@@ -31,10 +32,11 @@ TEST(Pod, NeverReceivesItsOwnMessages) {
 }
 
 TEST(Pod, SendStampsOriginWithTheBusNodeId) {
+    // State the handlers touch, declared first so it outlives every pod.
+    Inbox inbox;
     Bus bus;
     Pod a = bus.connect();
     Pod b = bus.connect();
-    Inbox inbox;
     b.on([&](const Message& m) { inbox.add(m); });
     const Message sent("t", "x");
     const auto id = sent.id();
@@ -46,12 +48,13 @@ TEST(Pod, SendStampsOriginWithTheBusNodeId) {
 }
 
 TEST(Pod, OnTypeFiltersExactWildcardAndEverything) {
+    // State the handlers touch, declared first so it outlives every pod.
+    Inbox e, f, a;
     Bus bus;
     Pod sender = bus.connect();
     Pod exact = bus.connect();
     Pod family = bus.connect();
     Pod all = bus.connect();
-    Inbox e, f, a;
     exact.on_type("chat.line", [&](const Message& m) { e.add(m); });
     family.on_type("chat.*", [&](const Message& m) { f.add(m); });
     all.on_type("*", [&](const Message& m) { a.add(m); });
@@ -64,10 +67,11 @@ TEST(Pod, OnTypeFiltersExactWildcardAndEverything) {
 }
 
 TEST(Pod, OnReplacesTheHandler) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<int> first{0}, second{0};
     Bus bus;
     Pod sender = bus.connect();
     Pod pod = bus.connect();
-    std::atomic<int> first{0}, second{0};
     pod.on([&](const Message&) { ++first; });
     sender.send(Message("t"));
     ASSERT_TRUE(eventually([&] { return first == 1; }));
@@ -86,12 +90,13 @@ struct Reading {
 };
 
 TEST(Pod, TypedPayloadsCrossTheBus) {
-    Bus bus;
-    Pod a = bus.connect();
-    Pod b = bus.connect();
+    // State the handlers touch, declared first so it outlives every pod.
     std::mutex mutex;
     std::optional<Reading> got;
     std::optional<Errc> bad;
+    Bus bus;
+    Pod a = bus.connect();
+    Pod b = bus.connect();
     b.on_type("reading", [&](const Message& m) {
         auto r = m.as<Reading>();
         std::lock_guard lock(mutex);
@@ -109,12 +114,13 @@ TEST(Pod, TypedPayloadsCrossTheBus) {
 // A pod that only sends never sets a handler; its mailbox must not fill up
 // and block the senders (default policy: block).
 TEST(Pod, PodsWithoutHandlersDoNotBlockSenders) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<bool> done{false};
     BusOptions options;
     options.mailbox_capacity = 16;
     Bus bus(std::move(options));
     Pod quiet = bus.connect();
     Pod sender = bus.connect();
-    std::atomic<bool> done{false};
     std::thread t([&] {
         for (int i = 0; i < 1000; ++i) sender.send(Message("t"));
         done = true;
@@ -150,11 +156,12 @@ private:
 };
 
 TEST(Pod, WaitOnReturnsOnTheWantedMessage) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<int> noise{0};
+    std::optional<Message> wanted;
     Bus bus;
     Pod waiter = bus.connect();
     Pod sender = bus.connect();
-    std::atomic<int> noise{0};
-    std::optional<Message> wanted;
     Status s = success();
     {
         Nagger nag(sender, "wanted");
@@ -190,10 +197,11 @@ TEST(Pod, WaitOnPropagatesTheHandlersError) {
 }
 
 TEST(Pod, WaitUntilTimesOut) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<int> calls{0};
     Bus bus;
     Pod waiter = bus.connect();
     Pod sender = bus.connect();
-    std::atomic<int> calls{0};
     const auto t0 = std::chrono::steady_clock::now();
     std::thread noise([&] {
         for (int i = 0; i < 10; ++i) {
@@ -214,10 +222,11 @@ TEST(Pod, WaitUntilTimesOut) {
 }
 
 TEST(Pod, WaitOnRestoresTheHandlerAfterwards) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<int> normal{0};
     Bus bus;
     Pod pod = bus.connect();
     Pod sender = bus.connect();
-    std::atomic<int> normal{0};
     pod.on_type("normal", [&](const Message&) { ++normal; });
     {
         Nagger nag(sender, "wanted");
@@ -244,12 +253,13 @@ TEST(Pod, WaitOnADisconnectedPodFailsAtOnce) {
 // ------------------------------------------------------------- disconnect
 
 TEST(Pod, DisconnectStopsDeliveryAndIsObservable) {
-    Bus bus;
-    Pod sender = bus.connect();
-    Pod pod = bus.connect();
+    // State the handlers touch, declared first so it outlives every pod.
     std::atomic<int> calls{0};
     std::atomic<int> callbacks{0};
     std::atomic<int> reason_seen{-1};
+    Bus bus;
+    Pod sender = bus.connect();
+    Pod pod = bus.connect();
     pod.on([&](const Message&) { ++calls; });
     pod.on_disconnect([&](DisconnectReason r) {
         reason_seen = static_cast<int>(r);
@@ -289,26 +299,39 @@ TEST(Pod, DestructionDisconnects) {
 }
 
 TEST(Pod, DisconnectFromInsideItsOwnHandlerReturns) {
-    Bus bus;
+    // State the handlers touch, declared first so it outlives every pod.
+    Gate gate;
+    std::atomic<int> calls{0};
+    BusOptions options;
+    options.workers = 1;
+    Bus bus(std::move(options));
+    // Hold the only worker so that all five messages are queued before the
+    // pod's first handler call: what is already queued must not run either.
+    Pod blocker = bus.connect();
+    blocker.on_type("block", [&](const Message&) { gate.wait(10s); });
     Pod sender = bus.connect();
     Pod pod = bus.connect();
-    std::atomic<int> calls{0};
-    pod.on([&](const Message&) {
+    pod.on_type("t", [&](const Message&) {
         ++calls;
         pod.disconnect();
     });
+    sender.send(Message("block"));
     for (int i = 0; i < 5; ++i) sender.send(Message("t"));
+    gate.open();
     ASSERT_TRUE(eventually([&] { return !pod.connected(); }));
+    ASSERT_TRUE(eventually([&] { return pod.stats().dropped == 4; }))
+        << "the 4 messages queued at disconnect must be counted as dropped, got " << pod.stats().dropped;
     std::this_thread::sleep_for(20ms);
-    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(calls, 1) << "the handler ran after its pod disconnected";
 }
 
 TEST(Pod, MovedPodKeepsItsConnection) {
+    // State the handlers touch, declared first so it outlives every pod.
+    Inbox inbox;
     Bus bus;
     Pod sender = bus.connect();
     Pod original = bus.connect();
     const auto id = original.id();
-    Inbox inbox;
     original.on([&](const Message& m) { inbox.add(m); });
     Pod moved = std::move(original);
     EXPECT_EQ(moved.id(), id);

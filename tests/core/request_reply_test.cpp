@@ -34,6 +34,8 @@ TEST(RequestReply, SynchronousWaitUntilGetsTheReply) {
 }
 
 TEST(RequestReply, WaitUntilWithAHandlerSkipsUnwantedReplies) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::vector<std::string> seen;
     Bus bus;
     Pod server = bus.connect();
     server.on_type("count", [&](const Message& m) {
@@ -41,7 +43,6 @@ TEST(RequestReply, WaitUntilWithAHandlerSkipsUnwantedReplies) {
     });
     Pod client = bus.connect();
     auto receipt = client.send(Message("count"));
-    std::vector<std::string> seen;
     Status s = receipt.wait_until(2s, [&](const Message& r) -> Status {
         seen.emplace_back(r.payload_view());
         return r.payload_view() == "3" ? success() : Status(not_wanted());
@@ -51,6 +52,8 @@ TEST(RequestReply, WaitUntilWithAHandlerSkipsUnwantedReplies) {
 }
 
 TEST(RequestReply, AsynchronousOnReplyIsCalledForEachReply) {
+    // State the handlers touch, declared first so it outlives every pod.
+    Inbox replies;
     Bus bus;
     Pod server = bus.connect();
     server.on_type("ask", [&](const Message& m) {
@@ -58,7 +61,6 @@ TEST(RequestReply, AsynchronousOnReplyIsCalledForEachReply) {
         server.reply_to(m, Message("ask.reply", "two"));
     });
     Pod client = bus.connect();
-    Inbox replies;
     auto receipt = client.send(Message("ask"));
     receipt.on_reply([&](const Message& m) { replies.add(m); });
     ASSERT_TRUE(eventually([&] { return replies.size() == 2; }));
@@ -66,9 +68,11 @@ TEST(RequestReply, AsynchronousOnReplyIsCalledForEachReply) {
 }
 
 TEST(RequestReply, OnReplySetLateStillGetsRepliesThatAlreadyArrived) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<int> answered{0};
+    Inbox replies;
     Bus bus;
     Pod server = bus.connect();
-    std::atomic<int> answered{0};
     server.on_type("ask", [&](const Message& m) {
         server.reply_to(m, Message("ask.reply", "early"));
         ++answered;
@@ -77,7 +81,6 @@ TEST(RequestReply, OnReplySetLateStillGetsRepliesThatAlreadyArrived) {
     auto receipt = client.send(Message("ask"));
     ASSERT_TRUE(eventually([&] { return answered == 1; }));
     std::this_thread::sleep_for(10ms);
-    Inbox replies;
     receipt.on_reply([&](const Message& m) { replies.add(m); });
     ASSERT_TRUE(eventually([&] { return replies.size() == 1; }));
     EXPECT_EQ(replies.payloads()[0], "early");
@@ -102,10 +105,11 @@ TEST(RequestReply, FutureStyleRequest) {
 // requester waits. Here every request waits only after its reply is known to
 // have been sent, the worst case, and every reply must be there.
 TEST(RequestReply, AReplyThatArrivesBeforeTheWaitIsNeverLost) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<std::uint64_t> replied{0};
     BusOptions options;
     Bus bus(std::move(options));
     Pod server = bus.connect();
-    std::atomic<std::uint64_t> replied{0};
     server.on_type("ping", [&](const Message& m) {
         server.reply_to(m, Message("pong", m.payload_view()));
         replied.fetch_add(1, std::memory_order_release);

@@ -37,18 +37,19 @@ TEST(Threading, TenThousandPodsEachGetEveryMessage) {
 }
 
 TEST(Threading, ASlowPodDoesNotSlowTheOthers) {
+    // State the handlers touch, declared first so it outlives every pod.
+    Gate gate;
+    std::atomic<int> slow_calls{0};
+    std::vector<std::unique_ptr<std::atomic<int>>> counts;
     BusOptions options;
     options.workers = 2;
     Bus bus(std::move(options));
-    Gate gate;
-    std::atomic<int> slow_calls{0};
     Pod slow = bus.connect();
     slow.on([&](const Message&) {
         gate.wait(20s);
         ++slow_calls;
     });
     std::vector<Pod> fast;
-    std::vector<std::unique_ptr<std::atomic<int>>> counts;
     for (int i = 0; i < 3; ++i) {
         fast.push_back(bus.connect());
         counts.push_back(std::make_unique<std::atomic<int>>(0));
@@ -95,7 +96,7 @@ TEST(Threading, OrderPerPodUnderAMillionMessagesFromFourThreads) {
             // the bus ever runs one pod's handler on two threads at once.
             if (seq != c->next[who]) ++c->out_of_order;
             c->next[who] = seq + 1;
-            c->received.fetch_add(1, std::memory_order_relaxed);
+            c->received.fetch_add(1, std::memory_order_release);  // publishes `next` to the checker
             c->inside.fetch_sub(1);
         });
     }
@@ -135,13 +136,14 @@ TEST(Threading, OrderPerPodUnderAMillionMessagesFromFourThreads) {
 // blocking policy: a send from a handler must not wait for room that only
 // that handler's own worker could make.
 TEST(Threading, PingPongWithTinyMailboxesUnderBlockNeverDeadlocks) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<int> pongs{0};
     BusOptions options;
     options.mailbox_capacity = 1;
     options.overflow = OverflowPolicy::block;
     options.workers = 2;
     Bus bus(std::move(options));
     const int rounds = static_cast<int>(scaled(10000, 500));
-    std::atomic<int> pongs{0};
     Pod a = bus.connect();
     Pod b = bus.connect();
     a.on_type("pong", [&](const Message&) {
@@ -157,12 +159,13 @@ TEST(Threading, PingPongWithTinyMailboxesUnderBlockNeverDeadlocks) {
 // Every handler sends to all the others, three hops deep, through mailboxes
 // of two on two workers: 3,200 handler calls, no deadlock, nothing silently lost.
 TEST(Threading, SendStormsFromHandlersNeverDeadlock) {
+    // State the handlers touch, declared first so it outlives every pod.
+    std::atomic<std::uint64_t> handled{0};
     BusOptions options;
     options.mailbox_capacity = 2;
     options.workers = 2;
     Bus bus(std::move(options));
     constexpr int kPods = 8;
-    std::atomic<std::uint64_t> handled{0};
     std::vector<Pod> pods;
     pods.reserve(kPods);
     for (int i = 0; i < kPods; ++i) pods.push_back(bus.connect());
