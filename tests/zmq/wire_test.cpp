@@ -4,7 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/array.hpp>
+
+#include <algorithm>
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -56,6 +61,30 @@ TEST(WireHeader, LayoutIsTheDocumentedOne) {
     EXPECT_EQ(b[65], 0x11);
     EXPECT_EQ(b[66], 0xaa);  // origin
     EXPECT_EQ(b[81], 0xbb);
+}
+
+TEST(WireHeader, IsExactlyWhatCerealPortableBinaryWrites) {
+    Header h;
+    h.seq = 123456789;
+    h.id = MessageId::random();
+    h.reply_to = MessageId::random();
+    h.timestamp_ns = -42;
+    h.origin = NodeId::random();
+    std::ostringstream out;
+    {
+        cereal::PortableBinaryOutputArchive archive(out);
+        archive(header_version, h.seq, h.id.uuid().bytes(), h.parent_id.uuid().bytes(), h.reply_to.uuid().bytes(),
+                h.timestamp_ns, h.origin.uuid().bytes());
+    }
+    const auto ours = encode_header(h);
+    EXPECT_EQ(out.str(), std::string(reinterpret_cast<const char*>(ours.data()), ours.size()));
+    // And cereal reads ours back.
+    std::istringstream in(out.str());
+    cereal::PortableBinaryInputArchive archive(in);
+    std::uint8_t version = 0;
+    std::uint64_t seq = 0;
+    archive(version, seq);
+    EXPECT_EQ(seq, h.seq);
 }
 
 TEST(WireHeader, RejectsWrongSizeAndUnknownVersion) {

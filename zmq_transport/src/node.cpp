@@ -161,6 +161,7 @@ PeerLink& Node::link_for(const NodeId& id) {
 // ---------------------------------------------------------------- loop
 
 void Node::run() {
+    thread_id_ = std::this_thread::get_id();
     while (!inbox_.stop_requested()) {
         if (poll_dirty_) rebuild_poll_items();
         const bool held_back = !fanout_backlog_.empty();
@@ -558,7 +559,7 @@ void Node::remove_peer(const NodeId& id, LeaveReason reason, const std::string& 
     }
     if (link->joined) {
         bump(counters_.peers_left);
-        log("peer " + id.short_str() + " (" + link->info.name + ") left: " + to_string(reason) +
+        if (reason != LeaveReason::withdrew && reason != LeaveReason::local_stop) log("peer " + id.short_str() + " (" + link->info.name + ") left: " + to_string(reason) +
             (detail.empty() ? "" : ", " + detail));
         events_.on_peer_left(id, reason, detail);
     }

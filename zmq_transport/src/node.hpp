@@ -14,6 +14,8 @@
 #include <zmq.hpp>
 
 #include <array>
+#include <atomic>
+#include <thread>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -45,6 +47,11 @@ public:
     [[nodiscard]] const std::string& endpoint() const noexcept { return endpoint_; }
     [[nodiscard]] const Contact& contact() const noexcept { return contact_; }
     [[nodiscard]] bool alive(const NodeId& peer) const;
+
+    // True on the transport thread (inside a TransportEvents callback):
+    // then work is done at once instead of queued, saving a wake-up.
+    [[nodiscard]] bool on_own_thread() const noexcept { return std::this_thread::get_id() == thread_id_.load(); }
+    void send_now(command::SendTo request) { send_direct(request); }
 
 private:
     // A connect(endpoint) whose node id we learn by asking (WHO -> IAM)
@@ -120,6 +127,7 @@ private:
     Contact contact_;
     std::vector<std::string> advertised_;  // [ROUTER, XPUB] as told in HELLO
 
+    std::atomic<std::thread::id> thread_id_{};
     mutable std::mutex live_mutex_;
     std::unordered_set<NodeId> live_;
 

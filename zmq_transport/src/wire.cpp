@@ -5,6 +5,8 @@
 #include <cereal/types/string.hpp>
 
 #include <algorithm>
+#include <cstring>
+#include <type_traits>
 #include <chrono>
 #include <sstream>
 #include <streambuf>
@@ -22,16 +24,6 @@ public:
         setg(begin, begin, begin + bytes.size());
     }
     [[nodiscard]] std::size_t remaining() const { return static_cast<std::size_t>(egptr() - gptr()); }
-};
-
-// Writes into a fixed array (the header has a fixed size): no allocation.
-class FixedOutBuf : public std::streambuf {
-public:
-    explicit FixedOutBuf(std::span<std::byte> bytes) {
-        auto* begin = reinterpret_cast<char*>(bytes.data());
-        setp(begin, begin + bytes.size());
-    }
-    [[nodiscard]] std::size_t written() const { return static_cast<std::size_t>(pptr() - pbase()); }
 };
 
 struct DecodeError : std::runtime_error {
@@ -141,42 +133,75 @@ std::string routing_id(const NodeId& node) { return node.str(); }
 
 std::optional<NodeId> parse_routing_id(std::string_view identity) { return NodeId::parse(identity); }
 
-HeaderBytes encode_header(const Header& header) {
-    HeaderBytes bytes{};
-    FixedOutBuf buffer(bytes);
-    std::ostream out(&buffer);
-    {
-        cereal::PortableBinaryOutputArchive archive(out);
-        archive(header_version, header.seq);
-        save_id(archive, header.id);
-        save_id(archive, header.parent_id);
-        save_id(archive, header.reply_to);
-        archive(header.timestamp_ns);
-        save_id(archive, header.origin);
-    }
-    return bytes;
+// The header is on every message: it is written and read by hand, without
+// iostreams, in exactly the layout cereal's portable binary archive gives it
+// (tests/zmq/wire_test.cpp checks the two agree byte for byte).
+namespace {
+
+template <class T>
+void put_le(std::byte* out, T value) {
+    auto u = static_cast<std::make_unsigned_t<T>>(value);
+    for (std::size_t i = 0; i < sizeof(T); ++i) out[i] = static_cast<std::byte>((u >> (8 * i)) & 0xff);
 }
 
-Result<Header> decode_header(std::span<const std::byte> bytes) {
-    if (bytes.size() != header_size) {
-        return Error(Errc::decode_failed, "header is " + std::to_string(bytes.size()) + " bytes, expected " +
-                                              std::to_string(header_size));
+template <class T>
+T get(const std::byte* in, bool little_endian) {
+    std::make_unsigned_t<T> u = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i) {
+        const auto b = static_cast<std::make_unsigned_t<T>>(in[little_endian ? i : sizeof(T) - 1 - i]);
+        u |= static_cast<std::make_unsigned_t<T>>(b << (8 * i));
     }
-    return decode_with<Header>(bytes, "header", [](auto& archive, Header& header) {
-        std::uint8_t version = 0;
-        archive(version);
-        if (version != header_version) {
-            throw DecodeError("unknown header version " + std::to_string(version) + " (this node speaks " +
-                              std::to_string(header_version) + ")");
-        }
-        archive(header.seq);
-        load_id(archive, header.id);
-        load_id(archive, header.parent_id);
-        load_id(archive, header.reply_to);
-        archive(header.timestamp_ns);
-        load_id(archive, header.origin);
-        return true;
-    });
+    return static_cast<T>(u);
+}
+
+template <class Tag>
+void put_id(std::byte* out, const Id<Tag>& id) {
+    std::memcpy(out, id.uuid().bytes().data(), 16);
+}
+
+template <class IdType>
+IdType get_id(const std::byte* in) {
+    Uuid::Bytes bytes{};
+    std::memcpy(bytes.data(), in, 16);
+    return IdType(Uuid(bytes));
+}
+
+}  // namespace
+
+HeaderBytes encode_header(const Header& header) {
+    HeaderBytes b{};
+    b[0] = std::byte{1};  // little-endian stream
+    b[1] = std::byte{header_version};
+    put_le(&b[2], header.seq);
+    put_id(&b[10], header.id);
+    put_id(&b[26], header.parent_id);
+    put_id(&b[42], header.reply_to);
+    put_le(&b[58], header.timestamp_ns);
+    put_id(&b[66], header.origin);
+    return b;
+}
+
+Result<Header> decode_header(std::span<const std::byte> b) {
+    if (b.size() != header_size) {
+        return Error(Errc::decode_failed,
+                     "header is " + std::to_string(b.size()) + " bytes, expected " + std::to_string(header_size));
+    }
+    const auto flag = static_cast<unsigned>(b[0]);
+    if (flag > 1) return Error(Errc::decode_failed, "header endianness flag " + std::to_string(flag) + " is not 0 or 1");
+    const auto version = static_cast<unsigned>(b[1]);
+    if (version != header_version) {
+        return Error(Errc::decode_failed, "header (82 bytes): unknown header version " + std::to_string(version) +
+                                              " (this node speaks " + std::to_string(header_version) + ")");
+    }
+    const bool le = flag == 1;
+    Header h;
+    h.seq = get<std::uint64_t>(&b[2], le);
+    h.id = get_id<MessageId>(&b[10]);
+    h.parent_id = get_id<MessageId>(&b[26]);
+    h.reply_to = get_id<MessageId>(&b[42]);
+    h.timestamp_ns = get<std::int64_t>(&b[58], le);
+    h.origin = get_id<NodeId>(&b[66]);
+    return h;
 }
 
 Header header_of(const Message& message, std::uint64_t seq) {

@@ -43,6 +43,10 @@ public:
     }
 
     void send_to(const NodeId& peer, MessagePtr message, SendDone done) override {
+        if (running() && node_->on_own_thread()) {  // e.g. a reply from inside on_message
+            node_->send_now(command::SendTo{peer, std::move(message), std::move(done)});
+            return;
+        }
         Command rejected;
         if (!running() || !node_->inbox().push(command::SendTo{peer, std::move(message), std::move(done)}, &rejected)) {
             if (auto* send = std::get_if<command::SendTo>(&rejected); send && send->done) {

@@ -1,0 +1,475 @@
+// grav's ZeroMQ transport against raw libzmq, two processes over TCP on
+// 127.0.0.1, both measured in the same run (results: docs/BENCHMARKS.md).
+//
+//   zmq_bench [--count N] [--rtt-count N] [--runs R]
+//
+// Figures:
+//   fan-out throughput, 64 B and 1 KiB payloads
+//     raw:  PUB -> SUB, high-water marks unlimited so nothing drops
+//     grav: Transport::publish -> peer's TransportEvents::on_message
+//   request/reply round trip, 64 B, p50 and p99
+//     raw:  DEALER -> ROUTER (echo) -> DEALER
+//     grav: Transport::send_to -> peer echoes with send_to -> on_message
+//     bus:  Pod::send + Receipt::wait_until, the remote pod replies (whole stack)
+//   resident memory (VmRSS) of an idle node with one peer
+//     raw:  a process with a ROUTER, an XPUB, a DEALER and a SUB connected
+//     grav: a process with a Bus + transport joined to one peer
+// The parent re-executes itself for the second process (roles below).
+#include <grav/grav.hpp>
+#include <grav/zmq.hpp>
+
+#include <zmq.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+std::string self_exe;
+
+void say(const std::string& line) {
+    std::fputs((line + "\n").c_str(), stdout);
+    std::fflush(stdout);
+}
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+long rss_kb() {
+    std::ifstream in("/proc/self/status");
+    std::string key;
+    while (in >> key) {
+        if (key == "VmRSS:") {
+            long kb = 0;
+            in >> kb;
+            return kb;
+        }
+        std::getline(in, key);
+    }
+    return -1;
+}
+
+// A child process of this same binary whose stdout we read line by line.
+class Child {
+public:
+    explicit Child(const std::string& args) {
+        pipe_ = ::popen((self_exe + " " + args).c_str(), "r");
+        if (!pipe_) std::abort();
+    }
+    ~Child() {
+        if (pipe_) ::pclose(pipe_);
+    }
+    Child(const Child&) = delete;
+    Child& operator=(const Child&) = delete;
+    // The next line starting with `prefix`, without it.
+    std::string expect(const std::string& prefix) {
+        char buffer[4096];
+        while (std::fgets(buffer, sizeof buffer, pipe_)) {
+            std::string line(buffer);
+            if (!line.empty() && line.back() == '\n') line.pop_back();
+            if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
+        }
+        std::fprintf(stderr, "child ended before '%s'\n", prefix.c_str());
+        std::exit(1);
+    }
+
+private:
+    FILE* pipe_ = nullptr;
+};
+
+// ------------------------------------------------------------ grav events
+
+class Events : public grav::TransportEvents {
+public:
+    std::function<void(const grav::NodeId&, grav::MessagePtr)> on_msg;
+    grav::Status admit(const grav::PeerInfo&) override { return grav::success(); }
+    void on_peer_joined(const grav::PeerInfo& p) override {
+        std::lock_guard lock(mutex);
+        peer = p.id;
+        joined = true;
+        cv.notify_all();
+    }
+    void on_peer_left(const grav::NodeId&, grav::LeaveReason, std::string_view) override {}
+    void on_peer_refused(std::string_view, std::string_view reason) override {
+        std::fprintf(stderr, "refused: %.*s\n", static_cast<int>(reason.size()), reason.data());
+    }
+    void on_message(const grav::NodeId& from, grav::MessagePtr m) override { on_msg(from, std::move(m)); }
+    void wait_joined() {
+        std::unique_lock lock(mutex);
+        if (!cv.wait_for(lock, 10s, [&] { return joined; })) {
+            std::fprintf(stderr, "no peer joined\n");
+            std::exit(1);
+        }
+    }
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool joined = false;
+    grav::NodeId peer;
+};
+
+grav::LocalNode local(const std::string& name) {
+    grav::LocalNode n;
+    n.id = grav::NodeId::random();
+    n.name = name;
+    return n;
+}
+
+grav::MessagePtr make(const grav::NodeId& origin, const std::string& payload) {
+    grav::MessageHeader h{.id = grav::MessageId::random(), .parent_id = {}, .reply_to = {}, .type = "bench",
+                          .timestamp = grav::Clock::now(), .origin = origin};
+    return std::make_shared<const grav::Message>(std::move(h), payload);
+}
+
+// ------------------------------------------------------------ throughput
+
+// Child: receives `count` messages, prints the rate first -> last.
+int raw_sub(const std::string& endpoint, long count) {
+    ::zmq::context_t ctx;
+    ::zmq::socket_t sub(ctx, ::zmq::socket_type::sub);
+    sub.set(::zmq::sockopt::rcvhwm, 0);
+    sub.set(::zmq::sockopt::subscribe, "");
+    sub.connect(endpoint);
+    // Slow joiner: the publisher sends probes until we have one.
+    ::zmq::message_t m;
+    while (true) {
+        (void)sub.recv(m);
+        if (m.size() == 1) break;
+    }
+    say("ready");
+    (void)sub.recv(m);  // first real message
+    while (m.size() == 1) (void)sub.recv(m);
+    const auto t0 = Clock::now();
+    for (long i = 1; i < count; ++i) (void)sub.recv(m);
+    say("rate " + std::to_string((count - 1) / seconds_since(t0)));
+    return 0;
+}
+
+double raw_throughput(std::size_t size, long count) {
+    ::zmq::context_t ctx;
+    ::zmq::socket_t pub(ctx, ::zmq::socket_type::pub);
+    pub.set(::zmq::sockopt::sndhwm, 0);
+    pub.bind("tcp://127.0.0.1:0");
+    Child child("raw-sub " + pub.get(::zmq::sockopt::last_endpoint) + " " + std::to_string(count));
+    std::atomic<bool> ready{false};
+    std::thread probe([&] {
+        while (!ready) {
+            pub.send(::zmq::message_t("p", 1), ::zmq::send_flags::none);
+            std::this_thread::sleep_for(1ms);
+        }
+    });
+    child.expect("ready");
+    ready = true;
+    probe.join();
+    const std::string payload(size, 'x');
+    for (long i = 0; i < count; ++i) pub.send(::zmq::message_t(payload.data(), payload.size()), ::zmq::send_flags::none);
+    return std::stod(child.expect("rate "));
+}
+
+int grav_sub(const std::string& endpoint, long count) {
+    Events events;
+    std::atomic<long> received{0};
+    Clock::time_point t0;
+    std::mutex m;
+    std::condition_variable cv;
+    events.on_msg = [&](const grav::NodeId&, grav::MessagePtr) {
+        const long n = ++received;
+        if (n == 1) t0 = Clock::now();
+        if (n == count) {
+            std::lock_guard lock(m);
+            cv.notify_all();
+        }
+    };
+    auto t = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
+    if (!t->start(local("sub"), events).ok()) return 1;
+    if (!t->connect(endpoint).ok()) return 1;
+    events.wait_joined();
+    say("ready");
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return received.load() == count; });
+    say("rate " + std::to_string((count - 1) / seconds_since(t0)));
+    t->stop();
+    return 0;
+}
+
+double grav_throughput(std::size_t size, long count) {
+    Events events;
+    auto t = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
+    const auto self = local("pub");
+    if (!t->start(self, events).ok()) std::exit(1);
+    Child child("grav-sub " + t->endpoint() + " " + std::to_string(count));
+    child.expect("ready");
+    events.wait_joined();
+    const std::string payload(size, 'x');
+    for (long i = 0; i < count; ++i) t->publish(make(self.id, payload));
+    const double rate = std::stod(child.expect("rate "));
+    t->stop();
+    return rate;
+}
+
+// ------------------------------------------------------------ round trip
+
+struct Percentiles {
+    double p50_us;
+    double p99_us;
+};
+
+Percentiles percentiles(std::vector<double> us) {
+    std::sort(us.begin(), us.end());
+    return {us[us.size() / 2], us[us.size() * 99 / 100]};
+}
+
+int raw_echo() {
+    ::zmq::context_t ctx;
+    ::zmq::socket_t router(ctx, ::zmq::socket_type::router);
+    router.bind("tcp://127.0.0.1:0");
+    say("endpoint " + router.get(::zmq::sockopt::last_endpoint));
+    while (true) {
+        ::zmq::message_t id, body;
+        (void)router.recv(id);
+        (void)router.recv(body);
+        if (body.size() == 0) return 0;
+        router.send(id, ::zmq::send_flags::sndmore);
+        router.send(body, ::zmq::send_flags::none);
+    }
+}
+
+Percentiles raw_rtt(long count) {
+    Child child("raw-echo");
+    const std::string endpoint = child.expect("endpoint ");
+    ::zmq::context_t ctx;
+    ::zmq::socket_t dealer(ctx, ::zmq::socket_type::dealer);
+    dealer.set(::zmq::sockopt::linger, 0);
+    dealer.connect(endpoint);
+    const std::string payload(64, 'x');
+    std::vector<double> us;
+    ::zmq::message_t reply;
+    for (long i = 0; i < count + 1000; ++i) {
+        const auto t0 = Clock::now();
+        dealer.send(::zmq::message_t(payload.data(), payload.size()), ::zmq::send_flags::none);
+        (void)dealer.recv(reply);
+        if (i >= 1000) us.push_back(seconds_since(t0) * 1e6);  // after a warm-up
+    }
+    dealer.send(::zmq::message_t(), ::zmq::send_flags::none);
+    return percentiles(std::move(us));
+}
+
+int grav_echo() {
+    Events events;
+    std::unique_ptr<grav::Transport> t = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
+    grav::Transport* tp = t.get();
+    std::atomic<bool> done{false};
+    events.on_msg = [&](const grav::NodeId& from, grav::MessagePtr m) {
+        if (m->payload_size() == 0) done = true;
+        tp->send_to(from, std::move(m), nullptr);
+    };
+    if (!t->start(local("echo"), events).ok()) return 1;
+    say("endpoint " + t->endpoint());
+    while (!done) std::this_thread::sleep_for(10ms);
+    t->stop();
+    return 0;
+}
+
+Percentiles grav_rtt(long count) {
+    Child child("grav-echo");
+    const std::string endpoint = child.expect("endpoint ");
+    Events events;
+    std::mutex m;
+    std::condition_variable cv;
+    bool got = false;
+    events.on_msg = [&](const grav::NodeId&, grav::MessagePtr) {
+        std::lock_guard lock(m);
+        got = true;
+        cv.notify_one();
+    };
+    auto t = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
+    const auto self = local("ping");
+    if (!t->start(self, events).ok()) std::exit(1);
+    (void)t->connect(endpoint);
+    events.wait_joined();
+    const grav::NodeId peer = events.peer;
+    const std::string payload(64, 'x');
+    std::vector<double> us;
+    for (long i = 0; i < count + 1000; ++i) {
+        const auto t0 = Clock::now();
+        t->send_to(peer, make(self.id, payload), nullptr);
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return got; });
+        got = false;
+        if (i >= 1000) us.push_back(seconds_since(t0) * 1e6);
+    }
+    t->send_to(peer, make(self.id, ""), nullptr);
+    std::this_thread::sleep_for(100ms);
+    t->stop();
+    return percentiles(std::move(us));
+}
+
+int bus_echo() {
+    grav::BusOptions o;
+    o.transport = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
+    grav::Bus bus(std::move(o));
+    grav::Pod pod = bus.connect();
+    grav::Pod* self = &pod;
+    std::atomic<bool> done{false};
+    pod.on([&, self](const grav::Message& m) {
+        if (m.payload_size() == 0) done = true;
+        self->reply_to(m, grav::Message("bench.reply", m.payload_view()));
+    });
+    say("endpoint " + bus.endpoint());
+    while (!done) std::this_thread::sleep_for(10ms);
+    return 0;
+}
+
+Percentiles bus_rtt(long count) {
+    Child child("bus-echo");
+    const std::string endpoint = child.expect("endpoint ");
+    grav::BusOptions o;
+    o.transport = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
+    grav::Bus bus(std::move(o));
+    grav::Pod pod = bus.connect();
+    (void)bus.connect_endpoint(endpoint);
+    const auto deadline = Clock::now() + 10s;
+    while (bus.peers().empty() && Clock::now() < deadline) std::this_thread::sleep_for(1ms);
+    const std::string payload(64, 'x');
+    std::vector<double> us;
+    for (long i = 0; i < count + 1000; ++i) {
+        const auto t0 = Clock::now();
+        auto reply = pod.send(grav::Message("bench.request", payload)).wait_until(5s);
+        if (!reply.ok()) {
+            std::fprintf(stderr, "bus round trip failed: %s\n", reply.error().what().c_str());
+            std::exit(1);
+        }
+        if (i >= 1000) us.push_back(seconds_since(t0) * 1e6);
+    }
+    (void)pod.send(grav::Message("bench.request", ""));
+    std::this_thread::sleep_for(100ms);
+    return percentiles(std::move(us));
+}
+
+// ------------------------------------------------------------ idle memory
+
+int raw_idle(const std::string& router_ep, const std::string& xpub_ep) {
+    ::zmq::context_t ctx;
+    ::zmq::socket_t router(ctx, ::zmq::socket_type::router), xpub(ctx, ::zmq::socket_type::xpub);
+    ::zmq::socket_t dealer(ctx, ::zmq::socket_type::dealer), sub(ctx, ::zmq::socket_type::sub);
+    router.bind("tcp://127.0.0.1:0");
+    xpub.bind("tcp://127.0.0.1:0");
+    dealer.connect(router_ep);
+    sub.connect(xpub_ep);
+    sub.set(::zmq::sockopt::subscribe, "");
+    dealer.send(::zmq::str_buffer("hi"), ::zmq::send_flags::none);
+    std::this_thread::sleep_for(1s);
+    say("rss " + std::to_string(rss_kb()));
+    for (auto* s : {&router, &xpub, &dealer, &sub}) s->set(::zmq::sockopt::linger, 0);
+    return 0;
+}
+
+int grav_idle(const std::string& endpoint) {
+    grav::BusOptions o;
+    o.transport = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
+    o.workers = 1;
+    grav::Bus bus(std::move(o));
+    (void)bus.connect_endpoint(endpoint);
+    const auto deadline = Clock::now() + 10s;
+    while (bus.peers().empty() && Clock::now() < deadline) std::this_thread::sleep_for(1ms);
+    if (bus.peers().empty()) return 1;
+    std::this_thread::sleep_for(1s);
+    say("rss " + std::to_string(rss_kb()));
+    return 0;
+}
+
+std::pair<long, long> idle_rss() {
+    ::zmq::context_t ctx;
+    ::zmq::socket_t router(ctx, ::zmq::socket_type::router), xpub(ctx, ::zmq::socket_type::xpub);
+    router.set(::zmq::sockopt::linger, 0);
+    xpub.set(::zmq::sockopt::linger, 0);
+    router.bind("tcp://127.0.0.1:0");
+    xpub.bind("tcp://127.0.0.1:0");
+    Child raw("raw-idle " + router.get(::zmq::sockopt::last_endpoint) + " " +
+              xpub.get(::zmq::sockopt::last_endpoint));
+    const long raw_kb = std::stol(raw.expect("rss "));
+
+    grav::BusOptions o;
+    o.transport = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
+    grav::Bus peer(std::move(o));
+    Child node("grav-idle " + peer.endpoint());
+    const long grav_kb = std::stol(node.expect("rss "));
+    return {raw_kb, grav_kb};
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    self_exe = argv[0];
+    std::vector<std::string> args(argv + 1, argv + argc);
+    auto arg = [&](std::size_t i) { return i < args.size() ? args[i] : std::string(); };
+    const std::string role = arg(0);
+    if (role == "raw-sub") return raw_sub(arg(1), std::stol(arg(2)));
+    if (role == "grav-sub") return grav_sub(arg(1), std::stol(arg(2)));
+    if (role == "raw-echo") return raw_echo();
+    if (role == "grav-echo") return grav_echo();
+    if (role == "bus-echo") return bus_echo();
+    if (role == "raw-idle") return raw_idle(arg(1), arg(2));
+    if (role == "grav-idle") return grav_idle(arg(1));
+
+    long count = 1000000, rtt_count = 20000;
+    int runs = 3;
+    for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
+        if (args[i] == "--count") count = std::stol(args[i + 1]);
+        else if (args[i] == "--rtt-count") rtt_count = std::stol(args[i + 1]);
+        else if (args[i] == "--runs") runs = std::stoi(args[i + 1]);
+    }
+    std::printf("grav::zmq vs raw libzmq %d.%d.%d, two processes over tcp://127.0.0.1, median of %d runs\n",
+                ZMQ_VERSION_MAJOR, ZMQ_VERSION_MINOR, ZMQ_VERSION_PATCH, runs);
+    std::printf("%-34s %14s %14s %8s\n", "figure", "raw libzmq", "grav", "ratio");
+    for (std::size_t size : {std::size_t{64}, std::size_t{1024}}) {
+        std::vector<double> raw, grav;
+        for (int r = 0; r < runs; ++r) {
+            raw.push_back(raw_throughput(size, count));
+            grav.push_back(grav_throughput(size, count));
+        }
+        const double a = median(raw), b = median(grav);
+        std::printf("%-34s %12.0f/s %12.0f/s %7.2f\n",
+                    ("fan-out throughput, " + std::to_string(size) + " B").c_str(), a, b, b / a);
+        std::fflush(stdout);
+    }
+    {
+        std::vector<double> r50, r99, g50, g99, b50, b99;
+        for (int r = 0; r < runs; ++r) {
+            auto raw = raw_rtt(rtt_count);
+            auto grav = grav_rtt(rtt_count);
+            auto bus = bus_rtt(rtt_count);
+            r50.push_back(raw.p50_us), r99.push_back(raw.p99_us);
+            g50.push_back(grav.p50_us), g99.push_back(grav.p99_us);
+            b50.push_back(bus.p50_us), b99.push_back(bus.p99_us);
+        }
+        std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p50 (transport)", median(r50), median(g50),
+                    median(g50) / median(r50));
+        std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p99 (transport)", median(r99), median(g99),
+                    median(g99) / median(r99));
+        std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p50 (Bus, pod->pod)", median(r50),
+                    median(b50), median(b50) / median(r50));
+        std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p99 (Bus, pod->pod)", median(r99),
+                    median(b99), median(b99) / median(r99));
+        std::fflush(stdout);
+    }
+    const auto [raw_kb, grav_kb] = idle_rss();
+    std::printf("%-34s %11ld kB %11ld kB %7.2f\n", "idle node RSS, one peer", raw_kb, grav_kb,
+                static_cast<double>(grav_kb) / static_cast<double>(raw_kb));
+    return 0;
+}
