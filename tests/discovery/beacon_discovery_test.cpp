@@ -319,6 +319,32 @@ TEST(BeaconDiscovery, HostileDatagramsAreCountedAndIgnored) {
     EXPECT_TRUE(a.events.wait_found(good.node, 1s));
 }
 
+TEST(BeaconDiscovery, AnswersNewcomersAndHellosButNotKnownPeersOrReplies) {
+    Node a(options(10s, 30s));
+    RawSender raw(testkit::test_port());
+    auto peer = fake_beacon(NodeId::random(), 9200);
+    const auto answered = [&](std::uint64_t n) {
+        const auto deadline = std::chrono::steady_clock::now() + 1s;
+        while (a.stat("beacon.answered") < n && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(5ms);
+        }
+        std::this_thread::sleep_for(50ms);  // and no more than n
+        return a.stat("beacon.answered");
+    };
+    raw.send(peer);  // unknown: answered
+    EXPECT_EQ(answered(1), 1U);
+    raw.send(peer);  // known now: not answered
+    EXPECT_EQ(answered(1), 1U);
+    peer.flags = beacon::hello;  // restarted with the same id, knows nobody: answered
+    raw.send(peer);
+    EXPECT_EQ(answered(2), 2U);
+    auto other = fake_beacon(NodeId::random(), 9300);
+    other.flags = beacon::reply;  // an answer is never answered, even from a stranger
+    raw.send(other);
+    EXPECT_TRUE(a.events.wait_found(other.node, 1s));
+    EXPECT_EQ(answered(2), 2U);
+}
+
 TEST(BeaconDiscovery, ANewIdAtAKnownAddressReplacesTheOldOne) {
     Node a(options(10s, 30s));
     RawSender raw(testkit::test_port());

@@ -31,7 +31,9 @@ struct BeaconOptions {
     std::chrono::milliseconds expiry{3000};
     // Which IPv4 interfaces to beacon and listen on: a name ("eth0"), an
     // address of the interface ("10.0.0.2") or a CIDR ("10.0.0.0/24").
-    // Empty: every up, broadcast-capable interface plus loopback.
+    // Empty: every up, broadcast-capable interface plus loopback. The list is
+    // read again every interval (interfaces come and go); start() fails when
+    // the option matches no up interface at all.
     std::string interface;
     // Beacon to this IPv4 multicast group instead of broadcasting (loopback
     // still uses its broadcast address). Empty: broadcast.
