@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <optional>
+#include <utility>
 
 namespace grav::cli {
 namespace {
@@ -23,6 +24,7 @@ struct PubOptions {
     std::uint64_t interval_ms = 0;
     std::uint64_t wait_peers_ms = 2000;
     std::size_t peers = 1;
+    std::uint64_t linger_ms = 300;
 };
 
 // Reads stdin line by line while watching for Ctrl-C. nullopt at end of input
@@ -94,6 +96,10 @@ ExitCode run_pub(Context& context, const PubOptions& o) {
             if (o.interval_ms > 0 && interrupt.sleep_for(std::chrono::milliseconds(o.interval_ms))) break;
         }
     }
+    // Work-around (see /work/notes/cli.md): with discovery, peers drop us as
+    // soon as our leaving beacon arrives, which can overtake the last
+    // messages still in flight over TCP. A short pause lets them land.
+    if (sent > 0 && o.linger_ms > 0) interrupt.sleep_for(std::chrono::milliseconds(o.linger_ms));
     if (context.network.verbose) print_note("published " + std::to_string(sent) + " message(s) of type '" + o.type + "'");
     return ExitCode::ok;  // ~Node: bus.stop() flushes what is queued, then leaves the mesh
 }
@@ -111,6 +117,8 @@ void add_pub_command(CLI::App& app, Context& context) {
     cmd->add_option("--wait-peers", options->wait_peers_ms,
                     "Wait up to this many ms for peers before publishing")->capture_default_str();
     cmd->add_option("--peers", options->peers, "How many peers to wait for")->capture_default_str();
+    cmd->add_option("--linger", options->linger_ms, "After the last message, wait this many ms before leaving")
+        ->capture_default_str();
     cmd->callback([&context, options] { context.run = [&context, options] { return run_pub(context, *options); }; });
 }
 
