@@ -46,11 +46,13 @@ void say(const std::string& line) {
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-long rss_kb() {
+// VmRSS (all resident pages, shared libraries included) or RssAnon (the
+// process's own heap and stacks) from /proc/self/status, in kB.
+long status_kb(const std::string& wanted) {
     std::ifstream in("/proc/self/status");
     std::string key;
     while (in >> key) {
-        if (key == "VmRSS:") {
+        if (key == wanted) {
             long kb = 0;
             in >> kb;
             return kb;
@@ -369,7 +371,7 @@ int raw_idle(const std::string& router_ep, const std::string& xpub_ep) {
     sub.set(::zmq::sockopt::subscribe, "");
     dealer.send(::zmq::str_buffer("hi"), ::zmq::send_flags::none);
     std::this_thread::sleep_for(1s);
-    say("rss " + std::to_string(rss_kb()));
+    say("rss " + std::to_string(status_kb("VmRSS:")) + " " + std::to_string(status_kb("RssAnon:")));
     for (auto* s : {&router, &xpub, &dealer, &sub}) s->set(::zmq::sockopt::linger, 0);
     return 0;
 }
@@ -377,18 +379,27 @@ int raw_idle(const std::string& router_ep, const std::string& xpub_ep) {
 int grav_idle(const std::string& endpoint) {
     grav::BusOptions o;
     o.transport = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
-    o.workers = 1;
     grav::Bus bus(std::move(o));
     (void)bus.connect_endpoint(endpoint);
     const auto deadline = Clock::now() + 10s;
     while (bus.peers().empty() && Clock::now() < deadline) std::this_thread::sleep_for(1ms);
     if (bus.peers().empty()) return 1;
     std::this_thread::sleep_for(1s);
-    say("rss " + std::to_string(rss_kb()));
+    say("rss " + std::to_string(status_kb("VmRSS:")) + " " + std::to_string(status_kb("RssAnon:")));
     return 0;
 }
 
-std::pair<long, long> idle_rss() {
+struct Rss {
+    long total_kb;
+    long anon_kb;
+};
+
+Rss parse_rss(const std::string& line) {
+    const auto space = line.find(' ');
+    return {std::stol(line.substr(0, space)), std::stol(line.substr(space + 1))};
+}
+
+std::pair<Rss, Rss> idle_rss() {
     ::zmq::context_t ctx;
     ::zmq::socket_t router(ctx, ::zmq::socket_type::router), xpub(ctx, ::zmq::socket_type::xpub);
     router.set(::zmq::sockopt::linger, 0);
@@ -397,13 +408,13 @@ std::pair<long, long> idle_rss() {
     xpub.bind("tcp://127.0.0.1:0");
     Child raw("raw-idle " + router.get(::zmq::sockopt::last_endpoint) + " " +
               xpub.get(::zmq::sockopt::last_endpoint));
-    const long raw_kb = std::stol(raw.expect("rss "));
+    const Rss raw_kb = parse_rss(raw.expect("rss "));
 
     grav::BusOptions o;
     o.transport = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
     grav::Bus peer(std::move(o));
     Child node("grav-idle " + peer.endpoint());
-    const long grav_kb = std::stol(node.expect("rss "));
+    const Rss grav_kb = parse_rss(node.expect("rss "));
     return {raw_kb, grav_kb};
 }
 
@@ -469,7 +480,9 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
     }
     const auto [raw_kb, grav_kb] = idle_rss();
-    std::printf("%-34s %11ld kB %11ld kB %7.2f\n", "idle node RSS, one peer", raw_kb, grav_kb,
-                static_cast<double>(grav_kb) / static_cast<double>(raw_kb));
+    std::printf("%-34s %11ld kB %11ld kB %7.2f\n", "idle node VmRSS, one peer", raw_kb.total_kb, grav_kb.total_kb,
+                static_cast<double>(grav_kb.total_kb) / static_cast<double>(raw_kb.total_kb));
+    std::printf("%-34s %11ld kB %11ld kB %7.2f\n", "idle node RssAnon (own heap+stacks)", raw_kb.anon_kb,
+                grav_kb.anon_kb, static_cast<double>(grav_kb.anon_kb) / static_cast<double>(raw_kb.anon_kb));
     return 0;
 }

@@ -97,7 +97,7 @@ void Inbox::take(std::deque<Command>& commands, std::deque<MessagePtr>& publishe
             commands_.pop_front();
         }
         if (max >= publishes_.size() && publishes.empty()) {
-            publishes.swap(publishes_);
+            publishes.swap(publishes_);  // the common case: O(1) under the lock
             freed = !publishes.empty();
         } else {
             for (std::size_t i = 0; i < max && !publishes_.empty(); ++i) {

@@ -238,7 +238,7 @@ void Node::rebuild_poll_items() {
 void Node::take_work(bool stopping) {
     // While the XPUB holds messages back, take no more publishes: the
     // inbox fills and publish() blocks its callers (backpressure).
-    const std::size_t max = stopping ? SIZE_MAX : (fanout_backlog_.empty() ? 4096 : 0);
+    const std::size_t max = stopping || fanout_backlog_.empty() ? SIZE_MAX : 0;
     inbox_.take(commands_, publishes_, max);
     while (!commands_.empty()) {
         Command command = std::move(commands_.front());
@@ -850,7 +850,6 @@ void Node::on_data(PeerLink& link, const Frames& frames, bool direct) {
     bump(counters_.messages_received);
     bump(counters_.bytes_received, frames.total_size());
     if (direct) bump(counters_.direct_received);
-    link.info.last_seen = SteadyClock::now();
     events_.on_message(link.id, wire::message_of(frames.text(0), *header, frames.bytes(2)));
 }
 
