@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
-# Sets up the machine, builds grav (build/, shared with scripts/test.sh) and
-# runs the demo.
-#
-# When the build defines a `demo` target (the multi-node live demo), this runs
-# it. Until then it runs scripts/demo/inproc.cpp: one in-process bus, three
-# pods, a broadcast and a typed request/reply.
+# Sets up the machine, builds grav's tool and samples (build/, shared with
+# scripts/test.sh) and runs the live demo: several nodes in separate processes
+# on this host discover each other, chat, call RPCs round-robin, one is killed
+# and the others notice (scripts/demo/live.sh). Ends by itself within a minute.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,13 +11,6 @@ bash scripts/setup.sh
 jobs=${GRAV_JOBS:-$(nproc)}
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-if ninja -C build -t targets all 2>/dev/null | grep -q '^demo:'; then
-    exec cmake --build build -j "$jobs" --target demo
-fi
-
-cmake --build build -j "$jobs" --target grav_core
-core_lib=$(find build/core -maxdepth 1 -name 'libgrav_core.*' | head -1)
-c++ -std=c++20 -O2 -Wall -Wextra -Werror -I core/include scripts/demo/inproc.cpp "$core_lib" -pthread \
-    -o build/grav-inproc-demo
-echo "--- running the in-process demo (build/grav-inproc-demo)"
-exec build/grav-inproc-demo
+echo "demo: building the grav tool and the samples (build/)"
+cmake --build build -j "$jobs" --target grav grav-chat grav-rpc-server grav-rpc-client
+exec bash scripts/demo/live.sh build

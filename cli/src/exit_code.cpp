@@ -9,8 +9,8 @@ std::string exit_code_help() {
            "  2    usage: unknown option, missing or empty argument, bad number\n"
            "  3    bad address: unknown interface, unparsable endpoint or seed\n"
            "  4    cannot start: port in use, cannot bind\n"
-           "  5    timeout: no reply in time (request), no peer in time (bench)\n"
-           "  6    no peer offers the requested type (request)\n"
+           "  5    timeout: no reply in time (request)\n"
+           "  6    no peer offers the requested type (request), no bench server (bench --remote)\n"
            "  130  interrupted (Ctrl-C) while waiting for a reply\n";
 }
 
