@@ -228,6 +228,19 @@ TEST(ZmqTransport, SimultaneousDialsEndAsOneLink) {
     }
 }
 
+TEST(ZmqTransport, DiallingByContactFindsTheNodeThatIsReallyThere) {
+    // Discovery's view can be stale: the node at that contact restarted with a new id.
+    TestNode a("a"), b("b");
+    ASSERT_TRUE(a.start().ok() && b.start().ok());
+    ASSERT_TRUE(a.transport->connect(b.transport->contact(), NodeId::random()).ok());
+    ASSERT_TRUE(eventually([&] { return a.events.has_joined(b.id()) && b.events.has_joined(a.id()); }, 10s));
+    std::this_thread::sleep_for(2s);  // past the handshake timeout of the stale expectation
+    EXPECT_TRUE(a.events.refused().empty());
+    EXPECT_EQ(a.events.joined().size(), 1u);
+    EXPECT_TRUE(a.events.left().empty());
+    EXPECT_TRUE(a.transport->alive(b.id()));
+}
+
 TEST(ZmqTransport, StopSaysGoodbyeAtOnce) {
     TestNode a("a"), b("b");
     ASSERT_TRUE(a.start().ok() && b.start().ok());

@@ -761,6 +761,14 @@ void Node::on_dealer(PeerLink& link) {
         }
         switch (**control) {
             case wire::Control::welcome:
+                if (auto header = wire::decode_header(frames.bytes(1)); header && header->origin != id) {
+                    // Dialled by contact expecting `id`, found another node there
+                    // (it restarted): that node's own HELLO builds its link.
+                    log("expected node " + id.short_str() + " at " + current->dial_endpoint + ", found " +
+                        header->origin.short_str());
+                    remove_peer(id, LeaveReason::replaced, "another node answered at its endpoint");
+                    return;
+                }
                 current->welcomed = true;
                 check_joined(*current);
                 break;
