@@ -153,14 +153,20 @@ struct BenchOptions {
     std::uint64_t timeout_ms = 10000;
 };
 
-// Publishes o.messages; true when every one was acknowledged in time.
-Figures bench_pubsub(Pod& pod, const BenchOptions& o, Interrupt& interrupt) {
-    Figures f{"pub/sub", o.messages, std::max(o.size, kHeader), 0, {}, "latency: publish + ack round trip"};
+// What the ack callbacks share with the publishing loop. Shared, because a
+// receipt's on_reply keeps listening after the receipt is gone: a late ack
+// must not touch a finished stack frame.
+struct AckState {
     std::mutex mutex;
-    std::vector<double> latencies;
+    std::vector<double> latencies_us;
     std::atomic<std::uint64_t> server_count{0};
     std::atomic<bool> last_acked{false};
-    latencies.reserve(o.messages / kAckEvery + 1);
+};
+
+Figures bench_pubsub(Pod& pod, const BenchOptions& o, Interrupt& interrupt) {
+    Figures f{"pub/sub", o.messages, std::max(o.size, kHeader), 0, {}, "latency: publish + ack round trip"};
+    auto state = std::make_shared<AckState>();
+    state->latencies_us.reserve(o.messages / kAckEvery + 1);
 
     Progress progress("pub/sub", o.messages);
     const auto start = SteadyClock::now();
@@ -170,32 +176,31 @@ Figures bench_pubsub(Pod& pod, const BenchOptions& o, Interrupt& interrupt) {
         const bool ack = last || i % kAckEvery == 0;
         const Receipt receipt = pod.send(Message(kData, make_payload(o.size, ack)));
         if (ack) {
-            receipt.on_reply([&, last](const Message& reply) {
+            receipt.on_reply([state, last](const Message& reply) {
                 const double us = static_cast<double>(now_ns() - sent_at(reply.payload_view())) / 1e3;
                 std::uint64_t count = 0;
                 if (reply.payload_size() >= kHeader + sizeof count)
                     std::memcpy(&count, reply.payload_view().data() + kHeader, sizeof count);
-                {
-                    const std::lock_guard lock(mutex);
-                    latencies.push_back(us);
-                }
-                server_count.store(std::max(server_count.load(), count));
-                if (last) last_acked.store(true);
+                const std::lock_guard lock(state->mutex);
+                state->latencies_us.push_back(us);
+                state->server_count.store(std::max(state->server_count.load(), count));
+                if (last) state->last_acked.store(true);
             });
         }
         if ((i & 255) == 0) progress.update(i);
     }
     const auto deadline = SteadyClock::now() + std::chrono::milliseconds(o.timeout_ms);
-    while (!last_acked.load() && SteadyClock::now() < deadline && !interrupt.sleep_for(std::chrono::milliseconds(1))) {
+    while (!state->last_acked.load() && SteadyClock::now() < deadline &&
+           !interrupt.sleep_for(std::chrono::milliseconds(1))) {
     }
     f.seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
     progress.finish(i);
     {
-        const std::lock_guard lock(mutex);
-        f.latencies_us = latencies;
+        const std::lock_guard lock(state->mutex);
+        f.latencies_us = state->latencies_us;
     }
-    if (!last_acked.load())
-        f.note = "INCOMPLETE: server acknowledged " + std::to_string(server_count.load()) + " of " +
+    if (!state->last_acked.load())
+        f.note = "INCOMPLETE: server acknowledged " + std::to_string(state->server_count.load()) + " of " +
                  std::to_string(o.messages);
     return f;
 }

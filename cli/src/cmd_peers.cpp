@@ -63,8 +63,8 @@ void print_table(Node& node) {
 
 ExitCode run_peers(Context& context, const PeersOptions& o) {
     Interrupt& interrupt = *context.interrupt;
+    std::atomic<bool> changed{false};  // before the node: its callbacks use it until the bus stops
     Node node(context.network, {});
-    std::atomic<bool> changed{false};
     if (o.watch) {
         node.peers().set_listener([&](const PeerEvent& e) {
             const std::string who = (e.peer.name.empty() ? e.peer.id.short_str() : e.peer.name) + " (" +

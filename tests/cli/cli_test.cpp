@@ -145,6 +145,32 @@ TEST_F(Cli, CtrlCLeavesTheMeshCleanly) {
     EXPECT_NE(left->find("withdrew"), std::string::npos) << *left;
 }
 
+TEST_F(Cli, PeersListsTheNodesInViewWithTheirInterests) {
+    Process replier(grav("offering", {"reply", "test.offer", "--echo"}));
+    Process lister(grav("lister", {"peers", "--wait", "1500"}));
+    ASSERT_EQ(lister.wait_exit(kLong), 0) << lister.transcript();
+    ASSERT_GE(lister.lines().size(), 2u) << lister.transcript();
+    EXPECT_NE(lister.lines()[0].find("INTERESTS"), std::string::npos) << lister.transcript();
+    bool found = false;
+    for (const auto& line : lister.lines())
+        found = found || (line.find("offering") != std::string::npos && line.find("test.offer") != std::string::npos &&
+                          line.find("ready") != std::string::npos);
+    EXPECT_TRUE(found) << lister.transcript();
+}
+
+TEST_F(Cli, BenchMeasuresBothPatternsAndPrintsASummary) {
+    Process bench({GRAV_TOOL, "bench", "--messages", "2000", "--requests", "100", "--size", "64"});
+    ASSERT_EQ(bench.wait_exit(20s), 0) << bench.transcript();
+    bool pubsub = false;
+    bool requests = false;
+    for (const auto& line : bench.lines()) {
+        pubsub = pubsub || line.rfind("pub/sub ", 0) == 0;
+        requests = requests || line.rfind("request/reply ", 0) == 0;
+        EXPECT_EQ(line.find("INCOMPLETE"), std::string::npos) << line;
+    }
+    EXPECT_TRUE(pubsub && requests) << bench.transcript();
+}
+
 // Bad input: one line on stderr, the documented exit code, no hang, no trace.
 struct BadInput {
     std::string what;
