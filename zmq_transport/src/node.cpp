@@ -175,14 +175,13 @@ void Node::run() {
             if (e.num() != EINTR) log(std::string("poll failed: ") + e.what());
             continue;
         }
-        // The poll items may be rebuilt while we handle them: copy the
-        // readiness first.
-        const auto items = poll_items_;
-        const auto sources = sources_;
-        for (std::size_t i = 0; i < items.size(); ++i) {
-            if ((items[i].revents & ZMQ_POLLIN) == 0) continue;
+        // Handlers never change these vectors, only mark them dirty. Once
+        // they are dirty, a later item may name a closed socket: stop and
+        // poll again (readiness is level-triggered, nothing is missed).
+        for (std::size_t i = 0; i < poll_items_.size() && !poll_dirty_; ++i) {
+            if ((poll_items_[i].revents & ZMQ_POLLIN) == 0) continue;
             try {
-                const Source& source = sources[i];
+                const Source& source = sources_[i];
                 switch (source.kind) {
                     case Source::Kind::wake: take_work(false); break;
                     case Source::Kind::router: on_router(); break;
