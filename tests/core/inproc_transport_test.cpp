@@ -237,6 +237,32 @@ TEST(InprocTransport, StopTellsPeersAtOnceAndEndsCallbacks) {
     EXPECT_EQ(b.events.messages().size(), b_calls);
 }
 
+TEST(InprocTransport, APeerThatSubscribedToNothingGetsNothing) {
+    InprocNetwork net;
+    Node a(net, "a");
+    Node b(net, "b");  // never calls subscribe: like a SUB socket with no subscription
+    ASSERT_TRUE(a.transport->connect(b.transport->endpoint()).ok());
+    ASSERT_TRUE(eventually([&] { return a.events.joined().size() == 1; }));
+    a.transport->publish(message("chat.line"));
+    ASSERT_TRUE(eventually([&] { return a.transport->stats().at("inproc.filtered") == 1; }));
+    EXPECT_TRUE(b.events.messages().empty());
+}
+
+TEST(InprocTransport, DropForgetsAPeerWithoutACallback) {
+    InprocNetwork net;
+    Node a(net, "a");
+    Node b(net, "b");
+    a.transport->subscribe({""});
+    ASSERT_TRUE(a.transport->connect(b.transport->endpoint()).ok());
+    ASSERT_TRUE(eventually([&] { return a.events.joined().size() == 1 && b.events.joined().size() == 1; }));
+    a.transport->drop(b.self.id);
+    ASSERT_TRUE(eventually([&] { return !a.transport->alive(b.self.id); }));
+    b.transport->publish(message("after.drop"));  // b still knows a; a ignores it now
+    ASSERT_TRUE(eventually([&] { return a.transport->stats().at("inproc.dropped") == 1; }));
+    EXPECT_TRUE(a.events.messages().empty());
+    EXPECT_TRUE(a.events.left().empty());
+}
+
 TEST(InprocTransport, ManyMessagesArriveInOrderPerSender) {
     InprocNetwork net;
     Node a(net, "a");
