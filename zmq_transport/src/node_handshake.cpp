@@ -1,0 +1,333 @@
+// Node: dialling and the handshake (WHO/IAM, HELLO/WELCOME/REFUSE, SYNC/READY), joining and leaving.
+#include "node.hpp"
+
+#include "endpoint.hpp"
+#include "frames.hpp"
+#include "node_tuning.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+namespace grav::zmq {
+
+using namespace tuning;
+using std::chrono::milliseconds;
+
+
+void Node::start_probe(const std::string& endpoint) {
+    try {
+        ::zmq::socket_t dealer = make_socket(::zmq::socket_type::dealer);
+        dealer.set(::zmq::sockopt::linger, 0);
+        dealer.connect(endpoint);
+        send_control(dealer, wire::Control::who);
+        probes_.push_back(Probe{endpoint, std::move(dealer), SteadyClock::now() + options_.handshake_timeout});
+        poll_dirty_ = true;
+    } catch (const ::zmq::error_t& e) {
+        log("cannot dial " + endpoint + ": " + e.what());
+        events_.on_peer_refused(endpoint, std::string("cannot dial: ") + e.what());
+        for (auto& m : manual_) {
+            if (m.endpoint == endpoint) {
+                m.probing = false;
+                m.given_up = true;
+            }
+        }
+    }
+}
+
+void Node::on_probe(std::size_t index) {
+    if (index >= probes_.size()) return;
+    Frames frames;
+    if (!receive(probes_[index].dealer, frames)) return;
+    const std::string endpoint = probes_[index].endpoint;
+    probes_.erase(probes_.begin() + static_cast<std::ptrdiff_t>(index));
+    poll_dirty_ = true;
+    auto finish = [&](std::optional<NodeId> peer, bool give_up) {
+        for (auto& m : manual_) {
+            if (m.endpoint != endpoint) continue;
+            m.probing = false;
+            m.peer = peer;
+            m.given_up = give_up;
+            m.next_attempt = SteadyClock::now() + options_.heartbeat_interval;
+        }
+    };
+    auto control = frames.count == 3 ? wire::parse_control(frames.text(0)) : std::nullopt;
+    if (!control || !*control || **control != wire::Control::iam) {
+        malformed("answer to WHO from " + endpoint + " is not IAM");
+        finish(std::nullopt, false);
+        return;
+    }
+    auto hello = wire::decode_hello(frames.bytes(2));
+    if (!hello) {
+        malformed("IAM from " + endpoint + ": " + hello.error().reason());
+        finish(std::nullopt, false);
+        return;
+    }
+    if (hello->node == self_.id) {
+        events_.on_peer_refused(endpoint, "that endpoint is this node itself");
+        finish(std::nullopt, true);
+        return;
+    }
+    finish(hello->node, false);
+    if (!find(hello->node)) dial(endpoint, hello->node);
+}
+
+void Node::dial(const std::string& endpoint, const NodeId& expected) {
+    if (expected == self_.id) return;
+    if (PeerLink* existing = find(expected); existing && existing->dealer) return;  // one link per pair
+    PeerLink& link = link_for(expected);
+    link.dial_endpoint = endpoint;
+    link.dialled_by_us = true;
+    ensure_dealer(link, endpoint);
+}
+
+void Node::ensure_dealer(PeerLink& link, const std::string& endpoint) {
+    if (link.dealer) return;
+    try {
+        ::zmq::socket_t dealer = make_socket(::zmq::socket_type::dealer);
+        dealer.set(::zmq::sockopt::routing_id, self_routing_id_);
+        // Told before connecting, so no connection event can be missed.
+        const std::string address = "inproc://grav-monitor-" + std::to_string(++monitor_serial_);
+        if (zmq_socket_monitor(dealer.handle(), address.c_str(), ZMQ_EVENT_DISCONNECTED) != 0) {
+            throw ::zmq::error_t();
+        }
+        ::zmq::socket_t monitor(context_, ::zmq::socket_type::pair);
+        monitor.set(::zmq::sockopt::linger, 0);
+        monitor.connect(address);
+        dealer.connect(endpoint);
+        link.dealer.emplace(std::move(dealer));
+        link.monitor.emplace(std::move(monitor));
+        if (link.dial_endpoint.empty()) link.dial_endpoint = endpoint;
+        send_control(*link.dealer, wire::Control::hello, wire::encode_hello(hello_of_self()));
+        poll_dirty_ = true;
+        maybe_send_ready(link);
+    } catch (const ::zmq::error_t& e) {
+        log("cannot dial " + endpoint + ": " + e.what());
+    }
+}
+
+void Node::ensure_sub(PeerLink& link, const std::string& endpoint) {
+    if (link.sub) return;
+    try {
+        ::zmq::socket_t sub = make_socket(::zmq::socket_type::sub);
+        sub.set(::zmq::sockopt::linger, 0);
+        // Connect first, then subscribe: the subscriptions then travel in the
+        // order given, and the SYNC one, last, proves all others are in place.
+        sub.connect(endpoint);
+        for (const auto& p : prefixes_) sub.set(::zmq::sockopt::subscribe, p);
+        sub.set(::zmq::sockopt::subscribe, wire::topic_of(wire::Control::bye));
+        sub.set(::zmq::sockopt::subscribe, wire::sync_topic(self_.id));
+        link.sub.emplace(std::move(sub));
+        poll_dirty_ = true;
+    } catch (const ::zmq::error_t& e) {
+        log("cannot subscribe to " + endpoint + ": " + e.what());
+    }
+}
+
+void Node::maybe_send_ready(PeerLink& link) {
+    if (link.ready_sent || !link.dealer || !subscribed_here_.contains(link.id)) return;
+    send_control(*link.dealer, wire::Control::ready);
+    link.ready_sent = true;
+    check_joined(link);
+}
+
+void Node::check_joined(PeerLink& link) {
+    if (link.joined || !link.admitted || !link.welcomed || !link.ready_from_peer || !link.ready_sent) return;
+    link.joined = true;
+    set_live(link.id, true);
+    bump(counters_.peers_joined);
+    events_.on_peer_joined(link.info);
+}
+
+void Node::refuse(std::string_view identity, const std::string& reason, const std::string& endpoint) {
+    bump(counters_.refused);
+    log("refused " + endpoint + ": " + reason);
+    send_control(*router_, wire::Control::refuse, wire::encode_reason(reason), identity);
+    events_.on_peer_refused(endpoint, reason);
+}
+
+void Node::remove_peer(const NodeId& id, LeaveReason reason, const std::string& detail) {
+    auto it = peers_.find(id);
+    if (it == peers_.end()) return;
+    std::unique_ptr<PeerLink> link = std::move(it->second);
+    peers_.erase(it);
+    subscribed_here_.erase(id);
+    set_live(id, false);
+    poll_dirty_ = true;
+    for (auto& out : link->outbox) {
+        bump(counters_.send_failed);
+        if (out.done) out.done(Error(Errc::no_peer, "peer " + id.short_str() + " left before the message went out"));
+    }
+    for (auto& m : manual_) {
+        if (m.peer == id) {
+            m.peer.reset();
+            m.next_attempt = SteadyClock::now() + (reason == LeaveReason::withdrew ? options_.heartbeat_interval : 0ms);
+        }
+    }
+    if (link->joined) {
+        bump(counters_.peers_left);
+        if (reason != LeaveReason::withdrew && reason != LeaveReason::local_stop) log("peer " + id.short_str() + " (" + link->info.name + ") left: " + to_string(reason) +
+            (detail.empty() ? "" : ", " + detail));
+        events_.on_peer_left(id, reason, detail);
+    }
+    // libzmq's I/O thread sends monitor events with a blocking send: stop
+    // the monitor before its reader goes, or that thread hangs for good.
+    if (link->dealer && link->monitor) zmq_socket_monitor(link->dealer->handle(), nullptr, 0);
+    link->monitor.reset();
+    // The other sockets close here; their linger lets a last goodbye out.
+}
+
+void Node::on_hello(std::string_view identity, const wire::Hello& hello, std::string_view peer_address) {
+    const std::string address = peer_address.empty() ? "127.0.0.1" : std::string(peer_address);
+    std::string who = "node at " + address;
+    if (hello.protocol != wire::protocol_version) {
+        refuse(identity,
+               "unsupported protocol version " + std::to_string(hello.protocol) + " (this node speaks " +
+                   std::to_string(wire::protocol_version) + ")",
+               who);
+        return;
+    }
+    if (identity != wire::routing_id(hello.node)) {
+        malformed("HELLO from " + address + " whose routing id is not its node id");
+        return;
+    }
+    who = hello.node.short_str() + " (" + hello.name + ") at " + address;
+    if (hello.node == self_.id) {
+        refuse(identity, "it has this node's own node id", who);
+        return;
+    }
+    if (hello.endpoints.size() < 2) {
+        refuse(identity, "HELLO lists " + std::to_string(hello.endpoints.size()) +
+                             " endpoints, needs ROUTER and XPUB", who);
+        return;
+    }
+    PeerInfo info{
+        .id = hello.node,
+        .name = hello.name,
+        .belongs_to = hello.belongs_to,
+        .interests = hello.interests,
+        .endpoints = {with_host(hello.endpoints[0], address), with_host(hello.endpoints[1], address)},
+        .address = address,
+        .last_seen = SteadyClock::now(),
+    };
+    for (const auto& e : info.endpoints) {
+        if (!parse_tcp_endpoint(e)) {
+            refuse(identity, "HELLO endpoint '" + e + "' is not tcp://host:port", who);
+            return;
+        }
+    }
+    if (!groups_match(self_.belongs_to, hello.belongs_to)) {
+        const std::string reason = "group '" + hello.belongs_to + "' does not mesh with this node's group '" +
+                                   self_.belongs_to + "'";
+        refuse(identity, reason, info.endpoints[0]);
+        if (find(hello.node)) remove_peer(hello.node, LeaveReason::refused, reason);
+        return;
+    }
+    if (PeerLink* existing = find(hello.node); existing && existing->admitted) {
+        if (!existing->joined) {  // a repeated HELLO during the handshake
+            send_control(*router_, wire::Control::welcome, {}, identity);
+            return;
+        }
+        // It rebuilt its side of the link (it saw ours drop): so do we.
+        remove_peer(hello.node, LeaveReason::timed_out, "it re-dialled");
+    }
+    // A new node id where another peer was: that peer restarted.
+    std::vector<NodeId> replaced;
+    for (const auto& [id, link] : peers_) {
+        if (id != hello.node && link->admitted && link->info.endpoints.size() > 0 &&
+            link->info.endpoints[0] == info.endpoints[0]) {
+            replaced.push_back(id);
+        }
+    }
+    for (const auto& id : replaced) remove_peer(id, LeaveReason::replaced, "new node " + hello.node.short_str() + " at its endpoint");
+
+    Status admitted = events_.admit(info);
+    if (!admitted) {
+        refuse(identity, admitted.error().reason(), info.endpoints[0]);
+        if (find(hello.node)) remove_peer(hello.node, LeaveReason::refused, admitted.error().reason());
+        return;
+    }
+    PeerLink& link = link_for(hello.node);
+    link.info = std::move(info);
+    link.admitted = true;
+    send_control(*router_, wire::Control::welcome, {}, identity);
+    ensure_dealer(link, link.info.endpoints[0]);
+    ensure_sub(link, link.info.endpoints[1]);
+    check_joined(link);
+}
+
+void Node::on_xpub() {
+    Frames frames;
+    for (int n = 0; n < receive_batch && receive(*xpub_, frames); ++n) {
+        if (frames.count != 1 || frames.part[0].size() == 0) continue;
+        const std::string_view text = frames.text(0);
+        const bool subscribe = text.front() == 1;
+        auto id = wire::parse_sync_topic(text.substr(1));
+        if (!id) continue;  // an ordinary type subscription: libzmq filters for us
+        if (subscribe) {
+            subscribed_here_.insert(*id);
+            if (PeerLink* link = find(*id)) maybe_send_ready(*link);
+        } else {
+            subscribed_here_.erase(*id);
+            // Its SUB went away: the link is broken unless it is saying goodbye.
+            if (PeerLink* link = find(*id); link && link->joined && !link->down_since) {
+                link->down_since = SteadyClock::now();
+            }
+        }
+    }
+}
+
+void Node::on_dealer(PeerLink& link) {
+    Frames frames;
+    const NodeId id = link.id;
+    for (int n = 0; n < receive_batch; ++n) {
+        PeerLink* current = find(id);
+        if (!current || !current->dealer || !receive(*current->dealer, frames)) return;
+        auto control = frames.count == 3 && !frames.overflow ? wire::parse_control(frames.text(0)) : std::nullopt;
+        if (!control || !*control) {
+            malformed("reply from " + id.short_str() + " on the direct link is not a grav control message");
+            continue;
+        }
+        switch (**control) {
+            case wire::Control::welcome:
+                if (auto header = wire::decode_header(frames.bytes(1)); header && header->origin != id) {
+                    // Dialled by contact expecting `id`, found another node there
+                    // (it restarted): that node's own HELLO builds its link.
+                    log("expected node " + id.short_str() + " at " + current->dial_endpoint + ", found " +
+                        header->origin.short_str());
+                    remove_peer(id, LeaveReason::replaced, "another node answered at its endpoint");
+                    return;
+                }
+                current->welcomed = true;
+                check_joined(*current);
+                break;
+            case wire::Control::refuse: {
+                auto reason = wire::decode_reason(frames.bytes(2));
+                const std::string why = reason ? *reason : "refused (unreadable reason)";
+                bump(counters_.refused);
+                log("refused by " + current->dial_endpoint + ": " + why);
+                events_.on_peer_refused(current->dial_endpoint, why);
+                for (auto& m : manual_) {
+                    if (m.peer == id) m.given_up = true;
+                }
+                remove_peer(id, LeaveReason::refused, why);
+                return;
+            }
+            default:
+                malformed("control " + std::string(frames.text(0).substr(1)) + " is not for a DEALER");
+                break;
+        }
+    }
+}
+
+void Node::on_monitor(PeerLink& link) {
+    Frames frames;
+    while (link.monitor && receive(*link.monitor, frames)) {
+        if (frames.count < 1 || frames.part[0].size() < 2) continue;
+        std::uint16_t event = 0;
+        std::memcpy(&event, frames.part[0].data(), sizeof event);
+        if (event == ZMQ_EVENT_DISCONNECTED && !link.down_since) link.down_since = SteadyClock::now();
+    }
+}
+
+}  // namespace grav::zmq
