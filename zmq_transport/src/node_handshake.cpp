@@ -14,7 +14,6 @@ namespace grav::zmq {
 using namespace tuning;
 using std::chrono::milliseconds;
 
-
 void Node::start_probe(const std::string& endpoint) {
     try {
         ::zmq::socket_t dealer = make_socket(::zmq::socket_type::dealer);

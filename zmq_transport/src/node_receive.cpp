@@ -14,7 +14,6 @@ namespace grav::zmq {
 using namespace tuning;
 using std::chrono::milliseconds;
 
-
 void Node::on_router() {
     Frames frames;
     for (int n = 0; n < receive_batch && receive(*router_, frames); ++n) {

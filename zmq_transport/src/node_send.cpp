@@ -14,7 +14,6 @@ namespace grav::zmq {
 using namespace tuning;
 using std::chrono::milliseconds;
 
-
 void Node::send_control(::zmq::socket_t& socket, wire::Control command, std::string_view body,
                         std::string_view identity) {
     const auto topic = wire::topic_of(command);
