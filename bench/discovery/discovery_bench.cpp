@@ -63,7 +63,8 @@ std::optional<double> stamp(const std::optional<std::string>& line, std::size_t 
 // the join), so the drop time after SIGKILL spans what it really does.
 void random_pause() {
     static std::minstd_rand random{std::random_device{}()};
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(50, 1050)(random)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(50, 1050)(random)));
 }
 
 std::unique_ptr<ChildProcess> spawn(const NamespaceLan& lan, int node, std::vector<std::string> program) {
@@ -83,7 +84,8 @@ void print(const std::vector<Samples>& all, double baseline_median) {
     for (const auto& s : all) {
         std::printf("| %s | %zu%s | %.2f | %.2f | %.2f | %.1fx |\n", s.name.c_str(), s.values.size(),
                     s.failed ? (" (" + std::to_string(s.failed) + " failed)").c_str() : "", s.quantile(0.5),
-                    s.quantile(0.9), s.quantile(1.0), baseline_median > 0 ? s.quantile(0.5) / baseline_median : 0.0);
+                    s.quantile(0.9), s.quantile(1.0),
+                    baseline_median > 0 ? s.quantile(0.5) / baseline_median : 0.0);
     }
 }
 
@@ -139,7 +141,8 @@ int main(int argc, char** argv) {
                 const auto b_id = start_line ? split(*start_line).at(1) : std::string{};
                 const auto a_saw = stamp(a->wait_for_prefix("FOUND " + b_id, 3s, mark), 6);
                 const auto b_saw = stamp(b->wait_for_prefix("FOUND " + a_id, 3s), 6);
-                probe_found.add(start && a_saw && b_saw ? std::optional(std::max(*a_saw, *b_saw) - *start) : std::nullopt);
+                probe_found.add(start && a_saw && b_saw ? std::optional(std::max(*a_saw, *b_saw) - *start)
+                                                        : std::nullopt);
                 random_pause();
                 const double sent = grav::testkit::monotonic_ms();
                 b->signal(kill ? SIGKILL : SIGTERM);
@@ -173,7 +176,8 @@ int main(int argc, char** argv) {
                 node_up.add(start && up ? std::optional(*up - *start) : std::nullopt);
                 const auto a_saw = stamp(a->wait_for_prefix("READY " + b_id, 3s, mark), 3);
                 const auto b_saw = stamp(b->wait_for_prefix("READY " + a_id, 3s), 3);
-                node_ready.add(start && a_saw && b_saw ? std::optional(std::max(*a_saw, *b_saw) - *start) : std::nullopt);
+                node_ready.add(start && a_saw && b_saw ? std::optional(std::max(*a_saw, *b_saw) - *start)
+                                                       : std::nullopt);
                 random_pause();
                 const double sent = grav::testkit::monotonic_ms();
                 b->signal(kill ? SIGKILL : SIGTERM);

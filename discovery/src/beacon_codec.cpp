@@ -18,9 +18,7 @@ void put16(std::uint8_t* at, std::uint16_t v) {
     at[1] = static_cast<std::uint8_t>(v & 0xff);
 }
 
-std::uint16_t get16(const std::uint8_t* at) {
-    return static_cast<std::uint16_t>((at[0] << 8) | at[1]);
-}
+std::uint16_t get16(const std::uint8_t* at) { return static_cast<std::uint16_t>((at[0] << 8) | at[1]); }
 
 }  // namespace
 

@@ -16,7 +16,7 @@ namespace grav::beacon {
 
 inline constexpr std::array<std::uint8_t, 4> kMagic{'G', 'R', 'V', 'B'};
 inline constexpr std::uint8_t kVersion = 1;
-inline constexpr std::size_t kHeaderSize = 27;   // everything before the group text
+inline constexpr std::size_t kHeaderSize = 27;  // everything before the group text
 inline constexpr std::size_t kMaxGroupSize = 255;
 inline constexpr std::size_t kMaxSize = kHeaderSize + kMaxGroupSize;
 

@@ -34,14 +34,16 @@ Status BeaconDiscovery::start(const LocalNode& self, const Contact& contact, Dis
     const std::lock_guard lock(lifecycle_);
     if (started_) return Error(Errc::invalid_argument, "beacon discovery already started");
     if (options_.interval <= std::chrono::milliseconds::zero() || options_.expiry <= options_.interval) {
-        return Error(Errc::invalid_argument, "beacon interval must be > 0 and expiry longer than the interval");
+        return Error(Errc::invalid_argument,
+                     "beacon interval must be > 0 and expiry longer than the interval");
     }
     if (options_.port == 0) return Error(Errc::invalid_argument, "beacon port must not be 0");
     if (contact.direct_port == 0 || contact.fanout_port == 0) {
         return Error(Errc::invalid_argument, "the transport's contact has no ports to advertise");
     }
     if (self.belongs_to.size() > kMaxGroupSize) {
-        return Error(Errc::invalid_argument, "group name longer than " + std::to_string(kMaxGroupSize) + " bytes");
+        return Error(Errc::invalid_argument,
+                     "group name longer than " + std::to_string(kMaxGroupSize) + " bytes");
     }
     auto selector = InterfaceSelector::parse(options_.interface);
     if (!selector) return selector.error();
@@ -49,7 +51,8 @@ Status BeaconDiscovery::start(const LocalNode& self, const Contact& contact, Dis
     if (!options_.multicast_group.empty()) {
         const auto g = parse_ipv4(options_.multicast_group);
         if (!g || !IN_MULTICAST(ntohl(g->s_addr))) {
-            return Error(Errc::invalid_argument, "'" + options_.multicast_group + "' is not an IPv4 multicast group");
+            return Error(Errc::invalid_argument,
+                         "'" + options_.multicast_group + "' is not an IPv4 multicast group");
         }
         group_ = *g;
     }
@@ -70,7 +73,8 @@ Status BeaconDiscovery::start(const LocalNode& self, const Contact& contact, Dis
     if (!sender) return sender.error();
     if (auto st = sender->set_multicast_ttl(options_.multicast_ttl); !st) return st.error();
     Fd wakeup(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-    if (!wakeup.valid()) return Error(Errc::transport_failed, std::string("eventfd: ") + std::strerror(errno));
+    if (!wakeup.valid())
+        return Error(Errc::transport_failed, std::string("eventfd: ") + std::strerror(errno));
 
     listener_ = std::move(*listener);
     sender_ = std::move(*sender);
@@ -122,9 +126,12 @@ void BeaconDiscovery::run() {
     while (!stopping_.load()) {
         const auto now = Clock::now();
         const auto deadline = next_deadline(next_beacon);
-        const auto wait = std::chrono::ceil<std::chrono::milliseconds>(std::max(deadline - now, Clock::duration::zero()));
-        std::array<pollfd, 3> fds{{{wakeup_.get(), POLLIN, 0}, {listener_.fd(), POLLIN, 0}, {sender_.fd(), POLLIN, 0}}};
-        const int rc = ::poll(fds.data(), fds.size(), static_cast<int>(std::min<std::int64_t>(wait.count(), 1000)));
+        const auto wait =
+            std::chrono::ceil<std::chrono::milliseconds>(std::max(deadline - now, Clock::duration::zero()));
+        std::array<pollfd, 3> fds{
+            {{wakeup_.get(), POLLIN, 0}, {listener_.fd(), POLLIN, 0}, {sender_.fd(), POLLIN, 0}}};
+        const int rc =
+            ::poll(fds.data(), fds.size(), static_cast<int>(std::min<std::int64_t>(wait.count(), 1000)));
         if (rc < 0 && errno != EINTR) break;
         if (stopping_.load()) break;
         if (fds[1].revents & POLLIN) drain(listener_, false);
@@ -187,7 +194,8 @@ Encoded BeaconDiscovery::make_beacon(std::uint8_t flags) const {
     return *encode(b);  // start() checked the group length
 }
 
-void BeaconDiscovery::send_to(const Encoded& beacon, const sockaddr_in& to, unsigned interface, in_addr source) {
+void BeaconDiscovery::send_to(const Encoded& beacon, const sockaddr_in& to, unsigned interface,
+                              in_addr source) {
     if (sender_.send(beacon.view(), to, interface, source)) {
         counters_.add(Counter::sent);
     } else {
@@ -234,13 +242,15 @@ void BeaconDiscovery::drain(UdpSocket& socket, bool unicast_socket) {
     for (int i = 0; i < kReadBurst && !stopping_.load(); ++i) {
         const auto d = socket.receive(buffer);
         if (!d) return;
-        handle(*d, std::span<const std::uint8_t>(buffer.data(), std::min(d->size, buffer.size())), unicast_socket);
+        handle(*d, std::span<const std::uint8_t>(buffer.data(), std::min(d->size, buffer.size())),
+               unicast_socket);
     }
 }
 
 bool BeaconDiscovery::accepted_interface(const Datagram& d) const {
     if (selector_.is_default()) return true;
-    if (std::any_of(interfaces_.begin(), interfaces_.end(), [&](const Interface& i) { return i.index == d.interface; })) {
+    if (std::any_of(interfaces_.begin(), interfaces_.end(),
+                    [&](const Interface& i) { return i.index == d.interface; })) {
         return true;
     }
     // Seeds may be reached through any interface.
@@ -249,7 +259,8 @@ bool BeaconDiscovery::accepted_interface(const Datagram& d) const {
 }
 
 bool BeaconDiscovery::is_unicast_destination(in_addr destination) const {
-    if (IN_MULTICAST(ntohl(destination.s_addr)) || destination.s_addr == htonl(INADDR_BROADCAST)) return false;
+    if (IN_MULTICAST(ntohl(destination.s_addr)) || destination.s_addr == htonl(INADDR_BROADCAST))
+        return false;
     return std::none_of(interfaces_.begin(), interfaces_.end(), [&](const Interface& i) {
         return i.broadcast.s_addr == destination.s_addr ||
                (i.address.s_addr | ~i.netmask.s_addr) == destination.s_addr;

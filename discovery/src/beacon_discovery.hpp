@@ -34,8 +34,8 @@ private:
 
     struct KnownPeer {
         DiscoveredPeer info;
-        sockaddr_in source{};        // where its beacons come from: answers go there
-        bool unicast = false;        // it beacons us by unicast, so we beacon it back the same way
+        sockaddr_in source{};  // where its beacons come from: answers go there
+        bool unicast = false;  // it beacons us by unicast, so we beacon it back the same way
         Clock::time_point last_seen;
         Clock::time_point next_alive_check;
         Clock::time_point next_redial_check;  // beaconing, but is the transport linked to it?

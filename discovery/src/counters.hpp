@@ -12,12 +12,12 @@
 namespace grav::beacon {
 
 enum class Counter : std::size_t {
-    sent,              // beacons sent (every datagram, every target)
-    send_failed,       // a send the kernel refused (interface down, no route)
-    received,          // datagrams that decoded as beacons
-    answered,          // immediate answers to a new (or restarted) peer
-    own,               // our own beacons, heard back
-    foreign,           // wrong magic
+    sent,         // beacons sent (every datagram, every target)
+    send_failed,  // a send the kernel refused (interface down, no route)
+    received,     // datagrams that decoded as beacons
+    answered,     // immediate answers to a new (or restarted) peer
+    own,          // our own beacons, heard back
+    foreign,      // wrong magic
     unknown_version,
     oversized,
     malformed,

@@ -23,7 +23,8 @@ std::vector<Interface> list_ipv4_interfaces() {
         itf.name = a->ifa_name;
         itf.index = ::if_nametoindex(a->ifa_name);
         itf.address = reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr;
-        if (a->ifa_netmask != nullptr) itf.netmask = reinterpret_cast<const sockaddr_in*>(a->ifa_netmask)->sin_addr;
+        if (a->ifa_netmask != nullptr)
+            itf.netmask = reinterpret_cast<const sockaddr_in*>(a->ifa_netmask)->sin_addr;
         itf.loopback = (a->ifa_flags & IFF_LOOPBACK) != 0;
         itf.can_broadcast = (a->ifa_flags & IFF_BROADCAST) != 0;
         itf.can_multicast = (a->ifa_flags & IFF_MULTICAST) != 0;
@@ -65,7 +66,8 @@ Result<InterfaceSelector> InterfaceSelector::parse(std::string_view spec) {
         const auto bits_text = spec.substr(slash + 1);
         unsigned bits = 0;
         const auto [end, ec] = std::from_chars(bits_text.data(), bits_text.data() + bits_text.size(), bits);
-        if (!addr || ec != std::errc{} || end != bits_text.data() + bits_text.size() || bits > 32 || bits_text.empty()) {
+        if (!addr || ec != std::errc{} || end != bits_text.data() + bits_text.size() || bits > 32 ||
+            bits_text.empty()) {
             return Error(Errc::invalid_argument, "interface '" + sel.spec_ + "' is not a valid IPv4 CIDR");
         }
         sel.kind_ = Kind::cidr;
@@ -80,7 +82,8 @@ Result<InterfaceSelector> InterfaceSelector::parse(std::string_view spec) {
         return sel;
     }
     if (spec.size() >= IF_NAMESIZE) {
-        return Error(Errc::invalid_argument, "interface '" + sel.spec_ + "' is neither a name, an address nor a CIDR");
+        return Error(Errc::invalid_argument,
+                     "interface '" + sel.spec_ + "' is neither a name, an address nor a CIDR");
     }
     sel.kind_ = Kind::name;
     return sel;

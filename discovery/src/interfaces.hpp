@@ -17,8 +17,8 @@ struct Interface {
     unsigned index = 0;
     in_addr address{};
     in_addr netmask{};
-    in_addr broadcast{};      // its directed broadcast address if configured (0.0.0.0 if not);
-                              // for loopback the one of its subnet, 127.255.255.255
+    in_addr broadcast{};  // its directed broadcast address if configured (0.0.0.0 if not);
+                          // for loopback the one of its subnet, 127.255.255.255
     bool loopback = false;
     bool can_broadcast = false;
     bool can_multicast = false;

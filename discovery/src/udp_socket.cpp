@@ -53,7 +53,8 @@ Result<UdpSocket> UdpSocket::open(std::uint16_t port, bool shared) {
         if (auto st = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR"); !st) return st.error();
         // Only the groups this socket joined, not every group any socket on
         // the host joined on this port.
-        if (auto st = set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL"); !st) return st.error();
+        if (auto st = set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL"); !st)
+            return st.error();
     }
     if (auto st = set_int(fd, SOL_SOCKET, SO_BROADCAST, 1, "SO_BROADCAST"); !st) return st.error();
     if (auto st = set_int(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO"); !st) return st.error();
@@ -76,7 +77,8 @@ Status UdpSocket::join_group(in_addr group, unsigned interface) {
     ip_mreqn req{};
     req.imr_multiaddr = group;
     req.imr_ifindex = static_cast<int>(interface);
-    if (::setsockopt(fd_.get(), IPPROTO_IP, IP_ADD_MEMBERSHIP, &req, sizeof req) != 0 && errno != EADDRINUSE) {
+    if (::setsockopt(fd_.get(), IPPROTO_IP, IP_ADD_MEMBERSHIP, &req, sizeof req) != 0 &&
+        errno != EADDRINUSE) {
         return sys_error("IP_ADD_MEMBERSHIP");
     }
     return success();
@@ -107,7 +109,8 @@ Status UdpSocket::send(std::span<const std::uint8_t> bytes, const sockaddr_in& t
         info.ipi_spec_dst = source;
         std::memcpy(CMSG_DATA(c), &info, sizeof info);
     }
-    if (::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL) < 0) return sys_error("sendmsg to " + to_string(to.sin_addr));
+    if (::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL) < 0)
+        return sys_error("sendmsg to " + to_string(to.sin_addr));
     return success();
 }
 

@@ -36,11 +36,11 @@ private:
 };
 
 struct Datagram {
-    std::size_t size = 0;       // bytes stored in the caller's buffer
-    bool truncated = false;     // the datagram was longer than the buffer
-    sockaddr_in source{};       // address and port it came from
-    in_addr destination{};      // its IP destination (unicast, broadcast or group)
-    unsigned interface = 0;     // index of the interface that received it
+    std::size_t size = 0;    // bytes stored in the caller's buffer
+    bool truncated = false;  // the datagram was longer than the buffer
+    sockaddr_in source{};    // address and port it came from
+    in_addr destination{};   // its IP destination (unicast, broadcast or group)
+    unsigned interface = 0;  // index of the interface that received it
 };
 
 class UdpSocket {

@@ -28,13 +28,13 @@ std::vector<std::uint8_t> bytes_of(const Beacon& b) {
 
 TEST(BeaconCodec, LayoutIsTheDocumentedOne) {
     const std::vector<std::uint8_t> expected{
-        'G', 'R', 'V', 'B',  // magic
-        1,                   // version
-        0x02,                // flags: reply
-        0x12, 0x34,          // direct (ROUTER) port, big-endian
-        0xab, 0xcd,          // fan-out (XPUB) port
-        0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
-        3, 'l', 'a', 'b'};   // group length, group
+        'G',  'R',  'V',  'B',  // magic
+        1,                      // version
+        0x02,                   // flags: reply
+        0x12, 0x34,             // direct (ROUTER) port, big-endian
+        0xab, 0xcd,             // fan-out (XPUB) port
+        0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99,
+        0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 3,    'l',  'a',  'b'};  // group length, group
     EXPECT_EQ(bytes_of(sample()), expected);
 }
 
@@ -79,7 +79,8 @@ TEST(BeaconCodec, ClassifiesEveryBadDatagram) {
 
     // Every truncation of a valid beacon is malformed (never read past the end).
     for (std::size_t n = 5; n < good.size(); ++n) {
-        EXPECT_EQ(defect_of({good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n)}), Defect::malformed) << n;
+        EXPECT_EQ(defect_of({good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n)}), Defect::malformed)
+            << n;
     }
     auto trailing = good;
     trailing.push_back(0);

@@ -102,7 +102,9 @@ private:
 double cpu_ms() {
     rusage u{};
     ::getrusage(RUSAGE_SELF, &u);
-    const auto ms = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3; };
+    const auto ms = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3;
+    };
     return ms(u.ru_utime) + ms(u.ru_stime);
 }
 
@@ -117,8 +119,9 @@ beacon::Beacon fake_beacon(NodeId id, std::uint16_t direct = 9001) {
 
 TEST(BeaconDiscovery, TwoNodesFindEachOtherWithNoConfiguration) {
     if (!testkit::in_private_network()) {
-        GTEST_SKIP() << "cannot create a network namespace (needs root): the zero-configuration case runs only "
-                        "on a host whose only network is loopback";
+        GTEST_SKIP()
+            << "cannot create a network namespace (needs root): the zero-configuration case runs only "
+               "on a host whose only network is loopback";
     }
     BeaconOptions defaults;  // nothing set: default port, every interface, broadcast
     Node a(defaults), b(defaults);
@@ -289,20 +292,20 @@ TEST(BeaconDiscovery, HostileDatagramsAreCountedAndIgnored) {
     const auto e = beacon::encode(good);
     std::vector<std::uint8_t> bytes(e->view().begin(), e->view().end());
 
-    raw.send(std::vector<std::uint8_t>{'Z', 'R', 'E', 1, 2, 3});       // foreign
+    raw.send(std::vector<std::uint8_t>{'Z', 'R', 'E', 1, 2, 3});  // foreign
     auto future = bytes;
     future[4] = 99;
-    raw.send(future);                                                    // unknown version
-    raw.send(std::vector<std::uint8_t>(60000, 'G'));                     // oversized
+    raw.send(future);                                                        // unknown version
+    raw.send(std::vector<std::uint8_t>(60000, 'G'));                         // oversized
     raw.send(std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + 12));  // truncated
-    raw.send(std::vector<std::uint8_t>{});                               // empty
+    raw.send(std::vector<std::uint8_t>{});                                   // empty
     auto nil = good;
     nil.node = NodeId{};
-    raw.send(nil);                                                       // no id
+    raw.send(nil);  // no id
     auto portless = fake_beacon(NodeId::random());
     portless.direct_port = 0;
-    raw.send(portless);                                                  // nothing to dial
-    raw.send(fake_beacon(a.self.id));                                    // our own id, forged
+    raw.send(portless);                // nothing to dial
+    raw.send(fake_beacon(a.self.id));  // our own id, forged
 
     auto deadline = std::chrono::steady_clock::now() + 2s;
     while (a.stat("beacon.malformed") < 4 && std::chrono::steady_clock::now() < deadline) {
@@ -445,7 +448,8 @@ TEST(BeaconDiscovery, SeparateProcessesFindEachOtherAndSeeLeaveAndCrash) {
         ids.push_back(testkit::split(*start).at(1));
     }
     const auto found = [&](std::size_t who, std::size_t whom) {
-        return nodes[who]->wait_for([&](const std::string& l) { return l.rfind("FOUND " + ids[whom], 0) == 0; }, 3s);
+        return nodes[who]->wait_for(
+            [&](const std::string& l) { return l.rfind("FOUND " + ids[whom], 0) == 0; }, 3s);
     };
     for (std::size_t i = 0; i < 3; ++i) {
         for (std::size_t j = 0; j < 3; ++j) {
@@ -458,11 +462,13 @@ TEST(BeaconDiscovery, SeparateProcessesFindEachOtherAndSeeLeaveAndCrash) {
     nodes[2]->signal(SIGTERM);
     EXPECT_EQ(nodes[2]->wait_exit(5s), 0);
     for (std::size_t i = 0; i < 2; ++i) {
-        EXPECT_TRUE(nodes[i]->wait_for([&](const std::string& l) { return l.rfind("LOST " + ids[2] + " withdrew", 0) == 0; }, 2s));
+        EXPECT_TRUE(nodes[i]->wait_for(
+            [&](const std::string& l) { return l.rfind("LOST " + ids[2] + " withdrew", 0) == 0; }, 2s));
     }
     // Crash (SIGKILL): dropped after the expiry.
     nodes[1]->signal(SIGKILL);
-    EXPECT_TRUE(nodes[0]->wait_for([&](const std::string& l) { return l.rfind("LOST " + ids[1] + " timed_out", 0) == 0; }, 3s));
+    EXPECT_TRUE(nodes[0]->wait_for(
+        [&](const std::string& l) { return l.rfind("LOST " + ids[1] + " timed_out", 0) == 0; }, 3s));
 }
 
 }  // namespace

@@ -25,8 +25,9 @@ class PrintingEvents final : public grav::DiscoveryEvents {
 public:
     void on_peer_found(const grav::DiscoveredPeer& p) override {
         const std::lock_guard lock(mutex_);
-        std::printf("FOUND %s %s %u %u %s %.3f\n", p.id.str().c_str(), p.contact.host.c_str(), p.contact.direct_port,
-                    p.contact.fanout_port, p.belongs_to.c_str(), grav::testkit::monotonic_ms());
+        std::printf("FOUND %s %s %u %u %s %.3f\n", p.id.str().c_str(), p.contact.host.c_str(),
+                    p.contact.direct_port, p.contact.fanout_port, p.belongs_to.c_str(),
+                    grav::testkit::monotonic_ms());
         std::fflush(stdout);
     }
     void on_peer_lost(const grav::NodeId& id, grav::LeaveReason reason) override {
@@ -91,7 +92,8 @@ int main(int argc, char** argv) {
     sigwait(&stop_signals, &sig);
     discovery->stop();
     std::printf("STOPPED %.3f\n", grav::testkit::monotonic_ms());
-    for (const auto& [name, value] : discovery->stats()) std::printf("STAT %s %llu\n", name.c_str(), static_cast<unsigned long long>(value));
+    for (const auto& [name, value] : discovery->stats())
+        std::printf("STAT %s %llu\n", name.c_str(), static_cast<unsigned long long>(value));
     std::fflush(stdout);
     return 0;
 }

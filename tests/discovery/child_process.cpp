@@ -56,7 +56,8 @@ std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds tim
             return line;
         }
         if (out_ < 0) return std::nullopt;
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() < 0) return std::nullopt;
         pollfd p{out_, POLLIN, 0};
         if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -78,7 +79,8 @@ std::optional<std::string> ChildProcess::wait_for(const std::function<bool(const
     }
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() < 0) return std::nullopt;
         auto line = read_line(left);
         if (!line) return std::nullopt;
@@ -86,7 +88,8 @@ std::optional<std::string> ChildProcess::wait_for(const std::function<bool(const
     }
 }
 
-std::optional<std::string> ChildProcess::wait_for_prefix(const std::string& prefix, std::chrono::milliseconds timeout,
+std::optional<std::string> ChildProcess::wait_for_prefix(const std::string& prefix,
+                                                         std::chrono::milliseconds timeout,
                                                          std::size_t from) {
     return wait_for([&](const std::string& l) { return l.rfind(prefix, 0) == 0; }, timeout, from);
 }

@@ -3,11 +3,11 @@
 // node processes. Every wait has a deadline; the destructor kills (SIGKILL)
 // and reaps a child that is still running, so a failing test leaves nothing.
 
+#include <sys/types.h>
 #include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace grav::testkit {

@@ -29,9 +29,7 @@ bool bring_loopback_up() {
 
 }  // namespace
 
-void enter_private_network() {
-    private_network = ::unshare(CLONE_NEWNET) == 0 && bring_loopback_up();
-}
+void enter_private_network() { private_network = ::unshare(CLONE_NEWNET) == 0 && bring_loopback_up(); }
 
 bool in_private_network() noexcept { return private_network; }
 

@@ -66,7 +66,7 @@ public:
         return lost_;
     }
 
-    std::atomic<bool> alive_{false};        // what peer_alive answers
+    std::atomic<bool> alive_{false};  // what peer_alive answers
     std::atomic<int> alive_asked_{0};
 
 private:

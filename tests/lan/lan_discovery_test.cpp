@@ -63,7 +63,8 @@ protected:
     std::optional<std::vector<std::string>> lost(int who, int whom, const std::string& reason,
                                                  std::chrono::milliseconds timeout, std::size_t from = 0) {
         const auto& id = probes_.at(whom).id;
-        const auto line = probes_.at(who).process->wait_for_prefix("LOST " + id + " " + reason, timeout, from);
+        const auto line =
+            probes_.at(who).process->wait_for_prefix("LOST " + id + " " + reason, timeout, from);
         if (!line) return std::nullopt;
         return testkit::split(*line);
     }
@@ -91,7 +92,8 @@ TEST_F(LanDiscovery, FullMeshWithinOneSecondOfTheLastStartOnTheRightAddresses) {
             if (i == j) continue;
             const auto f = found(i, j, 2s);
             ASSERT_TRUE(f) << i << " never found " << j;
-            EXPECT_EQ(f->at(2), NamespaceLan::address(j)) << "node " << i << " would dial " << j << " at the wrong address";
+            EXPECT_EQ(f->at(2), NamespaceLan::address(j))
+                << "node " << i << " would dial " << j << " at the wrong address";
             last_found = std::max(last_found, std::stod(f->at(6)));
         }
     }
@@ -142,7 +144,8 @@ TEST_F(LanDiscovery, PartitionHeals) {
 TEST_F(LanDiscovery, NodeOnTwoLansIsReachedOnTheRightAddressOfEach) {
     // Node 0 is on LAN 0 and LAN 1; node 1 only on LAN 0, node 2 only on LAN 1.
     ASSERT_TRUE(lan_.add_nodes(3)) << lan_.error();
-    ASSERT_TRUE(lan_.attach(0, 0) && lan_.attach(0, 1) && lan_.attach(1, 0) && lan_.attach(2, 1)) << lan_.error();
+    ASSERT_TRUE(lan_.attach(0, 0) && lan_.attach(0, 1) && lan_.attach(1, 0) && lan_.attach(2, 1))
+        << lan_.error();
     for (int i = 0; i < 3; ++i) start(i);
     const auto by_1 = found(1, 0, 2s);
     const auto by_2 = found(2, 0, 2s);
@@ -160,7 +163,8 @@ TEST_F(LanDiscovery, NodeOnTwoLansIsReachedOnTheRightAddressOfEach) {
 
 TEST_F(LanDiscovery, ChosenInterfaceByCidrKeepsTheOtherLanOut) {
     ASSERT_TRUE(lan_.add_nodes(3)) << lan_.error();
-    ASSERT_TRUE(lan_.attach(0, 0) && lan_.attach(0, 1) && lan_.attach(1, 0) && lan_.attach(2, 1)) << lan_.error();
+    ASSERT_TRUE(lan_.attach(0, 0) && lan_.attach(0, 1) && lan_.attach(1, 0) && lan_.attach(2, 1))
+        << lan_.error();
     start(0, {"--interface", "10.77.1.0/24"});
     start(1);
     start(2);

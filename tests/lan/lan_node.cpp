@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
     grav::Bus bus(std::move(options));
     bus.on_peer([](const grav::PeerEvent& e) {
         if (e.kind == grav::PeerEvent::Kind::joined) {
-            emit("READY %s %s %.3f\n", e.peer.id.str().c_str(), e.peer.address.c_str(), grav::testkit::monotonic_ms());
+            emit("READY %s %s %.3f\n", e.peer.id.str().c_str(), e.peer.address.c_str(),
+                 grav::testkit::monotonic_ms());
         } else {
             emit("LEFT %s %s %.3f\n", e.peer.id.str().c_str(), e.reason ? reason_word(*e.reason) : "unknown",
                  grav::testkit::monotonic_ms());
@@ -112,6 +113,7 @@ int main(int argc, char** argv) {
     const auto network = bus.stats().network;  // before stop: the transport's and discovery's counters
     bus.stop();
     emit("STOPPED %.3f\n", grav::testkit::monotonic_ms());
-    for (const auto& [name, value] : network) emit("STAT %s %llu\n", name.c_str(), static_cast<unsigned long long>(value));
+    for (const auto& [name, value] : network)
+        emit("STAT %s %llu\n", name.c_str(), static_cast<unsigned long long>(value));
     return 0;
 }

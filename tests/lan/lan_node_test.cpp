@@ -57,11 +57,13 @@ protected:
     std::optional<std::vector<std::string>> event(int who, const std::string& kind, int whom,
                                                   const std::string& rest, std::chrono::milliseconds timeout,
                                                   std::size_t from = 0) {
-        const auto line = nodes_.at(who).process->wait_for_prefix(kind + " " + nodes_.at(whom).id + rest, timeout, from);
+        const auto line =
+            nodes_.at(who).process->wait_for_prefix(kind + " " + nodes_.at(whom).id + rest, timeout, from);
         if (!line) return std::nullopt;
         return testkit::split(*line);
     }
-    std::optional<std::vector<std::string>> ready(int who, int whom, std::chrono::milliseconds t, std::size_t from = 0) {
+    std::optional<std::vector<std::string>> ready(int who, int whom, std::chrono::milliseconds t,
+                                                  std::size_t from = 0) {
         return event(who, "READY", whom, "", t, from);
     }
 
@@ -156,7 +158,8 @@ TEST_F(LanNodes, CleanStopIsSeenAtOnceAndAKilledNodeIsDroppedWithinTheExpiry) {
 
 TEST_F(LanNodes, PartitionHealsAndTrafficResumes) {
     ASSERT_TRUE(build(3)) << lan_.error();
-    const std::vector<std::string> quick{"--interval", "200", "--expiry", "1000", "--heartbeat-timeout", "1000"};
+    const std::vector<std::string> quick{"--interval",          "200", "--expiry", "1000",
+                                         "--heartbeat-timeout", "1000"};
     for (int i = 0; i < 3; ++i) start(i, quick);
     for (int i = 0; i < 3; ++i) {
         for (int j = 0; j < 3; ++j) {
@@ -175,7 +178,8 @@ TEST_F(LanNodes, PartitionHealsAndTrafficResumes) {
     for (int i = 0; i < 3; ++i) {
         for (int j = 0; j < 3; ++j) {
             if (i != j && (i == 2 || j == 2)) {
-                ASSERT_TRUE(ready(i, j, 5s, marks[i])) << "after the partition node " << i << " never saw " << j;
+                ASSERT_TRUE(ready(i, j, 5s, marks[i]))
+                    << "after the partition node " << i << " never saw " << j;
             }
         }
     }
@@ -184,7 +188,8 @@ TEST_F(LanNodes, PartitionHealsAndTrafficResumes) {
 
 TEST_F(LanNodes, NodeOnTwoLansIsReachedOnTheRightAddress) {
     ASSERT_TRUE(lan_.add_nodes(3)) << lan_.error();
-    ASSERT_TRUE(lan_.attach(0, 0) && lan_.attach(0, 1) && lan_.attach(1, 0) && lan_.attach(2, 1)) << lan_.error();
+    ASSERT_TRUE(lan_.attach(0, 0) && lan_.attach(0, 1) && lan_.attach(1, 0) && lan_.attach(2, 1))
+        << lan_.error();
     for (int i = 0; i < 3; ++i) start(i);
     const auto by_1 = ready(1, 0, 3s);
     const auto by_2 = ready(2, 0, 3s);

@@ -43,7 +43,8 @@ void NamespaceLan::remove_stale() {
     for (const auto& entry : std::filesystem::directory_iterator("/run/netns", ec)) {
         const auto name = entry.path().filename().string();
         const long pid = creator_pid(name);
-        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) run({ip_, "netns", "del", name});
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+            run({ip_, "netns", "del", name});
     }
 }
 
@@ -119,8 +120,10 @@ bool NamespaceLan::attach(int node, int lan) {
     const std::string port = switch_port(node, lan);
     // Both ends are created directly in their namespaces: the caller's
     // namespace never holds (nor routes to) anything of this LAN.
-    if (!run({ip_, "-n", switch_, "link", "add", port, "type", "veth", "peer", "name", itf, "netns", n})) return false;
-    if (!run({ip_, "-n", switch_, "link", "set", port, "master", "br" + std::to_string(lan), "up"})) return false;
+    if (!run({ip_, "-n", switch_, "link", "add", port, "type", "veth", "peer", "name", itf, "netns", n}))
+        return false;
+    if (!run({ip_, "-n", switch_, "link", "set", port, "master", "br" + std::to_string(lan), "up"}))
+        return false;
     if (!run({ip_, "-n", n, "addr", "add", address(node, lan) + "/24", "dev", itf})) return false;
     return run({ip_, "-n", n, "link", "set", itf, "up"});
 }
