@@ -7,7 +7,9 @@
 #include <grav/grav.hpp>
 
 #include <benchmark/benchmark.h>
+#if GRAV_BENCH_RAW_ZMQ
 #include <zmq.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -138,6 +140,7 @@ BENCHMARK(BM_IdlePodMemory)
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 
+#if GRAV_BENCH_RAW_ZMQ
 // ------------------------------------------- raw libzmq, same machine, same run
 
 // Sockets are created here and used by one thread each; at the end the
@@ -219,6 +222,8 @@ void BM_RawZmqInprocReqRep(benchmark::State& state) {
     set_percentiles(state, us);
 }
 BENCHMARK(BM_RawZmqInprocReqRep)->UseRealTime()->Unit(benchmark::kMicrosecond)->MinTime(2.0);
+
+#endif  // GRAV_BENCH_RAW_ZMQ
 
 }  // namespace
 
