@@ -65,7 +65,7 @@ std::variant<Beacon, Defect> decode(std::span<const std::uint8_t> d) {
     Uuid::Bytes id{};
     std::copy_n(d.begin() + kOffNode, id.size(), id.begin());
     b.node = NodeId(Uuid(id));
-    b.group.assign(reinterpret_cast<const char*>(&d[kHeaderSize]), group_len);
+    b.group.assign(d.begin() + kHeaderSize, d.end());  // the length check above: exactly group_len bytes
     // A beacon must say who it is and where to dial it; a leaving beacon
     // only needs the id.
     if (b.node.is_nil()) return Defect::malformed;

@@ -24,6 +24,10 @@ class BeaconDiscovery final : public Discovery {
 public:
     explicit BeaconDiscovery(BeaconOptions options);
     ~BeaconDiscovery() override;
+    BeaconDiscovery(const BeaconDiscovery&) = delete;
+    BeaconDiscovery& operator=(const BeaconDiscovery&) = delete;
+    BeaconDiscovery(BeaconDiscovery&&) = delete;  // the thread holds `this`
+    BeaconDiscovery& operator=(BeaconDiscovery&&) = delete;
 
     Status start(const LocalNode& self, const Contact& contact, DiscoveryEvents& events) override;
     void stop() override;

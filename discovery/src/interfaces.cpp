@@ -5,9 +5,22 @@
 #include <net/if.h>
 
 #include <charconv>
+#include <cstring>
 #include <memory>
 
 namespace grav::beacon {
+
+namespace {
+
+// The IPv4 address in a sockaddr that getifaddrs says is AF_INET (copied,
+// not cast: the BSD API hands out sockaddr*).
+in_addr ipv4_of(const sockaddr* sa) {
+    sockaddr_in in{};
+    std::memcpy(&in, sa, sizeof in);
+    return in.sin_addr;
+}
+
+}  // namespace
 
 std::vector<Interface> list_ipv4_interfaces() {
     std::vector<Interface> out;
@@ -22,15 +35,14 @@ std::vector<Interface> list_ipv4_interfaces() {
         Interface itf;
         itf.name = a->ifa_name;
         itf.index = ::if_nametoindex(a->ifa_name);
-        itf.address = reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr;
-        if (a->ifa_netmask != nullptr)
-            itf.netmask = reinterpret_cast<const sockaddr_in*>(a->ifa_netmask)->sin_addr;
+        itf.address = ipv4_of(a->ifa_addr);
+        if (a->ifa_netmask != nullptr) itf.netmask = ipv4_of(a->ifa_netmask);
         itf.loopback = (a->ifa_flags & IFF_LOOPBACK) != 0;
         itf.can_broadcast = (a->ifa_flags & IFF_BROADCAST) != 0;
         itf.can_multicast = (a->ifa_flags & IFF_MULTICAST) != 0;
         if (itf.can_broadcast && a->ifa_broadaddr != nullptr) {
             // May be 0.0.0.0: an address added without "brd" has none.
-            itf.broadcast = reinterpret_cast<const sockaddr_in*>(a->ifa_broadaddr)->sin_addr;
+            itf.broadcast = ipv4_of(a->ifa_broadaddr);
         }
         if (itf.loopback) {
             // Loopback has no IFF_BROADCAST, yet Linux installs the local route

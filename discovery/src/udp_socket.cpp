@@ -60,17 +60,10 @@ Result<UdpSocket> UdpSocket::open(std::uint16_t port, bool shared) {
     if (auto st = set_int(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO"); !st) return st.error();
     if (auto st = set_int(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 1, "IP_MULTICAST_LOOP"); !st) return st.error();
     const sockaddr_in any = make_endpoint(in_addr{htonl(INADDR_ANY)}, port);
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&any), sizeof any) != 0) {
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&any), sizeof any) != 0) {  // NOLINT: the BSD socket API
         return sys_error("bind UDP port " + std::to_string(port));
     }
     return s;
-}
-
-std::uint16_t UdpSocket::local_port() const {
-    sockaddr_in sa{};
-    socklen_t len = sizeof sa;
-    if (::getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&sa), &len) != 0) return 0;
-    return ntohs(sa.sin_port);
 }
 
 Status UdpSocket::join_group(in_addr group, unsigned interface) {

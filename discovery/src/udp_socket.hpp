@@ -50,7 +50,6 @@ public:
     static Result<UdpSocket> open(std::uint16_t port, bool shared);
 
     [[nodiscard]] int fd() const noexcept { return fd_.get(); }
-    [[nodiscard]] std::uint16_t local_port() const;
 
     Status join_group(in_addr group, unsigned interface);
     Status set_multicast_ttl(int ttl);
