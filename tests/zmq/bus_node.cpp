@@ -11,6 +11,7 @@
 #include <grav/grav.hpp>
 #include <grav/zmq.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -40,7 +41,7 @@ struct Args {
     std::size_t bulk = 0;          // expect this many "bulk" messages, handled slowly
     std::string type;              // type of the --count messages (default seq.<name>)
     bool quiet = false;
-    int heartbeat_ms = 1000;
+    int heartbeat_ms = 0;  // 0: the transport's defaults
 };
 
 Args parse(int argc, char** argv) {
@@ -76,8 +77,10 @@ int main(int argc, char** argv) {
 
     grav::zmq::Options options;
     options.bind = args.bind;
-    options.heartbeat_interval = std::chrono::milliseconds(args.heartbeat_ms / 5 > 0 ? args.heartbeat_ms / 5 : 1);
-    options.heartbeat_timeout = std::chrono::milliseconds(args.heartbeat_ms);
+    if (args.heartbeat_ms > 0) {
+        options.heartbeat_interval = std::chrono::milliseconds(std::max(args.heartbeat_ms / 5, 1));
+        options.heartbeat_timeout = std::chrono::milliseconds(args.heartbeat_ms);
+    }
     grav::BusOptions bus_options;
     bus_options.transport = grav::zmq::transport(options);
     bus_options.belongs_to = args.group;
