@@ -102,6 +102,7 @@ def main():
     admitted = welcomed = got_ready = sent_ready = joined = False
     direct_seq = 0
     replied = False
+    synced = set()  # node ids whose SUB proved itself at our XPUB
     poller = zmq.Poller()
     for s in (router, xpub, dealer):
         poller.register(s, zmq.POLLIN)
@@ -132,9 +133,8 @@ def main():
                     return 1
             elif sock is xpub:
                 event = xpub.recv()
-                if peer is not None and event == b"\x01\0SYNC" + str(peer["node"]).encode():
-                    dealer.send_multipart([READY, header(0, me.bytes), b""])
-                    sent_ready = True
+                if event.startswith(b"\x01\0SYNC"):
+                    synced.add(event[6:].decode())
             elif sock is sub:
                 topic, hdr, payload = sub.recv_multipart()
                 if topic.startswith(b"\0"):
@@ -148,6 +148,10 @@ def main():
                     dealer.send_multipart([b"rep.python", reply, b"python:" + payload])
                     say("replied")
                     replied = True
+        # The SYNC subscription can arrive before the HELLO: remembered above.
+        if peer is not None and not sent_ready and str(peer["node"]) in synced:
+            dealer.send_multipart([READY, header(0, me.bytes), b""])
+            sent_ready = True
         if not joined and admitted and welcomed and got_ready and sent_ready:
             joined = True
             say("joined %s" % peer["node"])
