@@ -10,4 +10,9 @@ function(grav_warnings target)
   if(GRAV_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
   endif()
+  # clang's -Wmismatched-tags (struct vs class in a declaration) only matters
+  # for the Microsoft ABI, which grav does not target.
+  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    target_compile_options(${target} PRIVATE -Wno-mismatched-tags)
+  endif()
 endfunction()
