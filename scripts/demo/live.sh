@@ -139,7 +139,7 @@ for pid in "$alice_pid" "$bob_pid" "$rpc1_pid" "$reply_pid"; do wait "$pid" 2>/d
 step "Done. What happened:"
 note "- nodes in separate processes found each other with no configuration (UDP beacons on loopback);"
 note "- chat lines went to every node (publish/subscribe), RPC calls to exactly one server (tunnel), round-robin;"
-note "- a SIGKILLed server was noticed by every node (connection lost), and the client retried on the next server;"
+note "- a SIGKILLed server was noticed by every node (connection lost); the client's calls went to the other server;"
 note "- clean exits (Ctrl-D, Ctrl-C) were announced to the others at once ('left (withdrew)')."
 note "Try it yourself in two terminals:  $grav sub 'demo.*'   and   $grav pub demo.hello 'hi'"
 kill "$watchdog" 2>/dev/null || true
