@@ -230,13 +230,15 @@ std::vector<std::shared_ptr<PodState>> BusCore::all_pods() const {
 void BusCore::stop() {
     std::lock_guard stop_lock(stop_mutex_);
     if (closed()) return;
-    // First release senders blocked on full mailboxes (the transport thread
-    // may be one of them, and withdraw() waits for that thread).
+    // Release senders blocked on full mailboxes (the transport thread may be
+    // one of them, and withdraw() waits for that thread).
     counters_->stopping.store(true, std::memory_order_relaxed);
     for (const auto& pod : all_pods()) pod->release_senders();
-    withdraw();
-    // Handlers of this bus cannot wait for themselves to drain.
+    // Drain before leaving the mesh, so that what handlers still send (and
+    // what was just sent) goes out before the goodbye. Handlers of this bus
+    // cannot wait for themselves to drain.
     if (!pool_->is_own_thread()) drain(options_.drain_timeout);
+    withdraw();
     closed_.store(true, std::memory_order_release);
     for (const auto& pod : all_pods()) pod->disconnect(DisconnectReason::bus_stopped, false);
 

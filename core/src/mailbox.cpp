@@ -1,5 +1,6 @@
 #include "mailbox.hpp"
 
+#include <cassert>
 #include <utility>
 
 namespace grav::detail {
@@ -11,6 +12,7 @@ void Mailbox::push(Envelope&& e) {
 }
 
 Envelope Mailbox::pop() {
+    assert(size_ > 0 && "pop from an empty mailbox");
     Envelope e = std::move(ring_[head_]);
     head_ = (head_ + 1) & (ring_size_ - 1);
     --size_;

@@ -72,7 +72,7 @@ public:
     // Graceful leave of the mesh: stop discovery, tell peers, close the
     // transport. Local pods keep working. Idempotent.
     void withdraw();
-    // withdraw(), let queued messages drain (up to drain_timeout), disconnect
+    // Let queued messages drain (up to drain_timeout), withdraw(), disconnect
     // every pod (reason bus_stopped), join the workers. Idempotent.
     void stop();
 
