@@ -196,8 +196,10 @@ void Hub::on_peer_lost(const NodeId& peer, LeaveReason reason) {
     if (withdrawn_) return;
     // Silence on UDP alone is not death while the TCP link still heartbeats.
     if (reason == LeaveReason::timed_out && transport_->alive(peer)) return;
-    transport_->drop(peer);
+    // Report first, with discovery's reason: the transport's own report of
+    // the drop then finds the peer gone and is ignored.
     on_peer_left(peer, reason, reason == LeaveReason::withdrew ? "it announced it is leaving" : "no beacon within the expiry");
+    transport_->drop(peer);
 }
 
 bool Hub::peer_alive(const NodeId& peer) { return transport_->alive(peer); }

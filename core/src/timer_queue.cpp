@@ -52,8 +52,10 @@ void TimerQueue::loop() {
             continue;
         }
         auto first = timers_.begin();
-        if (first->first.first > Clock::now()) {
-            wake_.wait_until(lock, first->first.first);
+        // A copy: cancel() may erase this entry (and its key) while we sleep.
+        const Clock::time_point deadline = first->first.first;
+        if (deadline > Clock::now()) {
+            wake_.wait_until(lock, deadline);
             continue;
         }
         auto fn = std::move(first->second);
