@@ -140,6 +140,7 @@ int raw_sub(const std::string& endpoint, long count) {
     ::zmq::context_t ctx;
     ::zmq::socket_t sub(ctx, ::zmq::socket_type::sub);
     sub.set(::zmq::sockopt::rcvhwm, 0);
+    sub.set(::zmq::sockopt::rcvtimeo, 30000);  // never hang the benchmark
     sub.set(::zmq::sockopt::subscribe, "");
     sub.connect(endpoint);
     // Slow joiner: the publisher sends probes until we have one.
@@ -152,7 +153,12 @@ int raw_sub(const std::string& endpoint, long count) {
     (void)sub.recv(m);  // first real message
     while (m.size() == 1) (void)sub.recv(m);
     const auto t0 = Clock::now();
-    for (long i = 1; i < count; ++i) (void)sub.recv(m);
+    for (long i = 1; i < count; ++i) {
+        if (!sub.recv(m)) {
+            say("rate 0");
+            return 1;
+        }
+    }
     say("rate " + std::to_string((count - 1) / seconds_since(t0)));
     return 0;
 }
@@ -198,7 +204,13 @@ int grav_sub(const std::string& endpoint, long count) {
     events.wait_joined();
     say("ready");
     std::unique_lock lock(m);
-    cv.wait(lock, [&] { return received.load() == count; });
+    // Bounded: a run that loses its link (e.g. cut by heartbeats on a
+    // starved machine) reports what it got instead of hanging.
+    if (!cv.wait_for(lock, 120s, [&] { return received.load() == count; })) {
+        std::fprintf(stderr, "grav subscriber: only %ld of %ld messages within 120 s\n", received.load(), count);
+        say("rate 0");
+        return 1;
+    }
     say("rate " + std::to_string((count - 1) / seconds_since(t0)));
     t->stop();
     return 0;
