@@ -194,8 +194,24 @@ void Hub::on_peer_found(const DiscoveredPeer& peer) {
 
 void Hub::on_peer_lost(const NodeId& peer, LeaveReason reason) {
     if (withdrawn_) return;
-    // Silence on UDP alone is not death while the TCP link still heartbeats.
-    if (reason == LeaveReason::timed_out && transport_->alive(peer)) return;
+    if (transport_->alive(peer)) {
+        // Silence on UDP alone is not death while the TCP link still heartbeats.
+        if (reason == LeaveReason::timed_out) return;
+        // A leaving beacon (UDP) can overtake the last messages and the
+        // goodbye still on the TCP link: dropping the link now would lose
+        // them. Let the transport end the peer with its goodbye; drop only
+        // if that has not happened within the grace period.
+        core_.timers().schedule(std::chrono::steady_clock::now() + kLeaveGrace, [this, peer, reason] {
+            if (withdrawn_) return;
+            {
+                std::lock_guard lock(mutex_);
+                if (peers_.count(peer) == 0) return;
+            }
+            on_peer_left(peer, reason, "it announced it is leaving");
+            transport_->drop(peer);
+        });
+        return;
+    }
     // Report first, with discovery's reason: the transport's own report of
     // the drop then finds the peer gone and is ignored.
     on_peer_left(peer, reason, reason == LeaveReason::withdrew ? "it announced it is leaving" : "no beacon within the expiry");

@@ -11,6 +11,7 @@
 #include <grav/transport.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -58,6 +59,8 @@ public:
     bool peer_alive(const NodeId& peer) override;
 
 private:
+    // How long a peer that announced its leave may take to say goodbye on its link.
+    static constexpr std::chrono::milliseconds kLeaveGrace{1000};
     void emit(const PeerEvent& event);
     void try_tunnel(std::shared_ptr<std::vector<NodeId>> candidates, std::size_t start, std::size_t attempt,
                     std::string capability, MessagePtr message, std::shared_ptr<ReplySlot> slot);
