@@ -15,7 +15,7 @@
 namespace grav {
 
 namespace detail {
-struct ReplySlot;
+class ReplySlot;
 }
 
 class Receipt {
