@@ -415,7 +415,7 @@ void PodState::deliver(const Envelope& e, HandlerCache& cache, std::uint64_t& de
     while (!failed_.empty()) {
         MessagePtr retry = failed_.front();
         if (!handler->filter.matches(retry->type())) {
-            failed_.pop_front();
+            failed_.erase(failed_.begin());
             count_dropped(1);  // the new handler does not want it
             continue;
         }
@@ -423,7 +423,7 @@ void PodState::deliver(const Envelope& e, HandlerCache& cache, std::uint64_t& de
             ++failed;
             break;
         }
-        failed_.pop_front();
+        failed_.erase(failed_.begin());
         ++redelivered;
         ++delivered;
     }
