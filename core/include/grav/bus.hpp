@@ -24,11 +24,11 @@
 namespace grav {
 
 struct BusOptions {
-    std::unique_ptr<Transport> transport;   // none: a standalone in-process bus
-    std::unique_ptr<Discovery> discovery;   // none: peers only by connect_endpoint
+    std::unique_ptr<Transport> transport{};   // none: a standalone in-process bus
+    std::unique_ptr<Discovery> discovery{};   // none: peers only by connect_endpoint
     std::string belongs_to = "*";           // group; nodes of different groups never mesh
-    std::vector<std::string> interests;     // capabilities this node serves (tunnel)
-    std::string name;                       // for humans; default "<hostname>-<pid>"
+    std::vector<std::string> interests{};   // capabilities this node serves (tunnel)
+    std::string name{};                     // for humans; default "<hostname>-<pid>"
     std::size_t workers = 0;                // 0: one per hardware thread
     std::size_t mailbox_capacity = 4096;    // per pod
     OverflowPolicy overflow = OverflowPolicy::block;
@@ -36,7 +36,7 @@ struct BusOptions {
     std::size_t failure_high_water = 64;    // failed messages held before a pod is disconnected
     std::size_t max_buffered_replies = 1024;  // per receipt, replies kept until taken
     std::chrono::milliseconds drain_timeout{2000};  // stop(): how long queued work may finish
-    std::optional<NodeId> node_id;          // default: random
+    std::optional<NodeId> node_id{};        // default: random
 };
 
 // Thrown by the Bus constructor when the bus cannot start (a port in use, a

@@ -34,17 +34,17 @@ struct BeaconOptions {
     // Empty: every up, broadcast-capable interface plus loopback. The list is
     // read again every interval (interfaces come and go); start() fails when
     // the option matches no up interface at all.
-    std::string interface;
+    std::string interface{};
     // Beacon to this IPv4 multicast group instead of broadcasting (loopback
     // still uses its broadcast address). Empty: broadcast.
-    std::string multicast_group;
+    std::string multicast_group{};
     int multicast_ttl = 1;
     // false: no broadcast or multicast at all, only `seeds` (and the peers
     // that beacon to this node by unicast).
     bool broadcast = true;
     // Unicast beacons to these "host:port" (numeric or resolvable names),
     // for networks without broadcast: containers, clouds, VPNs.
-    std::vector<std::string> seeds;
+    std::vector<std::string> seeds{};
     // At most this many peers are tracked; beacons from more are counted
     // ("beacon.peer_limit") and ignored, so a flood cannot exhaust memory.
     std::size_t max_peers = 4096;
