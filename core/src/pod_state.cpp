@@ -308,6 +308,23 @@ void PodState::run() {
     std::uint64_t delivered = 0;
     std::uint64_t failed = 0;
     std::uint64_t redelivered = 0;
+    // Publishes this turn's counts; before a disconnect too, so whoever sees
+    // the pod disconnected also sees the failure that caused it.
+    auto flush = [&] {
+        if (delivered) {
+            delivered_.fetch_add(delivered, std::memory_order_relaxed);
+            counters_->delivered.fetch_add(delivered, std::memory_order_relaxed);
+        }
+        if (failed) {
+            failed_count_.fetch_add(failed, std::memory_order_relaxed);
+            counters_->failed.fetch_add(failed, std::memory_order_relaxed);
+        }
+        if (redelivered) {
+            redelivered_.fetch_add(redelivered, std::memory_order_relaxed);
+            counters_->redelivered.fetch_add(redelivered, std::memory_order_relaxed);
+        }
+        delivered = failed = redelivered = 0;
+    };
     HandlerCache cache;
     // Up to kBatch messages per turn (fairness between pods), taken one at a
     // time: what is not being handled stays in the mailbox, where the
@@ -326,24 +343,14 @@ void PodState::run() {
         deliver(next, cache, delivered, failed, redelivered);
         next.message.reset();
         if (failed_.size() >= settings_.failure_high_water) {
+            flush();
             std::unique_lock lock(mutex_);
             if (connected_) finish_disconnect(lock, DisconnectReason::failures);
             break;
         }
     }
 
-    if (delivered) {
-        delivered_.fetch_add(delivered, std::memory_order_relaxed);
-        counters_->delivered.fetch_add(delivered, std::memory_order_relaxed);
-    }
-    if (failed) {
-        failed_count_.fetch_add(failed, std::memory_order_relaxed);
-        counters_->failed.fetch_add(failed, std::memory_order_relaxed);
-    }
-    if (redelivered) {
-        redelivered_.fetch_add(redelivered, std::memory_order_relaxed);
-        counters_->redelivered.fetch_add(redelivered, std::memory_order_relaxed);
-    }
+    flush();
 
     bool again = false;
     {
