@@ -45,11 +45,13 @@ void BM_FanOut(benchmark::State& state) {
     receivers.reserve(static_cast<std::size_t>(pods));
     for (int i = 0; i < pods; ++i) {
         receivers.push_back(bus.connect());
-        receivers.back().on_type("bench.fan", [&f, n = &handled[static_cast<std::size_t>(i)]](const grav::Message&) {
-            if (++*n == f.target.load(std::memory_order_relaxed)) {
-                if (f.pods_left.fetch_sub(1, std::memory_order_acq_rel) == 1) f.pods_left.notify_one();
-            }
-        });
+        receivers.back().on_type("bench.fan",
+                                 [&f, n = &handled[static_cast<std::size_t>(i)]](const grav::Message&) {
+                                     if (++*n == f.target.load(std::memory_order_relaxed)) {
+                                         if (f.pods_left.fetch_sub(1, std::memory_order_acq_rel) == 1)
+                                             f.pods_left.notify_one();
+                                     }
+                                 });
     }
     grav::Pod sender = bus.connect();
     std::uint64_t sent = 0;
@@ -79,7 +81,9 @@ BENCHMARK(BM_FanOut)
 void set_percentiles(benchmark::State& state, std::vector<double>& us) {
     if (us.empty()) return;
     std::sort(us.begin(), us.end());
-    auto at = [&](double q) { return us[std::min(us.size() - 1, static_cast<std::size_t>(q * static_cast<double>(us.size())))]; };
+    auto at = [&](double q) {
+        return us[std::min(us.size() - 1, static_cast<std::size_t>(q * static_cast<double>(us.size())))];
+    };
     state.counters["p50_us"] = at(0.50);
     state.counters["p99_us"] = at(0.99);
     state.counters["p999_us"] = at(0.999);
@@ -88,7 +92,9 @@ void set_percentiles(benchmark::State& state, std::vector<double>& us) {
 void BM_RequestReply(benchmark::State& state) {
     grav::Bus bus;
     grav::Pod server = bus.connect();
-    server.on_type("bench.ask", [&](const grav::Message& m) { server.reply_to(m, grav::Message("bench.answer", kPayload)); });
+    server.on_type("bench.ask", [&](const grav::Message& m) {
+        server.reply_to(m, grav::Message("bench.answer", kPayload));
+    });
     grav::Pod client = bus.connect();
     std::vector<double> us;
     us.reserve(1 << 20);
@@ -149,7 +155,9 @@ BENCHMARK(BM_IdlePodMemory)
 class ZmqPair {
 public:
     ZmqPair(int bind_type, int connect_type, const char* endpoint)
-        : ctx_(zmq_ctx_new()), bound_(zmq_socket(ctx_, bind_type)), connected_(zmq_socket(ctx_, connect_type)) {
+        : ctx_(zmq_ctx_new()),
+          bound_(zmq_socket(ctx_, bind_type)),
+          connected_(zmq_socket(ctx_, connect_type)) {
         const int zero = 0;
         zmq_setsockopt(bound_, ZMQ_LINGER, &zero, sizeof zero);
         zmq_setsockopt(connected_, ZMQ_LINGER, &zero, sizeof zero);
@@ -168,7 +176,9 @@ public:
     void* bound() const { return bound_; }
     void* connected() const { return connected_; }
     template <class F>
-    void run_peer(F f) { peer_ = std::thread(std::move(f)); }
+    void run_peer(F f) {
+        peer_ = std::thread(std::move(f));
+    }
 
 private:
     void* ctx_;
@@ -187,10 +197,12 @@ void BM_RawZmqInprocPushPull(benchmark::State& state) {
         ZmqPair z(ZMQ_PULL, ZMQ_PUSH, "inproc://bench-pushpull");
         z.run_peer([&] {
             char buf[128];
-            while (zmq_recv(z.bound(), buf, sizeof buf, 0) >= 0) received.fetch_add(1, std::memory_order_release);
+            while (zmq_recv(z.bound(), buf, sizeof buf, 0) >= 0)
+                received.fetch_add(1, std::memory_order_release);
         });
         for (auto _ : state) {
-            for (std::int64_t i = 0; i < batch; ++i) zmq_send(z.connected(), kPayload.data(), kPayload.size(), 0);
+            for (std::int64_t i = 0; i < batch; ++i)
+                zmq_send(z.connected(), kPayload.data(), kPayload.size(), 0);
             sent += batch;
             while (received.load(std::memory_order_acquire) < sent) std::this_thread::yield();
         }

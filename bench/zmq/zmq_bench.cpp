@@ -44,7 +44,9 @@ void say(const std::string& line) {
     std::fflush(stdout);
 }
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // VmRSS (all resident pages, shared libraries included) or RssAnon (the
 // process's own heap and stacks) from /proc/self/status, in kB.
@@ -128,8 +130,12 @@ grav::LocalNode local(const std::string& name) {
 }
 
 grav::MessagePtr make(const grav::NodeId& origin, const std::string& payload) {
-    grav::MessageHeader h{.id = grav::MessageId::random(), .parent_id = {}, .reply_to = {}, .type = "bench",
-                          .timestamp = grav::Clock::now(), .origin = origin};
+    grav::MessageHeader h{.id = grav::MessageId::random(),
+                          .parent_id = {},
+                          .reply_to = {},
+                          .type = "bench",
+                          .timestamp = grav::Clock::now(),
+                          .origin = origin};
     return std::make_shared<const grav::Message>(std::move(h), payload);
 }
 
@@ -180,7 +186,8 @@ double raw_throughput(std::size_t size, long count) {
     ready = true;
     probe.join();
     const std::string payload(size, 'x');
-    for (long i = 0; i < count; ++i) pub.send(::zmq::message_t(payload.data(), payload.size()), ::zmq::send_flags::none);
+    for (long i = 0; i < count; ++i)
+        pub.send(::zmq::message_t(payload.data(), payload.size()), ::zmq::send_flags::none);
     return std::stod(child.expect("rate "));
 }
 
@@ -207,7 +214,8 @@ int grav_sub(const std::string& endpoint, long count) {
     // Bounded: a run that loses its link (e.g. cut by heartbeats on a
     // starved machine) reports what it got instead of hanging.
     if (!cv.wait_for(lock, 120s, [&] { return received.load() == count; })) {
-        std::fprintf(stderr, "grav subscriber: only %ld of %ld messages within 120 s\n", received.load(), count);
+        std::fprintf(stderr, "grav subscriber: only %ld of %ld messages within 120 s\n", received.load(),
+                     count);
         say("rate 0");
         return 1;
     }
@@ -453,9 +461,12 @@ int main(int argc, char** argv) {
     long count = 1000000, rtt_count = 20000;
     int runs = 3;
     for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
-        if (args[i] == "--count") count = std::stol(args[i + 1]);
-        else if (args[i] == "--rtt-count") rtt_count = std::stol(args[i + 1]);
-        else if (args[i] == "--runs") runs = std::stoi(args[i + 1]);
+        if (args[i] == "--count")
+            count = std::stol(args[i + 1]);
+        else if (args[i] == "--rtt-count")
+            rtt_count = std::stol(args[i + 1]);
+        else if (args[i] == "--runs")
+            runs = std::stoi(args[i + 1]);
     }
     std::printf("grav::zmq vs raw libzmq %d.%d.%d, two processes over tcp://127.0.0.1, median of %d runs\n",
                 ZMQ_VERSION_MAJOR, ZMQ_VERSION_MINOR, ZMQ_VERSION_PATCH, runs);
@@ -481,10 +492,10 @@ int main(int argc, char** argv) {
             g50.push_back(grav.p50_us), g99.push_back(grav.p99_us);
             b50.push_back(bus.p50_us), b99.push_back(bus.p99_us);
         }
-        std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p50 (transport)", median(r50), median(g50),
-                    median(g50) / median(r50));
-        std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p99 (transport)", median(r99), median(g99),
-                    median(g99) / median(r99));
+        std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p50 (transport)", median(r50),
+                    median(g50), median(g50) / median(r50));
+        std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p99 (transport)", median(r99),
+                    median(g99), median(g99) / median(r99));
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p50 (Bus, pod->pod)", median(r50),
                     median(b50), median(b50) / median(r50));
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p99 (Bus, pod->pod)", median(r99),
@@ -492,7 +503,8 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
     }
     const auto [raw_kb, grav_kb] = idle_rss();
-    std::printf("%-34s %11ld kB %11ld kB %7.2f\n", "idle node VmRSS, one peer", raw_kb.total_kb, grav_kb.total_kb,
+    std::printf("%-34s %11ld kB %11ld kB %7.2f\n", "idle node VmRSS, one peer", raw_kb.total_kb,
+                grav_kb.total_kb,
                 static_cast<double>(grav_kb.total_kb) / static_cast<double>(raw_kb.total_kb));
     std::printf("%-34s %11ld kB %11ld kB %7.2f\n", "idle node RssAnon (own heap+stacks)", raw_kb.anon_kb,
                 grav_kb.anon_kb, static_cast<double>(grav_kb.anon_kb) / static_cast<double>(raw_kb.anon_kb));

@@ -45,14 +45,14 @@ struct Pipe {
 
 Result<Pipe> make_pipe() {
     std::array<int, 2> fds{};
-    if (::pipe2(fds.data(), O_CLOEXEC) != 0) return Error(Errc::handler_failed, std::string("pipe: ") + std::strerror(errno));
+    if (::pipe2(fds.data(), O_CLOEXEC) != 0)
+        return Error(Errc::handler_failed, std::string("pipe: ") + std::strerror(errno));
     return Pipe{Fd(fds[0]), Fd(fds[1])};
 }
 
 int wait_child(pid_t pid) {
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return 1;
@@ -88,7 +88,8 @@ Result<CommandOutput> run_command(const std::string& command, std::string_view i
     if (input.empty()) in->write.reset();
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (out->read.get() >= 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             ::kill(pid, SIGKILL);
             wait_child(pid);
@@ -107,8 +108,10 @@ Result<CommandOutput> run_command(const std::string& command, std::string_view i
         if (fds[0].revents != 0) {
             char chunk[4096];
             const ssize_t n = ::read(out->read.get(), chunk, sizeof chunk);
-            if (n > 0) result.out.append(chunk, static_cast<std::size_t>(n));
-            else if (n == 0 || errno != EINTR) out->read.reset();
+            if (n > 0)
+                result.out.append(chunk, static_cast<std::size_t>(n));
+            else if (n == 0 || errno != EINTR)
+                out->read.reset();
         }
     }
     in->write.reset();

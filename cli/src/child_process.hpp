@@ -11,7 +11,7 @@
 namespace grav::cli {
 
 struct CommandOutput {
-    std::string out;  // its stdout
+    std::string out;      // its stdout
     int exit_status = 0;  // exit code, or 128 + signal
 };
 

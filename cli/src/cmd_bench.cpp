@@ -45,7 +45,8 @@ constexpr std::uint64_t kAckEvery = 16;
 constexpr std::size_t kHeader = 9;
 
 std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
+        .count();
 }
 
 std::string make_payload(std::size_t size, bool ack) {
@@ -74,7 +75,9 @@ public:
             ack.append(reinterpret_cast<const char*>(&received), sizeof received);
             data_.reply_to(m, Message(kAck, ack));
         });
-        requests_.on_type(kRequest, [this](const Message& m) { requests_.reply_to(m, Message(kResponse, m.payload_view())); });
+        requests_.on_type(kRequest, [this](const Message& m) {
+            requests_.reply_to(m, Message(kResponse, m.payload_view()));
+        });
     }
 
 private:
@@ -94,9 +97,10 @@ public:
         constexpr int width = 30;
         const double fraction = total_ == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total_);
         const int filled = static_cast<int>(fraction * width);
-        std::fprintf(stderr, "\r%-14s [%s%s] %3d%%  %llu/%llu", label_.c_str(), std::string(filled, '#').c_str(),
-                     std::string(width - filled, '.').c_str(), static_cast<int>(fraction * 100),
-                     static_cast<unsigned long long>(done), static_cast<unsigned long long>(total_));
+        std::fprintf(stderr, "\r%-14s [%s%s] %3d%%  %llu/%llu", label_.c_str(),
+                     std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(),
+                     static_cast<int>(fraction * 100), static_cast<unsigned long long>(done),
+                     static_cast<unsigned long long>(total_));
         std::fflush(stderr);
     }
     void finish(std::uint64_t done) {
@@ -122,21 +126,22 @@ struct Figures {
 
 double percentile(const std::vector<double>& sorted, double q) {
     if (sorted.empty()) return std::nan("");
-    const auto index = std::min(sorted.size() - 1, static_cast<std::size_t>(q * static_cast<double>(sorted.size())));
+    const auto index =
+        std::min(sorted.size() - 1, static_cast<std::size_t>(q * static_cast<double>(sorted.size())));
     return sorted[index];
 }
 
 void print_summary(std::vector<Figures>& rows) {
     print_line("");
     char line[256];
-    std::snprintf(line, sizeof line, "%-14s %9s %7s %11s %8s %9s %9s %9s  %s", "test", "messages", "size", "msgs/s",
-                  "MB/s", "p50 us", "p99 us", "p999 us", "");
+    std::snprintf(line, sizeof line, "%-14s %9s %7s %11s %8s %9s %9s %9s  %s", "test", "messages", "size",
+                  "msgs/s", "MB/s", "p50 us", "p99 us", "p999 us", "");
     print_line(line);
     for (auto& r : rows) {
         std::sort(r.latencies_us.begin(), r.latencies_us.end());
         const double rate = r.seconds > 0 ? static_cast<double>(r.messages) / r.seconds : 0;
-        std::snprintf(line, sizeof line, "%-14s %9llu %6zuB %11.0f %8.1f %9.1f %9.1f %9.1f  %s", r.test.c_str(),
-                      static_cast<unsigned long long>(r.messages), r.size, rate,
+        std::snprintf(line, sizeof line, "%-14s %9llu %6zuB %11.0f %8.1f %9.1f %9.1f %9.1f  %s",
+                      r.test.c_str(), static_cast<unsigned long long>(r.messages), r.size, rate,
                       rate * static_cast<double>(r.size) / 1e6, percentile(r.latencies_us, 0.50),
                       percentile(r.latencies_us, 0.99), percentile(r.latencies_us, 0.999), r.note.c_str());
         print_line(line);
@@ -191,8 +196,7 @@ Figures bench_pubsub(Pod& pod, const BenchOptions& o, Interrupt& interrupt) {
     }
     const auto deadline = SteadyClock::now() + std::chrono::milliseconds(o.timeout_ms);
     while (!state->last_acked.load() && SteadyClock::now() < deadline &&
-           !interrupt.sleep_for(std::chrono::milliseconds(1))) {
-    }
+           !interrupt.sleep_for(std::chrono::milliseconds(1))) {}
     f.seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
     progress.finish(i);
     {
@@ -234,8 +238,7 @@ ExitCode run_bench(Context& context, const BenchOptions& o) {
         node.connect();
         print_note("bench server " + node.describe() + " ready (" + node.discovery_text() +
                    "); run `grav bench --remote` elsewhere; Ctrl-C to stop");
-        while (!interrupt.sleep_for(std::chrono::milliseconds(100))) {
-        }
+        while (!interrupt.sleep_for(std::chrono::milliseconds(100))) {}
         return ExitCode::ok;
     }
 
@@ -249,11 +252,12 @@ ExitCode run_bench(Context& context, const BenchOptions& o) {
     if (o.remote) {
         Node node(context.network, {});
         node.connect();
-        const auto waited =
-            node.peers().wait_for_peers(1, kCapability, std::chrono::milliseconds(o.wait_peers_ms), interrupt);
+        const auto waited = node.peers().wait_for_peers(
+            1, kCapability, std::chrono::milliseconds(o.wait_peers_ms), interrupt);
         if (waited == WaitResult::interrupted) return ExitCode::interrupted;
         if (waited == WaitResult::timeout)
-            throw CliError(ExitCode::no_peer, "no bench server in view after " + std::to_string(o.wait_peers_ms) +
+            throw CliError(ExitCode::no_peer, "no bench server in view after " +
+                                                  std::to_string(o.wait_peers_ms) +
                                                   " ms (start `grav bench --serve` on the other node; " +
                                                   node.discovery_text() + ")");
         print_note("benchmarking against a remote bench server (" + node.discovery_text() + ")");
@@ -279,9 +283,10 @@ ExitCode run_bench(Context& context, const BenchOptions& o) {
         if (const Status s = client_bus->connect_endpoint(server_bus->endpoint()); !s)
             throw CliError(ExitCode::failure, "cannot connect the bench nodes: " + s.error().what());
         const auto deadline = SteadyClock::now() + std::chrono::seconds(5);
-        while (client_bus->peers().empty() && SteadyClock::now() < deadline && !interrupt.sleep_for(std::chrono::milliseconds(10))) {
-        }
-        if (client_bus->peers().empty()) throw CliError(ExitCode::failure, "the two bench nodes did not connect within 5 s");
+        while (client_bus->peers().empty() && SteadyClock::now() < deadline &&
+               !interrupt.sleep_for(std::chrono::milliseconds(10))) {}
+        if (client_bus->peers().empty())
+            throw CliError(ExitCode::failure, "the two bench nodes did not connect within 5 s");
         print_note("two nodes in this process over TCP on loopback (" + server_bus->endpoint() +
                    "); --remote measures against `grav bench --serve` elsewhere");
         run_both(*client_bus);
@@ -290,7 +295,8 @@ ExitCode run_bench(Context& context, const BenchOptions& o) {
     }
     print_summary(rows);
     for (const auto& r : rows)
-        if (!r.note.empty() && (r.note.starts_with("INCOMPLETE") || r.note.starts_with("STOPPED"))) return ExitCode::failure;
+        if (!r.note.empty() && (r.note.starts_with("INCOMPLETE") || r.note.starts_with("STOPPED")))
+            return ExitCode::failure;
     return ExitCode::ok;
 }
 
@@ -298,17 +304,25 @@ ExitCode run_bench(Context& context, const BenchOptions& o) {
 
 void add_bench_command(CLI::App& app, Context& context) {
     auto options = std::make_shared<BenchOptions>();
-    CLI::App* cmd = app.add_subcommand("bench", "Measure pub/sub and request/reply: messages/s, MB/s, latency");
-    cmd->add_option("--messages", options->messages, "Messages to publish (0: skip pub/sub)")->capture_default_str();
-    cmd->add_option("--requests", options->requests, "Requests to send (0: skip request/reply)")->capture_default_str();
+    CLI::App* cmd =
+        app.add_subcommand("bench", "Measure pub/sub and request/reply: messages/s, MB/s, latency");
+    cmd->add_option("--messages", options->messages, "Messages to publish (0: skip pub/sub)")
+        ->capture_default_str();
+    cmd->add_option("--requests", options->requests, "Requests to send (0: skip request/reply)")
+        ->capture_default_str();
     cmd->add_option("--size", options->size, "Payload bytes (at least 9)")->capture_default_str();
-    auto* serve = cmd->add_flag("--serve", options->serve, "Be the bench server for `grav bench --remote` elsewhere");
-    auto* remote = cmd->add_flag("--remote", options->remote,
-                                 "Measure against a `grav bench --serve` node found by discovery (or --connect)");
+    auto* serve =
+        cmd->add_flag("--serve", options->serve, "Be the bench server for `grav bench --remote` elsewhere");
+    auto* remote =
+        cmd->add_flag("--remote", options->remote,
+                      "Measure against a `grav bench --serve` node found by discovery (or --connect)");
     serve->excludes(remote);
-    cmd->add_option("--wait-peers", options->wait_peers_ms, "--remote: ms to wait for the server")->capture_default_str();
-    cmd->add_option("--timeout", options->timeout_ms, "ms to wait for the last ack or a reply")->capture_default_str();
-    cmd->callback([&context, options] { context.run = [&context, options] { return run_bench(context, *options); }; });
+    cmd->add_option("--wait-peers", options->wait_peers_ms, "--remote: ms to wait for the server")
+        ->capture_default_str();
+    cmd->add_option("--timeout", options->timeout_ms, "ms to wait for the last ack or a reply")
+        ->capture_default_str();
+    cmd->callback(
+        [&context, options] { context.run = [&context, options] { return run_bench(context, *options); }; });
 }
 
 }  // namespace grav::cli

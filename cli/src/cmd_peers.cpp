@@ -28,7 +28,8 @@ std::string join(const std::vector<std::string>& items) {
 
 std::string ago(std::chrono::steady_clock::time_point when) {
     if (when == std::chrono::steady_clock::time_point{}) return "-";
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - when);
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - when);
     char text[32];
     std::snprintf(text, sizeof text, "%.1fs ago", static_cast<double>(ms.count()) / 1000.0);
     return text;
@@ -36,13 +37,16 @@ std::string ago(std::chrono::steady_clock::time_point when) {
 
 void print_table(Node& node) {
     // Ready peers as the bus sees them now (fresh last_seen), then those that left.
-    std::vector<std::vector<std::string>> rows{{"ID", "NAME", "ADDRESS", "GROUP", "INTERESTS", "STATE", "LAST SEEN"}};
+    std::vector<std::vector<std::string>> rows{
+        {"ID", "NAME", "ADDRESS", "GROUP", "INTERESTS", "STATE", "LAST SEEN"}};
     for (const PeerInfo& p : node.bus().peers())
-        rows.push_back({p.id.short_str(), p.name, p.address, p.belongs_to, join(p.interests), "ready", ago(p.last_seen)});
+        rows.push_back({p.id.short_str(), p.name, p.address, p.belongs_to, join(p.interests), "ready",
+                        ago(p.last_seen)});
     for (const PeerRecord& r : node.peers().snapshot()) {
         if (r.ready) continue;
-        rows.push_back({r.info.id.short_str(), r.info.name, r.info.address, r.info.belongs_to, join(r.info.interests),
-                        std::string("left (") + (r.reason ? to_string(*r.reason) : "?") + ")", ago(r.changed)});
+        rows.push_back(
+            {r.info.id.short_str(), r.info.name, r.info.address, r.info.belongs_to, join(r.info.interests),
+             std::string("left (") + (r.reason ? to_string(*r.reason) : "?") + ")", ago(r.changed)});
     }
     if (rows.size() == 1) {
         print_line("no peers in view (" + node.discovery_text() + ")");
@@ -72,8 +76,9 @@ ExitCode run_peers(Context& context, const PeersOptions& o) {
             if (e.kind == PeerEvent::Kind::joined)
                 print_line(clock_text(Clock::now()) + " + " + who + " joined from " + e.peer.address);
             else
-                print_line(clock_text(Clock::now()) + " - " + who + " left: " +
-                           (e.reason ? to_string(*e.reason) : "?") + (e.detail.empty() ? "" : " (" + e.detail + ")"));
+                print_line(clock_text(Clock::now()) + " - " + who +
+                           " left: " + (e.reason ? to_string(*e.reason) : "?") +
+                           (e.detail.empty() ? "" : " (" + e.detail + ")"));
             changed.store(true);
         });
     }
@@ -93,10 +98,13 @@ ExitCode run_peers(Context& context, const PeersOptions& o) {
 
 void add_peers_command(CLI::App& app, Context& context) {
     auto options = std::make_shared<PeersOptions>();
-    CLI::App* cmd = app.add_subcommand("peers", "List the nodes in view: id, name, address, group, interests, state");
+    CLI::App* cmd =
+        app.add_subcommand("peers", "List the nodes in view: id, name, address, group, interests, state");
     cmd->add_flag("-w,--watch", options->watch, "Keep running: print joins and leaves as they happen");
-    cmd->add_option("--wait", options->wait_ms, "Milliseconds to listen for peers before printing")->capture_default_str();
-    cmd->callback([&context, options] { context.run = [&context, options] { return run_peers(context, *options); }; });
+    cmd->add_option("--wait", options->wait_ms, "Milliseconds to listen for peers before printing")
+        ->capture_default_str();
+    cmd->callback(
+        [&context, options] { context.run = [&context, options] { return run_peers(context, *options); }; });
 }
 
 }  // namespace grav::cli

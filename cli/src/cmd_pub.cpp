@@ -49,8 +49,10 @@ public:
             if (interrupt_.requested()) return std::nullopt;
             char chunk[4096];
             const ssize_t n = ::read(STDIN_FILENO, chunk, sizeof chunk);
-            if (n <= 0) eof_ = true;
-            else buffer_.append(chunk, static_cast<std::size_t>(n));
+            if (n <= 0)
+                eof_ = true;
+            else
+                buffer_.append(chunk, static_cast<std::size_t>(n));
         }
     }
 
@@ -67,11 +69,13 @@ ExitCode run_pub(Context& context, const PubOptions& o) {
     Pod pod = node.bus().connect();
 
     // A subscriber that is not ready yet would miss what we publish now.
-    const auto waited = node.peers().wait_for_peers(o.peers, {}, std::chrono::milliseconds(o.wait_peers_ms), interrupt);
+    const auto waited =
+        node.peers().wait_for_peers(o.peers, {}, std::chrono::milliseconds(o.wait_peers_ms), interrupt);
     if (waited == WaitResult::interrupted) return ExitCode::ok;
     if (waited == WaitResult::timeout)
-        print_warning("no peer appeared within " + std::to_string(o.wait_peers_ms) + " ms (" + node.discovery_text() +
-                      ", group '" + context.network.group + "'); publishing anyway, nobody may receive it");
+        print_warning("no peer appeared within " + std::to_string(o.wait_peers_ms) + " ms (" +
+                      node.discovery_text() + ", group '" + context.network.group +
+                      "'); publishing anyway, nobody may receive it");
 
     std::uint64_t sent = 0;
     const auto publish = [&](std::string payload) -> bool {
@@ -100,7 +104,8 @@ ExitCode run_pub(Context& context, const PubOptions& o) {
     // soon as our leaving beacon arrives, which can overtake the last
     // messages still in flight over TCP. A short pause lets them land.
     if (sent > 0 && o.linger_ms > 0) interrupt.sleep_for(std::chrono::milliseconds(o.linger_ms));
-    if (context.network.verbose) print_note("published " + std::to_string(sent) + " message(s) of type '" + o.type + "'");
+    if (context.network.verbose)
+        print_note("published " + std::to_string(sent) + " message(s) of type '" + o.type + "'");
     return ExitCode::ok;  // ~Node: bus.stop() flushes what is queued, then leaves the mesh
 }
 
@@ -109,17 +114,24 @@ ExitCode run_pub(Context& context, const PubOptions& o) {
 void add_pub_command(CLI::App& app, Context& context) {
     auto options = std::make_shared<PubOptions>();
     CLI::App* cmd = app.add_subcommand("pub", "Publish a message to every node that subscribes to its type");
-    cmd->add_option("type", options->type, "Message type, e.g. chat.line")->required()->check(check_message_type);
+    cmd->add_option("type", options->type, "Message type, e.g. chat.line")
+        ->required()
+        ->check(check_message_type);
     cmd->add_option("data", options->data, "Payload; absent: each line of stdin is one message");
-    cmd->add_option("-n,--count", options->count, "Publish DATA this many times")->capture_default_str()
+    cmd->add_option("-n,--count", options->count, "Publish DATA this many times")
+        ->capture_default_str()
         ->check(CLI::PositiveNumber);
-    cmd->add_option("-i,--interval", options->interval_ms, "Milliseconds between messages")->capture_default_str();
-    cmd->add_option("--wait-peers", options->wait_peers_ms,
-                    "Wait up to this many ms for peers before publishing")->capture_default_str();
-    cmd->add_option("--peers", options->peers, "How many peers to wait for")->capture_default_str();
-    cmd->add_option("--linger", options->linger_ms, "After the last message, wait this many ms before leaving")
+    cmd->add_option("-i,--interval", options->interval_ms, "Milliseconds between messages")
         ->capture_default_str();
-    cmd->callback([&context, options] { context.run = [&context, options] { return run_pub(context, *options); }; });
+    cmd->add_option("--wait-peers", options->wait_peers_ms,
+                    "Wait up to this many ms for peers before publishing")
+        ->capture_default_str();
+    cmd->add_option("--peers", options->peers, "How many peers to wait for")->capture_default_str();
+    cmd->add_option("--linger", options->linger_ms,
+                    "After the last message, wait this many ms before leaving")
+        ->capture_default_str();
+    cmd->callback(
+        [&context, options] { context.run = [&context, options] { return run_pub(context, *options); }; });
 }
 
 }  // namespace grav::cli

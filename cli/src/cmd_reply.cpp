@@ -36,14 +36,15 @@ ExitCode run_reply(Context& context, const ReplyOptions& o) {
         if (o.echo) {
             body = std::string(request.payload_view());
         } else {
-            auto output = run_command(o.command, request.payload_view(), std::chrono::milliseconds(o.command_timeout_ms));
+            auto output = run_command(o.command, request.payload_view(),
+                                      std::chrono::milliseconds(o.command_timeout_ms));
             if (!output) {
                 // The requester gets an empty answer at once rather than a timeout.
                 print_warning(output.error().what());
             } else {
                 if (output->exit_status != 0)
-                    print_warning("command '" + o.command + "' exited with " + std::to_string(output->exit_status) +
-                                  "; replying with its output anyway");
+                    print_warning("command '" + o.command + "' exited with " +
+                                  std::to_string(output->exit_status) + "; replying with its output anyway");
                 body = std::move(output->out);
             }
         }
@@ -61,8 +62,8 @@ ExitCode run_reply(Context& context, const ReplyOptions& o) {
     print_note("replying to '" + o.type + "' as " + node.describe() + " (" + node.discovery_text() +
                "); Ctrl-C to stop");
 
-    while (!(o.count > 0 && answered.load() >= o.count) && !interrupt.sleep_for(std::chrono::milliseconds(20))) {
-    }
+    while (!(o.count > 0 && answered.load() >= o.count) &&
+           !interrupt.sleep_for(std::chrono::milliseconds(20))) {}
     pod.disconnect();
     return ExitCode::ok;
 }
@@ -71,18 +72,22 @@ ExitCode run_reply(Context& context, const ReplyOptions& o) {
 
 void add_reply_command(CLI::App& app, Context& context) {
     auto options = std::make_shared<ReplyOptions>();
-    CLI::App* cmd = app.add_subcommand("reply", "Answer requests of TYPE (advertised as this node's capability)");
-    cmd->add_option("type", options->type, "Request type to answer, e.g. text.upper")->required()
+    CLI::App* cmd =
+        app.add_subcommand("reply", "Answer requests of TYPE (advertised as this node's capability)");
+    cmd->add_option("type", options->type, "Request type to answer, e.g. text.upper")
+        ->required()
         ->check(check_message_type);
     auto* echo = cmd->add_flag("--echo", options->echo, "Reply with the request's payload");
-    auto* command = cmd->add_option("--command", options->command,
-                                    "Reply with the stdout of this shell command, run with the request on its stdin");
+    auto* command =
+        cmd->add_option("--command", options->command,
+                        "Reply with the stdout of this shell command, run with the request on its stdin");
     echo->excludes(command);
     cmd->add_option("--command-timeout", options->command_timeout_ms, "Kill CMD after this many ms")
         ->capture_default_str();
     cmd->add_option("-n,--count", options->count, "Exit after this many replies (0: run until Ctrl-C)")
         ->capture_default_str();
-    cmd->callback([&context, options] { context.run = [&context, options] { return run_reply(context, *options); }; });
+    cmd->callback(
+        [&context, options] { context.run = [&context, options] { return run_reply(context, *options); }; });
 }
 
 }  // namespace grav::cli

@@ -51,14 +51,16 @@ ExitCode run_request(Context& context, const RequestOptions& o) {
         case WaitResult::timeout:
             throw CliError(ExitCode::no_peer,
                            (o.broadcast ? std::string("no peer in view")
-                                        : "no peer offers '" + o.type + "' (is a `grav reply " + o.type + "` running?)") +
-                               " after waiting " + std::to_string(o.wait_peers_ms) + " ms; " + node.discovery_text() +
-                               ", group '" + context.network.group + "'");
+                                        : "no peer offers '" + o.type + "' (is a `grav reply " + o.type +
+                                              "` running?)") +
+                               " after waiting " + std::to_string(o.wait_peers_ms) + " ms; " +
+                               node.discovery_text() + ", group '" + context.network.group + "'");
         case WaitResult::ok: break;
     }
 
     Message request(o.type, payload);
-    const Receipt receipt = o.broadcast ? pod.send(std::move(request)) : pod.tunnel(o.type, std::move(request));
+    const Receipt receipt =
+        o.broadcast ? pod.send(std::move(request)) : pod.tunnel(o.type, std::move(request));
     if (const Status s = receipt.status(); !s) {
         const ExitCode code = s.error().code() == Errc::no_peer ? ExitCode::no_peer : ExitCode::failure;
         throw CliError(code, "request '" + o.type + "' could not be sent: " + s.error().what());
@@ -67,7 +69,8 @@ ExitCode run_request(Context& context, const RequestOptions& o) {
     // Wait in slices so that Ctrl-C is noticed.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms);
     for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) break;
         Result<Message> reply = receipt.wait_until(std::min(left, std::chrono::milliseconds(50)));
         if (reply) {
@@ -88,24 +91,30 @@ ExitCode run_request(Context& context, const RequestOptions& o) {
             throw CliError(ExitCode::failure, "request '" + o.type + "' failed: " + reply.error().what());
         if (interrupt.requested()) return ExitCode::interrupted;
     }
-    throw CliError(ExitCode::timeout, "no reply to '" + o.type + "' within " + std::to_string(o.timeout_ms) + " ms");
+    throw CliError(ExitCode::timeout,
+                   "no reply to '" + o.type + "' within " + std::to_string(o.timeout_ms) + " ms");
 }
 
 }  // namespace
 
 void add_request_command(CLI::App& app, Context& context) {
     auto options = std::make_shared<RequestOptions>();
-    CLI::App* cmd = app.add_subcommand("request", "Send a request to a node offering TYPE and print the reply");
+    CLI::App* cmd =
+        app.add_subcommand("request", "Send a request to a node offering TYPE and print the reply");
     cmd->add_option("type", options->type, "Request type (the replier's capability), e.g. text.upper")
-        ->required()->check(check_message_type);
+        ->required()
+        ->check(check_message_type);
     cmd->add_option("data", options->data, "Payload; absent: all of stdin (when it is not a terminal)");
-    cmd->add_option("-t,--timeout", options->timeout_ms, "Milliseconds to wait for the reply")->capture_default_str();
+    cmd->add_option("-t,--timeout", options->timeout_ms, "Milliseconds to wait for the reply")
+        ->capture_default_str();
     cmd->add_option("--wait-peers", options->wait_peers_ms, "Milliseconds to wait for a node offering TYPE")
         ->capture_default_str();
     cmd->add_flag("--broadcast", options->broadcast,
                   "Publish to every subscriber and take the first reply (no capability needed)");
     cmd->add_flag("--json", options->json, "Print the reply as one JSON object");
-    cmd->callback([&context, options] { context.run = [&context, options] { return run_request(context, *options); }; });
+    cmd->callback([&context, options] {
+        context.run = [&context, options] { return run_request(context, *options); };
+    });
 }
 
 }  // namespace grav::cli

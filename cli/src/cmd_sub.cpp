@@ -48,12 +48,12 @@ ExitCode run_sub(Context& context, const SubOptions& o) {
     }
     node.connect();
     if (context.network.verbose)
-        print_note("subscribed to " + (o.types.empty() ? std::string("every type") : std::to_string(o.types.size()) +
-                                                                                      " type(s)") +
-                   " as " + node.describe() + "; Ctrl-C to stop");
+        print_note(
+            "subscribed to " +
+            (o.types.empty() ? std::string("every type") : std::to_string(o.types.size()) + " type(s)") +
+            " as " + node.describe() + "; Ctrl-C to stop");
 
-    while (!done.load() && !interrupt.sleep_for(std::chrono::milliseconds(20))) {
-    }
+    while (!done.load() && !interrupt.sleep_for(std::chrono::milliseconds(20))) {}
     done.store(true);
     for (auto& pod : pods) pod.disconnect();
     return ExitCode::ok;
@@ -64,12 +64,14 @@ ExitCode run_sub(Context& context, const SubOptions& o) {
 void add_sub_command(CLI::App& app, Context& context) {
     auto options = std::make_shared<SubOptions>();
     CLI::App* cmd = app.add_subcommand("sub", "Print the messages that arrive (type, origin, time, payload)");
-    cmd->add_option("types", options->types, "Types to receive: exact, or a prefix pattern like 'chat.*' (default: all)")
+    cmd->add_option("types", options->types,
+                    "Types to receive: exact, or a prefix pattern like 'chat.*' (default: all)")
         ->check(check_message_type);
     cmd->add_flag("--json", options->json, "One JSON object per line");
     cmd->add_option("-n,--count", options->count, "Exit after this many messages (0: run until Ctrl-C)")
         ->capture_default_str();
-    cmd->callback([&context, options] { context.run = [&context, options] { return run_sub(context, *options); }; });
+    cmd->callback(
+        [&context, options] { context.run = [&context, options] { return run_sub(context, *options); }; });
 }
 
 }  // namespace grav::cli

@@ -47,8 +47,7 @@ bool Interrupt::sleep_for(std::chrono::milliseconds timeout) {
     if (rc > 0) {
         signalfd_siginfo info{};
         // Drain it; what counts is that one arrived.
-        while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-        }
+        while (::read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {}
         seen_ = true;
     }
     return seen_;

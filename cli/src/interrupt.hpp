@@ -10,7 +10,7 @@ namespace grav::cli {
 
 class Interrupt {
 public:
-    Interrupt();   // blocks SIGINT/SIGTERM, ignores SIGPIPE (a closed stdout is an error, not a kill)
+    Interrupt();  // blocks SIGINT/SIGTERM, ignores SIGPIPE (a closed stdout is an error, not a kill)
     ~Interrupt();
     Interrupt(const Interrupt&) = delete;
     Interrupt& operator=(const Interrupt&) = delete;

@@ -29,9 +29,10 @@ int run(int argc, char** argv) {
     Context context;
     context.interrupt = &interrupt;
 
-    CLI::App app("grav: publish, subscribe, request and reply on a grav mesh.\n"
-                 "Nodes find each other by UDP beacons (no configuration); --connect dials one by hand.",
-                 "grav");
+    CLI::App app(
+        "grav: publish, subscribe, request and reply on a grav mesh.\n"
+        "Nodes find each other by UDP beacons (no configuration); --connect dials one by hand.",
+        "grav");
     app.require_subcommand(1);
     app.fallthrough();  // network options may come before or after the command
     app.footer("\n" + exit_code_help() +

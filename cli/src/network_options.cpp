@@ -11,15 +11,16 @@
 
 #include <charconv>
 #include <cstring>
-#include <optional>
 #include <memory>
+#include <optional>
 
 namespace grav::cli {
 
 void add_network_options(CLI::App& app, NetworkOptions& o) {
     const std::string section = "Network (any command)";
     app.add_option("--group", o.group, "Mesh only with nodes of this group ('*' = any)")
-        ->group(section)->capture_default_str();
+        ->group(section)
+        ->capture_default_str();
     app.add_option("--name", o.name, "This node's name for humans (default: <host>-<pid>)")->group(section);
     app.add_option("--interface", o.interface,
                    "Beacon and listen on this IPv4 interface: name, address or CIDR (default: all)")
@@ -27,7 +28,9 @@ void add_network_options(CLI::App& app, NetworkOptions& o) {
     app.add_option("--seed", o.seeds, "Also beacon by unicast to HOST:PORT (networks without broadcast)")
         ->group(section);
     app.add_option("--beacon-port", o.beacon_port, "UDP port of the discovery beacons")
-        ->group(section)->capture_default_str()->check(CLI::Range(1, 65535));
+        ->group(section)
+        ->capture_default_str()
+        ->check(CLI::Range(1, 65535));
     app.add_option("--connect", o.connect, "Dial this node's endpoint tcp://HOST:PORT instead of discovery")
         ->group(section);
     app.add_option("--bind", o.bind, "Listen on tcp://HOST:PORT (default: tcp://*:0, an ephemeral port)")
@@ -38,8 +41,8 @@ void add_network_options(CLI::App& app, NetworkOptions& o) {
 
 Result<TcpAddress> parse_tcp_endpoint(std::string_view text, bool allow_port_zero) {
     const auto bad = [&](const std::string& why) {
-        return Error(Errc::invalid_argument,
-                     "unparsable endpoint '" + std::string(text) + "': " + why + " (expected tcp://HOST:PORT)");
+        return Error(Errc::invalid_argument, "unparsable endpoint '" + std::string(text) + "': " + why +
+                                                 " (expected tcp://HOST:PORT)");
     };
     constexpr std::string_view scheme = "tcp://";
     if (!text.starts_with(scheme)) return bad("it does not start with tcp://");
@@ -94,7 +97,8 @@ Result<std::string> interface_address(std::string_view spec) {
     const std::unique_ptr<ifaddrs, IfaddrsDeleter> list(raw);
     const auto cidr = parse_cidr(spec);
     for (const ifaddrs* it = list.get(); it != nullptr; it = it->ifa_next) {
-        if (it->ifa_addr == nullptr || it->ifa_addr->sa_family != AF_INET || (it->ifa_flags & IFF_UP) == 0) continue;
+        if (it->ifa_addr == nullptr || it->ifa_addr->sa_family != AF_INET || (it->ifa_flags & IFF_UP) == 0)
+            continue;
         in_addr address{};
         std::memcpy(&address, &reinterpret_cast<const sockaddr_in*>(it->ifa_addr)->sin_addr, sizeof address);
         const std::string text = ipv4_text(address);

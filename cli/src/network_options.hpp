@@ -19,11 +19,11 @@ namespace grav::cli {
 struct NetworkOptions {
     std::string group = "*";
     std::string name;
-    std::string interface;              // name, address or CIDR; also where the node listens
-    std::vector<std::string> seeds;     // HOST:PORT, unicast beacons
+    std::string interface;           // name, address or CIDR; also where the node listens
+    std::vector<std::string> seeds;  // HOST:PORT, unicast beacons
     std::uint16_t beacon_port = 5670;
-    std::vector<std::string> connect;   // tcp://HOST:PORT: manual mesh, no discovery
-    std::string bind;                   // tcp://HOST:PORT where this node listens
+    std::vector<std::string> connect;  // tcp://HOST:PORT: manual mesh, no discovery
+    std::string bind;                  // tcp://HOST:PORT where this node listens
     bool verbose = false;
 };
 

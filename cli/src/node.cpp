@@ -46,19 +46,19 @@ Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : 
         if (verbose) {
             const auto& p = event.peer;
             if (event.kind == PeerEvent::Kind::joined)
-                print_note("peer joined: " + (p.name.empty() ? p.id.short_str() : p.name) + " (" + p.id.short_str() +
-                           ") at " + p.address);
+                print_note("peer joined: " + (p.name.empty() ? p.id.short_str() : p.name) + " (" +
+                           p.id.short_str() + ") at " + p.address);
             else
-                print_note("peer left: " + peers_.name_of(p.id) + " (" + p.id.short_str() + "): " +
-                           (event.reason ? to_string(*event.reason) : "?") +
+                print_note("peer left: " + peers_.name_of(p.id) + " (" + p.id.short_str() +
+                           "): " + (event.reason ? to_string(*event.reason) : "?") +
                            (event.detail.empty() ? "" : " - " + event.detail));
         }
         peers_.on_event(event);
     });
     peers_.add_ready(bus_->peers());
     if (verbose)
-        print_note("node " + describe() + " listening on " + bus_->endpoint() + ", group '" + options_.group + "', " +
-                   discovery_text());
+        print_note("node " + describe() + " listening on " + bus_->endpoint() + ", group '" + options_.group +
+                   "', " + discovery_text());
 }
 
 Node::~Node() {
@@ -68,7 +68,8 @@ Node::~Node() {
 void Node::connect() {
     for (const auto& endpoint : options_.connect) {
         const Status status = bus_->connect_endpoint(endpoint);
-        if (!status) throw CliError(ExitCode::bad_address, "--connect " + endpoint + ": " + status.error().reason());
+        if (!status)
+            throw CliError(ExitCode::bad_address, "--connect " + endpoint + ": " + status.error().reason());
     }
 }
 

@@ -35,7 +35,7 @@ public:
 
 private:
     NetworkOptions options_;
-    PeerDirectory peers_;         // declared before the bus: outlives its callbacks
+    PeerDirectory peers_;  // declared before the bus: outlives its callbacks
     std::unique_ptr<Bus> bus_;
 };
 

@@ -54,7 +54,8 @@ std::size_t PeerDirectory::ready_count_locked(const std::string& interest) const
         const PeerRecord& r = entry.second;
         if (!r.ready) return false;
         if (interest.empty()) return true;
-        return std::find(r.info.interests.begin(), r.info.interests.end(), interest) != r.info.interests.end();
+        return std::find(r.info.interests.begin(), r.info.interests.end(), interest) !=
+               r.info.interests.end();
     }));
 }
 

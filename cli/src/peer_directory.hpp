@@ -21,8 +21,8 @@ namespace grav::cli {
 
 struct PeerRecord {
     PeerInfo info;
-    bool ready = true;                    // false once it left
-    std::optional<LeaveReason> reason;    // why it left
+    bool ready = true;                  // false once it left
+    std::optional<LeaveReason> reason;  // why it left
     std::string detail;
     std::chrono::steady_clock::time_point changed;  // joined or left at
 };
@@ -44,8 +44,8 @@ public:
 
     // Waits until `count` peers are ready (offering `interest` when not
     // empty), the timeout passes or Ctrl-C.
-    WaitResult wait_for_peers(std::size_t count, const std::string& interest, std::chrono::milliseconds timeout,
-                              Interrupt& interrupt);
+    WaitResult wait_for_peers(std::size_t count, const std::string& interest,
+                              std::chrono::milliseconds timeout, Interrupt& interrupt);
 
 private:
     [[nodiscard]] std::size_t ready_count_locked(const std::string& interest) const;
