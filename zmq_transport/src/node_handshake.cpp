@@ -1,7 +1,7 @@
 // Node: dialling and the handshake (WHO/IAM, HELLO/WELCOME/REFUSE, SYNC/READY), joining and leaving.
 #include "node.hpp"
 
-#include "endpoint.hpp"
+#include "admission.hpp"
 #include "frames.hpp"
 #include "node_tuning.hpp"
 
@@ -177,51 +177,18 @@ void Node::remove_peer(const NodeId& id, LeaveReason reason, const std::string& 
 }
 
 void Node::on_hello(std::string_view identity, const wire::Hello& hello, std::string_view peer_address) {
-    const std::string address = peer_address.empty() ? "127.0.0.1" : std::string(peer_address);
-    std::string who = "node at " + address;
-    if (hello.protocol != wire::protocol_version) {
-        refuse(identity,
-               "unsupported protocol version " + std::to_string(hello.protocol) + " (this node speaks " +
-                   std::to_string(wire::protocol_version) + ")",
-               who);
-        return;
-    }
-    if (identity != wire::routing_id(hello.node)) {
-        malformed("HELLO from " + address + " whose routing id is not its node id");
-        return;
-    }
-    who = hello.node.short_str() + " (" + hello.name + ") at " + address;
-    if (hello.node == self_.id) {
-        refuse(identity, "it has this node's own node id", who);
-        return;
-    }
-    if (hello.endpoints.size() < 2) {
-        refuse(identity, "HELLO lists " + std::to_string(hello.endpoints.size()) +
-                             " endpoints, needs ROUTER and XPUB", who);
-        return;
-    }
-    PeerInfo info{
-        .id = hello.node,
-        .name = hello.name,
-        .belongs_to = hello.belongs_to,
-        .interests = hello.interests,
-        .endpoints = {with_host(hello.endpoints[0], address), with_host(hello.endpoints[1], address)},
-        .address = address,
-        .last_seen = SteadyClock::now(),
-    };
-    for (const auto& e : info.endpoints) {
-        if (!parse_tcp_endpoint(e)) {
-            refuse(identity, "HELLO endpoint '" + e + "' is not tcp://host:port", who);
+    HelloVerdict verdict = vet_hello(hello, identity, peer_address, self_);
+    switch (verdict.kind) {
+        case HelloVerdict::Kind::admit: break;
+        case HelloVerdict::Kind::malformed: malformed(verdict.reason); return;
+        case HelloVerdict::Kind::refuse: refuse(identity, verdict.reason, verdict.who); return;
+        case HelloVerdict::Kind::refuse_group:
+            refuse(identity, verdict.reason, verdict.who);
+            if (find(hello.node)) remove_peer(hello.node, LeaveReason::refused, verdict.reason);
             return;
-        }
     }
-    if (!groups_match(self_.belongs_to, hello.belongs_to)) {
-        const std::string reason = "group '" + hello.belongs_to + "' does not mesh with this node's group '" +
-                                   self_.belongs_to + "'";
-        refuse(identity, reason, info.endpoints[0]);
-        if (find(hello.node)) remove_peer(hello.node, LeaveReason::refused, reason);
-        return;
-    }
+    PeerInfo info = std::move(verdict.peer);
+    info.last_seen = SteadyClock::now();
     if (PeerLink* existing = find(hello.node); existing && existing->admitted) {
         if (!existing->joined) {  // a repeated HELLO during the handshake
             send_control(*router_, wire::Control::welcome, {}, identity);
