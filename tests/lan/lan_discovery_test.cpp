@@ -2,14 +2,12 @@
 // grav_beacon_probe process per namespace, default options unless a test
 // says otherwise. Discovery only; lan_node_test.cpp runs full buses.
 
-#include "child_process.hpp"
-#include "namespace_lan.hpp"
+#include "lan_fixture.hpp"
 
 #include <gtest/gtest.h>
 
 #include <csignal>
 #include <map>
-#include <memory>
 
 #ifndef GRAV_BEACON_PROBE
 #error "GRAV_BEACON_PROBE must name the probe program"
@@ -19,73 +17,30 @@ namespace grav {
 namespace {
 
 using namespace std::chrono_literals;
-using testkit::ChildProcess;
 using testkit::NamespaceLan;
 
-struct Probe {
-    std::unique_ptr<ChildProcess> process;
-    std::string id;
-    double started_ms = 0;
-};
-
-class LanDiscovery : public ::testing::Test {
+class LanDiscovery : public testkit::LanTest {
 protected:
-    void SetUp() override {
-        if (!lan_.unavailable().empty()) GTEST_SKIP() << "namespace LAN unavailable: " << lan_.unavailable();
-    }
-
-    // Starts a probe in node's namespace; fails the test if it does not start.
-    Probe& start(int node, std::vector<std::string> extra = {}) {
-        auto argv = lan_.exec_in(node);
-        argv.push_back(GRAV_BEACON_PROBE);
-        for (auto& e : extra) argv.push_back(std::move(e));
-        Probe p;
-        p.process = std::make_unique<ChildProcess>(argv);
-        const auto line = p.process->wait_for_prefix("START ", 5s);
-        EXPECT_TRUE(line) << "probe in node " << node << " did not start";
-        if (line) {
-            const auto w = testkit::split(*line);
-            p.id = w.at(1);
-            p.started_ms = std::stod(w.at(2));
-        }
-        probes_[node] = std::move(p);
-        return probes_[node];
+    void start(int node, std::vector<std::string> extra = {}) {
+        launch(node, GRAV_BEACON_PROBE, std::move(extra));
     }
 
     // The FOUND line in `who`'s output about `whom`, waiting up to `timeout`.
     std::optional<std::vector<std::string>> found(int who, int whom, std::chrono::milliseconds timeout,
                                                   std::size_t from = 0) {
-        const auto& id = probes_.at(whom).id;
-        const auto line = probes_.at(who).process->wait_for_prefix("FOUND " + id, timeout, from);
-        if (!line) return std::nullopt;
-        return testkit::split(*line);
+        return event(who, "FOUND", whom, "", timeout, from);
     }
     std::optional<std::vector<std::string>> lost(int who, int whom, const std::string& reason,
                                                  std::chrono::milliseconds timeout, std::size_t from = 0) {
-        const auto& id = probes_.at(whom).id;
-        const auto line =
-            probes_.at(who).process->wait_for_prefix("LOST " + id + " " + reason, timeout, from);
-        if (!line) return std::nullopt;
-        return testkit::split(*line);
+        return event(who, "LOST", whom, " " + reason, timeout, from);
     }
-
-    bool build(int nodes, int lan = 0) {
-        if (!lan_.add_nodes(nodes)) return false;
-        for (int i = 0; i < nodes; ++i) {
-            if (!lan_.attach(i, lan)) return false;
-        }
-        return true;
-    }
-
-    NamespaceLan lan_;
-    std::map<int, Probe> probes_;
 };
 
 TEST_F(LanDiscovery, FullMeshWithinOneSecondOfTheLastStartOnTheRightAddresses) {
     constexpr int n = 4;
     ASSERT_TRUE(build(n)) << lan_.error();
     for (int i = 0; i < n; ++i) start(i);
-    const double last_start = probes_[n - 1].started_ms;
+    const double last_start = procs_[n - 1].started_ms;
     double last_found = 0;
     for (int i = 0; i < n; ++i) {
         for (int j = 0; j < n; ++j) {
@@ -111,14 +66,14 @@ TEST_F(LanDiscovery, CleanStopIsSeenAtOnceAndAKilledNodeWithinTheExpiry) {
         }
     }
     const double stop_sent = testkit::monotonic_ms();
-    probes_[2].process->signal(SIGTERM);
+    proc(2).signal(SIGTERM);
     for (int i = 0; i < 2; ++i) {
         const auto l = lost(i, 2, "withdrew", 2s);
         ASSERT_TRUE(l);
         EXPECT_LT(std::stod(l->at(3)) - stop_sent, 500.0);
     }
     const double kill_sent = testkit::monotonic_ms();
-    probes_[1].process->signal(SIGKILL);
+    proc(1).signal(SIGKILL);
     const auto l = lost(0, 1, "timed_out", 5s);
     ASSERT_TRUE(l);
     EXPECT_LE(std::stod(l->at(3)) - kill_sent, 3000.0 + 200.0);  // the expiry, plus scheduling slack
@@ -134,8 +89,8 @@ TEST_F(LanDiscovery, PartitionHeals) {
     ASSERT_TRUE(lost(0, 2, "timed_out", 3s));
     ASSERT_TRUE(lost(1, 2, "timed_out", 3s));
     ASSERT_TRUE(lost(2, 0, "timed_out", 3s));
-    const auto mark0 = probes_[0].process->line_count();
-    const auto mark2 = probes_[2].process->line_count();
+    const auto mark0 = proc(0).line_count();
+    const auto mark2 = proc(2).line_count();
     ASSERT_TRUE(lan_.set_link(2, 0, true)) << lan_.error();
     EXPECT_TRUE(found(0, 2, 3s, mark0));
     EXPECT_TRUE(found(2, 0, 3s, mark2));
@@ -222,7 +177,7 @@ TEST_F(LanDiscovery, UnicastSeedsWithoutBroadcast) {
     }
     std::this_thread::sleep_for(2s);  // two expiries: unicast beacons keep them
     for (int i = 0; i < 3; ++i) {
-        EXPECT_FALSE(probes_[i].process->wait_for_prefix("LOST ", 0ms));
+        EXPECT_FALSE(proc(i).wait_for_prefix("LOST ", 0ms));
     }
 }
 

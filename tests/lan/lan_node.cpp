@@ -12,6 +12,7 @@
 // SIGUSR1: send one lan.ping to every peer. SIGTERM/SIGINT: clean stop.
 
 #include "child_process.hpp"
+#include "node_output.hpp"
 
 #include <grav/beacon.hpp>
 #include <grav/bus.hpp>
@@ -20,33 +21,10 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
-#include <cstdio>
-#include <mutex>
 #include <string>
 
-namespace {
-
-std::mutex out_mutex;
-
-template <class... Args>
-void emit(const char* format, Args... args) {
-    const std::lock_guard lock(out_mutex);
-    std::printf(format, args...);
-    std::fflush(stdout);
-}
-
-const char* reason_word(grav::LeaveReason r) {
-    switch (r) {
-        case grav::LeaveReason::withdrew: return "withdrew";
-        case grav::LeaveReason::timed_out: return "timed_out";
-        case grav::LeaveReason::refused: return "refused";
-        case grav::LeaveReason::replaced: return "replaced";
-        case grav::LeaveReason::local_stop: return "local_stop";
-    }
-    return "unknown";
-}
-
-}  // namespace
+using grav::testkit::emit;
+using grav::testkit::reason_word;
 
 int main(int argc, char** argv) {
     CLI::App app{"grav LAN test node"};

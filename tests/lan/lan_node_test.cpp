@@ -1,14 +1,12 @@
 // Full nodes (Bus + ZeroMQ transport + beacon discovery, grav_lan_node) on
 // a LAN of network namespaces: the checks of issue 4, end to end.
 
-#include "child_process.hpp"
-#include "namespace_lan.hpp"
+#include "lan_fixture.hpp"
 
 #include <gtest/gtest.h>
 
 #include <csignal>
 #include <map>
-#include <memory>
 #include <thread>
 
 #ifndef GRAV_LAN_NODE
@@ -19,71 +17,31 @@ namespace grav {
 namespace {
 
 using namespace std::chrono_literals;
-using testkit::ChildProcess;
 using testkit::NamespaceLan;
 
-struct Node {
-    std::unique_ptr<ChildProcess> process;
-    std::string id;
-    double started_ms = 0;
-};
-
-class LanNodes : public ::testing::Test {
+class LanNodes : public testkit::LanTest {
 protected:
-    void SetUp() override {
-        if (!lan_.unavailable().empty()) GTEST_SKIP() << "namespace LAN unavailable: " << lan_.unavailable();
-    }
-
-    Node& start(int node, std::vector<std::string> extra = {}) {
-        auto argv = lan_.exec_in(node);
-        argv.push_back(GRAV_LAN_NODE);
-        for (auto& e : extra) argv.push_back(std::move(e));
-        Node n;
-        n.process = std::make_unique<ChildProcess>(argv);
-        const auto line = n.process->wait_for_prefix("START ", 5s);
-        EXPECT_TRUE(line) << "node " << node << " did not start";
-        if (line) {
-            const auto w = testkit::split(*line);
-            n.id = w.at(1);
-            n.started_ms = std::stod(w.at(2));
+    void start(int node, std::vector<std::string> extra = {}) {
+        auto& n = launch(node, GRAV_LAN_NODE, std::move(extra));
+        if (n.process) {
+            EXPECT_TRUE(n.process->wait_for_prefix("UP ", 5s)) << "node " << node << " did not come up";
         }
-        EXPECT_TRUE(n.process->wait_for_prefix("UP ", 5s)) << "node " << node << " did not come up";
-        nodes_[node] = std::move(n);
-        return nodes_[node];
     }
 
-    // The words of the first line of `who` starting with `prefix` + id of
-    // `whom` (+ rest), from line `from` on.
-    std::optional<std::vector<std::string>> event(int who, const std::string& kind, int whom,
-                                                  const std::string& rest, std::chrono::milliseconds timeout,
-                                                  std::size_t from = 0) {
-        const auto line =
-            nodes_.at(who).process->wait_for_prefix(kind + " " + nodes_.at(whom).id + rest, timeout, from);
-        if (!line) return std::nullopt;
-        return testkit::split(*line);
-    }
     std::optional<std::vector<std::string>> ready(int who, int whom, std::chrono::milliseconds t,
                                                   std::size_t from = 0) {
         return event(who, "READY", whom, "", t, from);
-    }
-
-    bool build(int count, int lan = 0) {
-        if (!lan_.add_nodes(count)) return false;
-        for (int i = 0; i < count; ++i) {
-            if (!lan_.attach(i, lan)) return false;
-        }
-        return true;
     }
 
     // Every listed node sends one lan.ping; every other listed node receives each.
     void expect_all_to_all(const std::vector<int>& members, std::chrono::milliseconds timeout) {
         std::map<int, std::size_t> marks;
         std::map<int, std::string> seqs;
-        for (int m : members) marks[m] = nodes_[m].process->line_count();
+        for (int m : members) marks[m] = proc(m).line_count();
         for (int m : members) {
-            const auto mark = nodes_[m].process->line_count();
-            nodes_[m].process->signal(SIGUSR1);
-            const auto sent = nodes_[m].process->wait_for_prefix("SENT ", 2s, mark);
+            const auto mark = proc(m).line_count();
+            proc(m).signal(SIGUSR1);
+            const auto sent = proc(m).wait_for_prefix("SENT ", 2s, mark);
             ASSERT_TRUE(sent) << "node " << m << " did not send";
             seqs[m] = testkit::split(*sent).at(1);
         }
@@ -95,23 +53,13 @@ protected:
             }
         }
     }
-
-    // Everything a node printed, for failure messages.
-    std::string dump(int node) {
-        std::string out = "\n--- node " + std::to_string(node) + " (" + nodes_[node].id + ") printed:\n";
-        for (const auto& l : nodes_[node].process->lines()) out += l + "\n";
-        return out;
-    }
-
-    NamespaceLan lan_;
-    std::map<int, Node> nodes_;
 };
 
 TEST_F(LanNodes, FullMeshWithinOneSecondAndEveryMessageReachesEveryNode) {
     constexpr int n = 4;
     ASSERT_TRUE(build(n)) << lan_.error();
     for (int i = 0; i < n; ++i) start(i);
-    const double last_start = nodes_[n - 1].started_ms;
+    const double last_start = procs_[n - 1].started_ms;
     double last_ready = 0;
     for (int i = 0; i < n; ++i) {
         for (int j = 0; j < n; ++j) {
@@ -137,20 +85,20 @@ TEST_F(LanNodes, CleanStopIsSeenAtOnceAndAKilledNodeIsDroppedWithinTheExpiry) {
         }
     }
     const double stop_sent = testkit::monotonic_ms();
-    nodes_[2].process->signal(SIGTERM);
+    proc(2).signal(SIGTERM);
     for (int i = 0; i < 2; ++i) {
         const auto left = event(i, "LEFT", 2, " withdrew", 2s);
         ASSERT_TRUE(left) << "node " << i << " did not see node 2 withdraw" << dump(i);
         EXPECT_LT(std::stod(left->at(3)) - stop_sent, 500.0);
     }
-    EXPECT_EQ(nodes_[2].process->wait_exit(5s), 0);
+    EXPECT_EQ(proc(2).wait_exit(5s), 0);
 
     const double kill_sent = testkit::monotonic_ms();
-    nodes_[1].process->signal(SIGKILL);
+    proc(1).signal(SIGKILL);
     const auto left = event(0, "LEFT", 1, "", 5s);
     if (!left) {
-        nodes_[0].process->signal(SIGTERM);
-        nodes_[0].process->wait_for_prefix("STAT beacon.redial", 5s);
+        proc(0).signal(SIGTERM);
+        proc(0).wait_for_prefix("STAT beacon.redial", 5s);
     }
     ASSERT_TRUE(left) << "the killed node was never dropped" << dump(0) << dump(1);
     EXPECT_LE(std::stod(left->at(3)) - kill_sent, 3200.0);
@@ -173,7 +121,7 @@ TEST_F(LanNodes, PartitionHealsAndTrafficResumes) {
     EXPECT_TRUE(event(1, "LEFT", 2, "", 4s));
     EXPECT_TRUE(event(2, "LEFT", 0, "", 4s));
     std::map<int, std::size_t> marks;
-    for (int i = 0; i < 3; ++i) marks[i] = nodes_[i].process->line_count();
+    for (int i = 0; i < 3; ++i) marks[i] = proc(i).line_count();
     ASSERT_TRUE(lan_.set_link(2, 0, true)) << lan_.error();
     for (int i = 0; i < 3; ++i) {
         for (int j = 0; j < 3; ++j) {

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The soak of issue 6 (point 8), not part of CI: 10 nodes on a namespace LAN
+# exchange numbered streams while one node is killed and restarted, or cut
+# off and put back, every 20 s; reports RSS over time, messages lost and the
+# slowest recovery (tests/lan/soak.cpp says exactly what). Needs root.
+#
+#   bash scripts/soak.sh                      # 10 minutes, 10 nodes
+#   bash scripts/soak.sh --short              # 1 minute, an event every 10 s: a try-out
+#   bash scripts/soak.sh --minutes 3 --nodes 6 --rate 100
+#   GRAV_SOAK_BUILD=/path/to/build bash scripts/soak.sh   # default: build/
+#
+# Builds the two programs it needs (RelWithDebInfo) if the build directory
+# has no CMake cache yet; any other option goes to grav_lan_soak (--help).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${GRAV_SOAK_BUILD:-$root/build}
+
+args=()
+for a in "$@"; do
+    case $a in
+        --short) args+=(--minutes 1 --every 10 --sample 10) ;;
+        *) args+=("$a") ;;
+    esac
+done
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "soak.sh: needs root (network namespaces)" >&2
+    exit 2
+fi
+if [[ ! -f $build/CMakeCache.txt ]]; then
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+fi
+ninja -C "$build" grav_lan_soak grav_lan_traffic
+
+echo "soak: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+"$build/tests/lan/grav_lan_soak" --traffic "$build/tests/lan/grav_lan_traffic" "${args[@]}"
+echo "soak: done $(date -u '+%H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
