@@ -1,14 +1,17 @@
-// libFuzzer target for the grav wire decoders (zmq_transport/src/wire.cpp):
-// the input is split into the three frames of a grav message and fed to
+// libFuzzer target for the grav wire decoders (zmq_transport/src/wire.cpp,
+// batch.cpp): the input is split into the frames of a grav message (control:
+// topic, header, body; data: type, data frame = the body here) and fed to
 // every decoder a peer's bytes can reach. Decoders must never crash, throw
 // or allocate by a length they read.
 //
 // Input layout: [u8 topic length][u8 header length][topic][header][rest = body]
+#include "batch.hpp"
 #include "wire.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace grav::zmq;
@@ -30,7 +33,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)wire::parse_sync_topic(topic);
     (void)wire::parse_routing_id(topic);
     (void)wire::decode_header(header_span);
-    (void)wire::decode_message(topic, header_span, body_span);
+    // A data message: the body as a data frame, every record rebuilt as the
+    // node does before delivering it.
+    std::vector<wire::Record> records;
+    if (wire::check_type(topic).ok() && wire::decode_batch(body_span, records).ok()) {
+        for (const auto& r : records) (void)wire::message_of(topic, r.header, r.payload);
+    }
     (void)wire::decode_hello(body_span);
     (void)wire::decode_reason(body_span);
     return 0;

@@ -1,6 +1,7 @@
 // Hostile and broken peers, played by raw ZeroMQ sockets: every bad input is
 // rejected with a counter (and a logged reason) while the node keeps serving
 // well-behaved peers.
+#include "batch.hpp"
 #include "recording_events.hpp"
 #include "wire.hpp"
 
@@ -20,8 +21,12 @@ using grav::test::eventually;
 namespace wire = grav::zmq::wire;
 
 MessagePtr make(const std::string& type, const std::string& payload, const NodeId& origin) {
-    MessageHeader h{.id = MessageId::random(), .parent_id = {}, .reply_to = {}, .type = type,
-                    .timestamp = Clock::now(), .origin = origin};
+    MessageHeader h{.id = MessageId::random(),
+                    .parent_id = {},
+                    .reply_to = {},
+                    .type = type,
+                    .timestamp = Clock::now(),
+                    .origin = origin};
     return std::make_shared<const Message>(std::move(h), payload);
 }
 
@@ -32,16 +37,19 @@ void expect_still_serving(TestNode& victim) {
     TestNode good("good");
     ASSERT_TRUE(good.start().ok());
     ASSERT_TRUE(good.transport->connect(victim.transport->endpoint()).ok());
-    ASSERT_TRUE(eventually([&] { return victim.events.has_joined(good.id()) && good.events.has_joined(victim.id()); }, 10s));
+    ASSERT_TRUE(eventually(
+        [&] { return victim.events.has_joined(good.id()) && good.events.has_joined(victim.id()); }, 10s));
     victim.transport->publish(make("t", "to good", victim.id()));
     good.transport->publish(make("t", "to victim", good.id()));
     ASSERT_TRUE(eventually([&] { return good.events.message_count() == 1; }, 5s));
-    ASSERT_TRUE(eventually([&] {
-        for (const auto& r : victim.events.messages()) {
-            if (r.from == good.id()) return true;
-        }
-        return false;
-    }, 5s));
+    ASSERT_TRUE(eventually(
+        [&] {
+            for (const auto& r : victim.events.messages()) {
+                if (r.from == good.id()) return true;
+            }
+            return false;
+        },
+        5s));
 }
 
 std::vector<::zmq::message_t> frames_of(std::vector<std::string> parts) {
@@ -83,14 +91,20 @@ TEST(ZmqHostile, JunkFromARawClientIsCountedAndIgnored) {
     raw.connect(victim.transport->endpoint());
     const std::string header = header_bytes(NodeId::random());
     send(raw, {"just one frame"});
-    send(raw, {"a", "b", "c", "d", "e", "f", "g", "h"});                       // too many frames
-    send(raw, {"chat.line", "not a header", "payload"});                         // data, no handshake
-    send(raw, {std::string("\0NOPE", 5), header, ""});                           // unknown command
+    send(raw, {"a", "b", "c", "d", "e", "f", "g", "h"});                                 // too many frames
+    send(raw, {"chat.line", "not a header", "payload"});                                 // data, no handshake
+    send(raw, {std::string("\0NOPE", 5), header, ""});                                   // unknown command
     send(raw, {std::string(wire::topic_of(wire::Control::hello)), header, "\x01\x01"});  // truncated HELLO
     send(raw, {std::string(wire::topic_of(wire::Control::hello)), header,
-               wire::encode_hello({.protocol = 1, .node = NodeId::random(), .name = "x", .belongs_to = "*",
-                                   .interests = {}, .endpoints = {}}).substr(0, 30)});
-    ASSERT_TRUE(eventually([&] { return stat(victim, "zmq.malformed") >= 5; }, 5s)) << stat(victim, "zmq.malformed");
+               wire::encode_hello({.protocol = wire::protocol_version,
+                                   .node = NodeId::random(),
+                                   .name = "x",
+                                   .belongs_to = "*",
+                                   .interests = {},
+                                   .endpoints = {}})
+                   .substr(0, 30)});
+    ASSERT_TRUE(eventually([&] { return stat(victim, "zmq.malformed") >= 5; }, 5s))
+        << stat(victim, "zmq.malformed");
     expect_still_serving(victim);
     EXPECT_TRUE(victim.events.joined().size() == 1);
 }
@@ -104,9 +118,14 @@ TEST(ZmqHostile, UnknownProtocolVersionIsRefusedWithTheReason) {
     raw.set(::zmq::sockopt::routing_id, wire::routing_id(id));
     raw.set(::zmq::sockopt::linger, 0);
     raw.connect(victim.transport->endpoint());
-    wire::Hello hello{.protocol = 99, .node = id, .name = "future", .belongs_to = "*", .interests = {},
+    wire::Hello hello{.protocol = 99,
+                      .node = id,
+                      .name = "future",
+                      .belongs_to = "*",
+                      .interests = {},
                       .endpoints = {"tcp://127.0.0.1:1", "tcp://127.0.0.1:2"}};
-    send(raw, {std::string(wire::topic_of(wire::Control::hello)), header_bytes(id), wire::encode_hello(hello)});
+    send(raw,
+         {std::string(wire::topic_of(wire::Control::hello)), header_bytes(id), wire::encode_hello(hello)});
     auto reply = recv_all(raw, 5s);
     ASSERT_TRUE(reply.has_value());
     ASSERT_EQ(reply->size(), 3u);
@@ -128,8 +147,8 @@ TEST(ZmqHostile, DataFromANodeThatNeverShookHandsIsDropped) {
     raw.set(::zmq::sockopt::linger, 0);
     raw.connect(victim.transport->endpoint());
     const auto m = make("chat.line", "sneaky", id);
-    const auto h = wire::encode_header(wire::header_of(*m, 1));
-    send(raw, {"chat.line", std::string(reinterpret_cast<const char*>(h.data()), h.size()), "sneaky"});
+    const auto f = wire::encode_batch(std::vector<wire::Record>{{wire::header_of(*m, 1), m->payload()}});
+    send(raw, {"chat.line", std::string(reinterpret_cast<const char*>(f.data()), f.size())});
     ASSERT_TRUE(eventually([&] { return stat(victim, "zmq.unknown_sender") == 1; }, 5s));
     EXPECT_EQ(victim.events.message_count(), 0u);
 }
@@ -169,10 +188,15 @@ TEST(ZmqHostile, AHandshakeThatNeverFinishesIsAbandoned) {
     raw.set(::zmq::sockopt::routing_id, wire::routing_id(id));
     raw.set(::zmq::sockopt::linger, 0);
     raw.connect(victim.transport->endpoint());
-    wire::Hello hello{.protocol = 1, .node = id, .name = "mute", .belongs_to = "*", .interests = {},
+    wire::Hello hello{.protocol = wire::protocol_version,
+                      .node = id,
+                      .name = "mute",
+                      .belongs_to = "*",
+                      .interests = {},
                       .endpoints = {mute_router.get(::zmq::sockopt::last_endpoint),
                                     mute_xpub.get(::zmq::sockopt::last_endpoint)}};
-    send(raw, {std::string(wire::topic_of(wire::Control::hello)), header_bytes(id), wire::encode_hello(hello)});
+    send(raw,
+         {std::string(wire::topic_of(wire::Control::hello)), header_bytes(id), wire::encode_hello(hello)});
     auto welcome = recv_all(raw, 5s);
     ASSERT_TRUE(welcome.has_value());
     EXPECT_EQ(welcome->front(), wire::topic_of(wire::Control::welcome));

@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """A grav peer written from docs/PROTOCOL.md alone, with plain pyzmq.
 
-Usage: python_peer.py tcp://host:port
+Usage: python_peer.py tcp://host:port [--batch]
 
 Joins the node whose ROUTER is at that endpoint, prints what happens
 ("joined", "got <type> <payload>", "replied"), answers every "req.*" message
 with "rep.python" carrying "python:<payload>", and leaves with BYE after its
 first reply (or after 20 s). Exit status 0 on success.
+
+With --batch it first sends a malformed data frame (it claims two records and
+holds one), which the node must reject whole, then answers with one data
+frame of two records: the reply "python:<payload>", then a plain (not a
+reply) "rep.python" message "python:again".
 """
 import struct
 import sys
@@ -24,15 +29,39 @@ def say(line):
 
 
 def header(seq, origin, msg_id=b"\0" * 16, parent=b"\0" * 16, reply_to=b"\0" * 16, ts=0):
-    # endianness 1, version 1, seq u64, id, parent_id, reply_to, timestamp i64, origin
+    # Control messages: endianness 1, header version 1, seq u64, id, parent_id,
+    # reply_to, timestamp i64, origin
     return struct.pack("<BBQ16s16s16sq16s", 1, 1, seq, msg_id, parent, reply_to, ts, origin)
 
 
-def parse_header(b):
-    if len(b) != 82 or b[0] != 1 or b[1] != 1:
-        raise ValueError("bad header")
-    _, _, seq, msg_id, parent, reply_to, ts, origin = struct.unpack("<BBQ16s16s16sq16s", b)
-    return dict(seq=seq, id=msg_id, parent=parent, reply_to=reply_to, ts=ts, origin=origin)
+RECORD = "<Q16s16s16sq16sI"  # seq, id, parent_id, reply_to, timestamp, origin, payload size
+
+
+def record(seq, origin, payload, msg_id=b"\0" * 16, parent=b"\0" * 16, reply_to=b"\0" * 16, ts=0):
+    return struct.pack(RECORD, seq, msg_id, parent, reply_to, ts, origin, len(payload)) + payload
+
+
+def data_frame(records, count=None):
+    # endianness 1, header version 2, u32 count, then the records
+    return struct.pack("<BBI", 1, 2, len(records) if count is None else count) + b"".join(records)
+
+
+def parse_data_frame(b):
+    if len(b) < 6 or b[0] != 1 or b[1] != 2:
+        raise ValueError("bad data frame")
+    (count,) = struct.unpack_from("<I", b, 2)
+    at, out = 6, []
+    for _ in range(count):
+        seq, msg_id, parent, reply_to, ts, origin, size = struct.unpack_from(RECORD, b, at)
+        at += struct.calcsize(RECORD)
+        if at + size > len(b):
+            raise ValueError("short record")
+        out.append(dict(seq=seq, id=msg_id, parent=parent, reply_to=reply_to, ts=ts, origin=origin,
+                        payload=b[at:at + size]))
+        at += size
+    if at != len(b):
+        raise ValueError("trailing bytes")
+    return out
 
 
 def string(s):
@@ -45,7 +74,7 @@ def strings(xs):
 
 
 def encode_hello(node, name, group, interests, endpoints):
-    return struct.pack("<BH", 1, 1) + node.bytes + string(name) + string(group) + strings(interests) + strings(endpoints)
+    return struct.pack("<BH", 1, 2) + node.bytes + string(name) + string(group) + strings(interests) + strings(endpoints)
 
 
 class Reader:
@@ -74,7 +103,7 @@ def decode_hello(b):
     if r.take(1) != b"\x01":
         raise ValueError("big-endian not handled here")
     protocol = struct.unpack("<H", r.take(2))[0]
-    if protocol != 1:
+    if protocol != 2:
         raise ValueError("protocol %d" % protocol)
     node = uuid.UUID(bytes=bytes(r.take(16)))
     return dict(node=node, name=r.string(), group=r.string(), interests=r.strings(), endpoints=r.strings())
@@ -82,6 +111,7 @@ def decode_hello(b):
 
 def main():
     target = sys.argv[1]
+    batch = "--batch" in sys.argv[2:]
     me = uuid.uuid4()
     me_text = str(me).encode()
     ctx = zmq.Context()
@@ -110,7 +140,10 @@ def main():
     while time.time() < deadline and not replied:
         for sock, _ in poller.poll(100):
             if sock is router:
-                rid, topic, _hdr, body = router.recv_multipart()
+                frames = router.recv_multipart()
+                if len(frames) != 4:  # [routing id][type][data frame]: no direct data expected here
+                    continue
+                rid, topic, _hdr, body = frames
                 if topic == HELLO:
                     peer = decode_hello(body)
                     router.send_multipart([rid, WELCOME, header(0, me.bytes), b""])
@@ -136,16 +169,27 @@ def main():
                 if event.startswith(b"\x01\0SYNC"):
                     synced.add(event[6:].decode())
             elif sock is sub:
-                topic, hdr, payload = sub.recv_multipart()
-                if topic.startswith(b"\0"):
+                frames = sub.recv_multipart()
+                if frames[0].startswith(b"\0"):
                     continue
-                h = parse_header(hdr)
-                say("got %s %s" % (topic.decode(), payload.decode(errors="replace")))
-                if topic.startswith(b"req."):
-                    direct_seq += 1
-                    reply = header(direct_seq, me.bytes, msg_id=uuid.uuid4().bytes, parent=h["id"],
-                                   reply_to=h["id"], ts=time.time_ns())
-                    dealer.send_multipart([b"rep.python", reply, b"python:" + payload])
+                topic, body = frames
+                for r in parse_data_frame(body):
+                    payload = r["payload"]
+                    say("got %s %s" % (topic.decode(), payload.decode(errors="replace")))
+                    if not topic.startswith(b"req.") or replied:
+                        continue
+                    answer = [b"python:" + payload] + ([b"python:again"] if batch else [])
+                    records = []
+                    for text in answer:
+                        direct_seq += 1
+                        # Only the first record answers the request; the second is a plain message.
+                        answers = r["id"] if not records else b"\0" * 16
+                        records.append(record(direct_seq, me.bytes, text, msg_id=uuid.uuid4().bytes,
+                                              parent=r["id"], reply_to=answers, ts=time.time_ns()))
+                    if batch:
+                        dealer.send_multipart([b"rep.python", data_frame(records[:1], count=2)])
+                        say("sent junk")
+                    dealer.send_multipart([b"rep.python", data_frame(records)])
                     say("replied")
                     replied = True
         # The SYNC subscription can arrive before the HELLO: remembered above.

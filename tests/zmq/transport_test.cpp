@@ -85,7 +85,8 @@ TEST(ZmqTransport, PublishReachesPeersInOrderAndNeverTheSender) {
     const int n = 1000;
     for (int i = 0; i < n; ++i) a.transport->publish(make("t.x", std::to_string(i), a.id()));
     for (int i = 0; i < n; ++i) c.transport->publish(make("t.y", std::to_string(i), c.id()));
-    ASSERT_TRUE(eventually([&] { return b.events.message_count() == 2u * n; }, 10s)) << b.events.message_count();
+    ASSERT_TRUE(eventually([&] { return b.events.message_count() == 2u * n; }, 10s))
+        << b.events.message_count();
     ASSERT_TRUE(eventually([&] { return a.events.message_count() == 1u * n; }, 10s));
     int next_a = 0, next_c = 0;
     for (const auto& r : b.events.messages()) {
@@ -104,6 +105,35 @@ TEST(ZmqTransport, PublishReachesPeersInOrderAndNeverTheSender) {
     EXPECT_EQ(stats.at("zmq.gaps"), 0u);
     EXPECT_EQ(stats.at("zmq.duplicates"), 0u);
     EXPECT_EQ(stats.at("zmq.messages_received"), 2u * n);
+}
+
+TEST(ZmqTransport, ABurstOfPublishesTravelsBatchedAndArrivesInOrder) {
+    TestNode a("a"), b("b");
+    ASSERT_TRUE(a.start().ok() && b.start().ok());
+    join(a, b);
+    // A burst queues faster than the transport thread sends, so runs of the
+    // same type leave as batches; other types in between break the runs.
+    const int n = static_cast<int>(grav::test::scaled(20000, 2000));
+    for (int i = 0; i < n; ++i) {
+        a.transport->publish(make(i % 100 == 99 ? "t.other" : "t.burst", std::to_string(i), a.id()));
+    }
+    ASSERT_TRUE(eventually([&] { return b.events.message_count() == static_cast<std::size_t>(n); }, 30s))
+        << b.events.message_count() << " of " << n;
+    int i = 0;
+    for (const auto& r : b.events.messages()) {
+        ASSERT_EQ(r.message->payload_view(), std::to_string(i));
+        ASSERT_EQ(r.message->type(), i % 100 == 99 ? "t.other" : "t.burst");
+        ++i;
+    }
+    const auto sa = a.transport->stats();
+    const auto sb = b.transport->stats();
+    EXPECT_EQ(sa.at("zmq.published"), static_cast<std::uint64_t>(n));
+    EXPECT_LT(sa.at("zmq.batches_sent"), sa.at("zmq.published") / 2) << "the burst was not batched";
+    EXPECT_GE(sa.at("zmq.batches_sent"), static_cast<std::uint64_t>(n / 100));  // one per run at least
+    EXPECT_EQ(sb.at("zmq.messages_received"), static_cast<std::uint64_t>(n));
+    EXPECT_EQ(sb.at("zmq.gaps"), 0u);
+    EXPECT_EQ(sb.at("zmq.duplicates"), 0u);
+    EXPECT_EQ(sb.at("zmq.malformed"), 0u);
 }
 
 TEST(ZmqTransport, NothingPublishedAfterJoinIsLost) {
@@ -133,8 +163,12 @@ TEST(ZmqTransport, TypesNoPodWantsNeverCrossTheWire) {
     ASSERT_TRUE(eventually([&] { return b.events.message_count() == 10; }, 10s));
     std::this_thread::sleep_for(100ms);
     for (const auto& r : b.events.messages()) EXPECT_EQ(r.message->type(), "wanted.x");
-    // Only the wanted bytes arrived: 10 x (type 8 + header 82 + payload 1).
-    EXPECT_EQ(b.transport->stats().at("zmq.bytes_received"), 10u * (8 + 82 + 1));
+    // Only the wanted bytes arrived: 10 records (84-byte fields + payload 1)
+    // in 1 to 10 batches of (type 8 + 6-byte prefix); one unwanted record
+    // alone would add more than 100 bytes.
+    const auto bytes = b.transport->stats().at("zmq.bytes_received");
+    EXPECT_GE(bytes, 10u * (84 + 1) + 1 * (8 + 6));
+    EXPECT_LE(bytes, 10u * (84 + 1) + 10 * (8 + 6));
     EXPECT_EQ(a.transport->stats().at("zmq.published"), 210u);
 
     // Widening the subscription later reaches the publisher too.
@@ -158,8 +192,10 @@ TEST(ZmqTransport, SendToReachesOnlyThatPeer) {
     std::mutex m;
     for (int i = 0; i < 50; ++i) {
         a.transport->send_to(b.id(), make("rpc.reply", std::to_string(i), a.id()), [&](Status s) {
-            if (s) ++ok;
-            else ++failed;
+            if (s)
+                ++ok;
+            else
+                ++failed;
         });
     }
     a.transport->send_to(NodeId::random(), make("rpc.reply", "x", a.id()), [&](Status s) {
@@ -170,7 +206,12 @@ TEST(ZmqTransport, SendToReachesOnlyThatPeer) {
         }
     });
     ASSERT_TRUE(eventually([&] { return b.events.message_count() == 50 && ok == 50; }, 10s));
-    ASSERT_TRUE(eventually([&] { std::lock_guard lock(m); return !failure.empty(); }, 2s));
+    ASSERT_TRUE(eventually(
+        [&] {
+            std::lock_guard lock(m);
+            return !failure.empty();
+        },
+        2s));
     EXPECT_EQ(failed, 0);
     int i = 0;
     for (const auto& r : b.events.messages()) EXPECT_EQ(r.message->payload_view(), std::to_string(i++));
@@ -214,7 +255,8 @@ TEST(ZmqTransport, SimultaneousDialsEndAsOneLink) {
         std::thread t([&] { (void)a.transport->connect(b.transport->endpoint()); });
         (void)b.transport->connect(a.transport->endpoint());
         t.join();
-        ASSERT_TRUE(eventually([&] { return a.events.has_joined(b.id()) && b.events.has_joined(a.id()); }, 10s));
+        ASSERT_TRUE(
+            eventually([&] { return a.events.has_joined(b.id()) && b.events.has_joined(a.id()); }, 10s));
         // Also by contact, as discovery would, on top of the manual dial.
         ASSERT_TRUE(a.transport->connect(b.transport->contact(), b.id()).ok());
         std::this_thread::sleep_for(300ms);
@@ -259,7 +301,8 @@ TEST(ZmqTransport, StopSaysGoodbyeAtOnce) {
     ASSERT_EQ(b.events.left().size(), 1u);
     EXPECT_EQ(b.events.left().front().reason, LeaveReason::local_stop);
     std::string status;
-    b.transport->send_to(a.id(), make("t", "late", b.id()), [&](Status s) { status = s ? "ok" : s.error().what(); });
+    b.transport->send_to(a.id(), make("t", "late", b.id()),
+                         [&](Status s) { status = s ? "ok" : s.error().what(); });
     EXPECT_EQ(status.rfind("closed", 0), 0u) << status;
 }
 
@@ -286,11 +329,14 @@ TEST(ZmqTransport, BackpressureInsteadOfDropsAtTheHighWaterMark) {
     ASSERT_TRUE(a.start().ok() && b.start().ok());
     join(a, b);
     const int n = static_cast<int>(grav::test::scaled(20000, 2000));
-    for (int i = 0; i < n; ++i) a.transport->publish(make("t", std::to_string(i), a.id()));
+    // 4 KiB each: far more than the socket buffers and the high-water marks
+    // (counted in batches of at most ~8 KiB) hold, so the sender must wait.
+    const std::string pad(4096, '.');
+    for (int i = 0; i < n; ++i) a.transport->publish(make("t", std::to_string(i) + pad, a.id()));
     ASSERT_TRUE(eventually([&] { return b.events.message_count() == static_cast<std::size_t>(n); }, 30s))
         << b.events.message_count() << " of " << n;
     int i = 0;
-    for (const auto& r : b.events.messages()) ASSERT_EQ(r.message->payload_view(), std::to_string(i++));
+    for (const auto& r : b.events.messages()) ASSERT_EQ(r.message->payload_view(), std::to_string(i++) + pad);
     const auto sa = a.transport->stats();
     EXPECT_GT(sa.at("zmq.backpressure") + sa.at("zmq.publish_blocked"), 0u);
     EXPECT_EQ(b.transport->stats().at("zmq.gaps"), 0u);

@@ -1,6 +1,7 @@
 // The wire codec: what docs/PROTOCOL.md promises, byte by byte, and that
 // hostile bytes are rejected with a reason instead of crashing or allocating.
 #include "wire.hpp"
+#include "batch.hpp"
 
 #include <gtest/gtest.h>
 
@@ -49,14 +50,14 @@ TEST(WireHeader, LayoutIsTheDocumentedOne) {
     h.origin = NodeId(Uuid(Uuid::Bytes{0xaa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xbb}));
     const auto b = raw(encode_header(h));
     ASSERT_EQ(b.size(), 82u);
-    EXPECT_EQ(b[0], 1);  // cereal: little-endian stream
-    EXPECT_EQ(b[1], 1);  // header version
+    EXPECT_EQ(b[0], 1);     // cereal: little-endian stream
+    EXPECT_EQ(b[1], 1);     // header version
     EXPECT_EQ(b[2], 0x08);  // seq, little-endian
     EXPECT_EQ(b[9], 0x01);
-    EXPECT_EQ(b[10], 1);   // id: 16 bytes as is
+    EXPECT_EQ(b[10], 1);  // id: 16 bytes as is
     EXPECT_EQ(b[25], 16);
-    EXPECT_EQ(b[26], 0);   // parent_id nil
-    EXPECT_EQ(b[42], 0);   // reply_to nil
+    EXPECT_EQ(b[26], 0);     // parent_id nil
+    EXPECT_EQ(b[42], 0);     // reply_to nil
     EXPECT_EQ(b[58], 0x88);  // timestamp, little-endian
     EXPECT_EQ(b[65], 0x11);
     EXPECT_EQ(b[66], 0xaa);  // origin
@@ -73,8 +74,8 @@ TEST(WireHeader, IsExactlyWhatCerealPortableBinaryWrites) {
     std::ostringstream out;
     {
         cereal::PortableBinaryOutputArchive archive(out);
-        archive(header_version, h.seq, h.id.uuid().bytes(), h.parent_id.uuid().bytes(), h.reply_to.uuid().bytes(),
-                h.timestamp_ns, h.origin.uuid().bytes());
+        archive(header_version, h.seq, h.id.uuid().bytes(), h.parent_id.uuid().bytes(),
+                h.reply_to.uuid().bytes(), h.timestamp_ns, h.origin.uuid().bytes());
     }
     const auto ours = encode_header(h);
     EXPECT_EQ(out.str(), std::string(reinterpret_cast<const char*>(ours.data()), ours.size()));
@@ -117,20 +118,142 @@ TEST(WireHeader, AcceptsBigEndianStreamsAsCerealDoes) {
 TEST(WireMessage, RebuildsTheMessageWithItsPayloadUntouched) {
     std::string payload("\x00\x01binary\xff", 9);
     Message m("sensor.raw", std::string_view(payload));
-    const auto header = encode_header(header_of(m, 1));
-    auto back = decode_message("sensor.raw", header, bytes_of(payload));
-    ASSERT_TRUE(back.ok());
-    EXPECT_EQ((*back)->id(), m.id());
-    EXPECT_EQ((*back)->type(), "sensor.raw");
-    EXPECT_EQ((*back)->payload_view(), payload);
-    EXPECT_EQ((*back)->timestamp(), m.timestamp());
+    auto back = message_of("sensor.raw", header_of(m, 1), bytes_of(payload));
+    EXPECT_EQ(back->id(), m.id());
+    EXPECT_EQ(back->type(), "sensor.raw");
+    EXPECT_EQ(back->payload_view(), payload);
+    EXPECT_EQ(back->timestamp(), m.timestamp());
 }
 
-TEST(WireMessage, RejectsBadTopics) {
-    const auto header = encode_header(Header{});
-    EXPECT_FALSE(decode_message("", header, {}).ok());
-    EXPECT_FALSE(decode_message(std::string_view("\0x", 2), header, {}).ok());
-    EXPECT_FALSE(decode_message(std::string(max_type + 1, 'a'), header, {}).ok());
+TEST(WireMessage, RejectsBadTypes) {
+    EXPECT_FALSE(check_type("").ok());
+    EXPECT_FALSE(check_type(std::string_view("\0x", 2)).ok());
+    EXPECT_FALSE(check_type(std::string(max_type + 1, 'a')).ok());
+    EXPECT_TRUE(check_type("chat.line").ok());
+}
+
+// ---------------------------------------------------------------- data frame (batch)
+
+std::vector<Record> sample_records(const std::vector<std::string>& payloads) {
+    std::vector<Record> records;
+    std::uint64_t seq = 10;
+    for (const auto& p : payloads) {
+        Header h = header_of(Message("t", p), ++seq);
+        h.parent_id = MessageId::random();
+        h.reply_to = MessageId::random();
+        h.timestamp_ns = -5 + static_cast<std::int64_t>(seq);
+        records.push_back({h, bytes_of(p)});
+    }
+    return records;
+}
+
+void expect_same(const Record& a, const Record& b) {
+    EXPECT_EQ(a.header.seq, b.header.seq);
+    EXPECT_EQ(a.header.id, b.header.id);
+    EXPECT_EQ(a.header.parent_id, b.header.parent_id);
+    EXPECT_EQ(a.header.reply_to, b.header.reply_to);
+    EXPECT_EQ(a.header.timestamp_ns, b.header.timestamp_ns);
+    EXPECT_EQ(a.header.origin, b.header.origin);
+    ASSERT_EQ(a.payload.size(), b.payload.size());
+    EXPECT_TRUE(std::equal(a.payload.begin(), a.payload.end(), b.payload.begin()));
+}
+
+TEST(WireBatch, RoundTripsSeveralRecordsInOrder) {
+    const std::vector<std::string> payloads{"one", "", std::string("\x00\xff", 2), std::string(5000, 'x')};
+    const auto records = sample_records(payloads);
+    const auto frame = encode_batch(records);
+    std::size_t expected = batch_prefix_size;
+    for (const auto& p : payloads) expected += record_size(p.size());
+    EXPECT_EQ(frame.size(), expected);
+    std::vector<Record> back;
+    ASSERT_TRUE(decode_batch(frame, back).ok());
+    ASSERT_EQ(back.size(), records.size());
+    for (std::size_t i = 0; i < records.size(); ++i) expect_same(back[i], records[i]);
+}
+
+TEST(WireBatch, LayoutIsTheDocumentedOne) {
+    Header h;
+    h.seq = 0x0102030405060708ull;
+    h.timestamp_ns = 0x1112131415161718ll;
+    h.id = MessageId::random();
+    h.origin = NodeId::random();
+    const std::string payload = "abc";
+    const auto f = encode_batch(std::vector<Record>{{h, bytes_of(payload)}});
+    ASSERT_EQ(f.size(), 6u + 84u + 3u);
+    auto at = [&](std::size_t i) { return static_cast<unsigned>(f[i]); };
+    EXPECT_EQ(at(0), 1u);  // little-endian
+    EXPECT_EQ(at(1), 2u);  // header version 2 = data frame
+    EXPECT_EQ(at(2), 1u);  // count, u32 LE
+    EXPECT_EQ(at(5), 0u);
+    EXPECT_EQ(at(6), 0x08u);  // seq, LE
+    EXPECT_EQ(at(13), 0x01u);
+    EXPECT_TRUE(std::memcmp(&f[14], h.id.uuid().bytes().data(), 16) == 0);
+    EXPECT_EQ(at(62), 0x18u);  // timestamp, LE
+    EXPECT_TRUE(std::memcmp(&f[70], h.origin.uuid().bytes().data(), 16) == 0);
+    EXPECT_EQ(at(86), 3u);  // payload size, u32 LE
+    EXPECT_EQ(at(90), static_cast<unsigned>('a'));
+}
+
+TEST(WireBatch, AcceptsBigEndianFrames) {
+    const std::string payload = "xy";
+    Header h;
+    h.seq = 7;
+    h.timestamp_ns = 9;
+    auto f = encode_batch(std::vector<Record>{{h, bytes_of(payload)}});
+    f[0] = std::byte{0};
+    std::reverse(f.begin() + 2, f.begin() + 6);    // count
+    std::reverse(f.begin() + 6, f.begin() + 14);   // seq
+    std::reverse(f.begin() + 62, f.begin() + 70);  // timestamp
+    std::reverse(f.begin() + 86, f.begin() + 90);  // payload size
+    std::vector<Record> back;
+    ASSERT_TRUE(decode_batch(f, back).ok());
+    ASSERT_EQ(back.size(), 1u);
+    EXPECT_EQ(back[0].header.seq, 7u);
+    EXPECT_EQ(back[0].header.timestamp_ns, 9);
+    EXPECT_EQ(back[0].payload.size(), 2u);
+}
+
+TEST(WireBatch, MalformedFramesAreRejectedWholeWithAReason) {
+    const auto good = encode_batch(sample_records({"first", std::string(200, 's')}));
+    std::vector<Record> out;
+    auto rejects = [&](std::vector<std::byte> f, const char* why) {
+        out.assign(3, Record{});
+        auto r = decode_batch(f, out);
+        EXPECT_FALSE(r.ok()) << why;
+        if (!r.ok()) {
+            EXPECT_NE(r.error().reason().find(why), std::string::npos) << r.error().reason();
+        }
+        EXPECT_TRUE(out.empty()) << why;  // nothing of a bad batch is delivered
+    };
+    rejects({}, "prefix");
+    auto f = good;
+    f[0] = std::byte{2};
+    rejects(f, "endianness");
+    f = good;
+    f[1] = std::byte{1};  // a protocol 1 header is not a data frame
+    rejects(f, "version 1");
+    f = good;
+    f[2] = std::byte{0};
+    rejects(f, "no record");
+    f = good;
+    f[2] = std::byte{3};  // claims one record more than it holds (there is room for its size)
+    rejects(f, "truncated");
+    f = good;
+    f[2] = std::byte{0xff};
+    f[3] = std::byte{0xff};
+    f[4] = std::byte{0xff};
+    f[5] = std::byte{0x7f};  // two billion records: refused before anything is reserved
+    rejects(f, "cannot fit");
+    f = good;
+    f[batch_prefix_size + 80] = std::byte{0xff};  // first payload runs past the end
+    f[batch_prefix_size + 83] = std::byte{0x7f};
+    rejects(f, "left");
+    f = good;
+    f.push_back(std::byte{0});
+    rejects(f, "trailing");
+    f = good;
+    f.pop_back();
+    rejects(f, "left");
 }
 
 Hello sample_hello() {
@@ -164,7 +287,7 @@ TEST(WireHello, LayoutIsTheDocumentedOne) {
     const std::string b = encode_hello(h);
     ASSERT_EQ(b.size(), 1u + 2 + 16 + (8 + 1) + 8 + 8 + (8 + 8 + 1));
     EXPECT_EQ(b[0], 1);
-    EXPECT_EQ(b[1], 1);  // protocol 1, little-endian u16
+    EXPECT_EQ(b[1], 2);  // protocol 2, little-endian u16
     EXPECT_EQ(b[2], 0);
     EXPECT_EQ(0, std::memcmp(b.data() + 3, h.node.uuid().bytes().data(), 16));
     EXPECT_EQ(b[19], 1);  // name length, u64
@@ -191,7 +314,8 @@ TEST(WireHello, HugeLengthsAreRejectedBeforeAllocating) {
 }
 
 TEST(WireHello, UnknownProtocolDecodesOnlyTheVersion) {
-    const std::string b = std::string("\x01\x07", 2) + std::string(1, '\0') + "later versions may define this";
+    const std::string b =
+        std::string("\x01\x07", 2) + std::string(1, '\0') + "later versions may define this";
     auto r = decode_hello(as_span(b));
     ASSERT_TRUE(r.ok()) << r.error().what();
     EXPECT_EQ(r->protocol, 7);
@@ -206,8 +330,8 @@ TEST(WireReason, RoundTripsAndBounds) {
 }
 
 TEST(WireControl, TopicsParse) {
-    for (auto c : {Control::hello, Control::welcome, Control::refuse, Control::ready, Control::bye, Control::who,
-                   Control::iam}) {
+    for (auto c : {Control::hello, Control::welcome, Control::refuse, Control::ready, Control::bye,
+                   Control::who, Control::iam}) {
         auto parsed = parse_control(topic_of(c));
         ASSERT_TRUE(parsed.has_value());
         ASSERT_TRUE(parsed->ok());

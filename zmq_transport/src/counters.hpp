@@ -12,20 +12,21 @@ namespace grav::zmq {
 struct Counters {
     std::atomic<std::uint64_t> messages_sent{0};      // data messages handed to libzmq (fan-out + direct)
     std::atomic<std::uint64_t> bytes_sent{0};         // their bytes, all frames
+    std::atomic<std::uint64_t> batches_sent{0};       // ZeroMQ messages that carried them (records batched)
     std::atomic<std::uint64_t> published{0};          // of which fan-out
     std::atomic<std::uint64_t> direct_sent{0};        // of which point-to-point
     std::atomic<std::uint64_t> messages_received{0};  // data messages accepted from peers
     std::atomic<std::uint64_t> bytes_received{0};
     std::atomic<std::uint64_t> direct_received{0};
-    std::atomic<std::uint64_t> gaps{0};               // times a sequence number jumped
-    std::atomic<std::uint64_t> missing{0};            // messages those jumps skipped
-    std::atomic<std::uint64_t> duplicates{0};         // sequence numbers seen again (dropped)
-    std::atomic<std::uint64_t> malformed{0};          // frames rejected as not grav
-    std::atomic<std::uint64_t> unknown_sender{0};     // data from a node that is no peer (dropped)
-    std::atomic<std::uint64_t> refused{0};            // handshakes refused, by either side
+    std::atomic<std::uint64_t> gaps{0};            // times a sequence number jumped
+    std::atomic<std::uint64_t> missing{0};         // messages those jumps skipped
+    std::atomic<std::uint64_t> duplicates{0};      // sequence numbers seen again (dropped)
+    std::atomic<std::uint64_t> malformed{0};       // frames rejected as not grav
+    std::atomic<std::uint64_t> unknown_sender{0};  // data from a node that is no peer (dropped)
+    std::atomic<std::uint64_t> refused{0};         // handshakes refused, by either side
     std::atomic<std::uint64_t> handshake_timeouts{0};
-    std::atomic<std::uint64_t> backpressure{0};       // times a full HWM held messages back
-    std::atomic<std::uint64_t> send_failed{0};        // send_to that could not be sent
+    std::atomic<std::uint64_t> backpressure{0};  // times a full HWM held messages back
+    std::atomic<std::uint64_t> send_failed{0};   // send_to that could not be sent
     std::atomic<std::uint64_t> peers_joined{0};
     std::atomic<std::uint64_t> peers_left{0};
     std::atomic<std::uint64_t> dropped_after_stop{0};  // publish() after stop()
@@ -35,6 +36,7 @@ struct Counters {
         return {
             {"zmq.messages_sent", get(messages_sent)},
             {"zmq.bytes_sent", get(bytes_sent)},
+            {"zmq.batches_sent", get(batches_sent)},
             {"zmq.published", get(published)},
             {"zmq.direct_sent", get(direct_sent)},
             {"zmq.messages_received", get(messages_received)},

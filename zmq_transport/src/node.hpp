@@ -4,6 +4,7 @@
 // protocol of docs/PROTOCOL.md. Other threads talk to it only through the
 // Inbox, the counters and the small mutex-guarded views below.
 
+#include "batch.hpp"
 #include "counters.hpp"
 #include "inbox.hpp"
 #include "peer_link.hpp"
@@ -15,13 +16,13 @@
 
 #include <array>
 #include <atomic>
-#include <thread>
 #include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -50,7 +51,9 @@ public:
 
     // True on the transport thread (inside a TransportEvents callback):
     // then work is done at once instead of queued, saving a wake-up.
-    [[nodiscard]] bool on_own_thread() const noexcept { return std::this_thread::get_id() == thread_id_.load(); }
+    [[nodiscard]] bool on_own_thread() const noexcept {
+        return std::this_thread::get_id() == thread_id_.load();
+    }
     void send_now(command::SendTo request) { send_direct(request); }
 
 private:
@@ -101,12 +104,14 @@ private:
     void maybe_send_ready(PeerLink& link);
     void check_joined(PeerLink& link);
     void remove_peer(const NodeId& id, LeaveReason reason, const std::string& detail);
-    void publish_now(MessagePtr message);
+    void publish_batch();
     void send_direct(command::SendTo& request);
     void apply_subscriptions(std::vector<std::string> prefixes);
     void send_control(::zmq::socket_t& socket, wire::Control command, std::string_view body = {},
                       std::string_view identity = {});
-    void on_data(PeerLink& link, const Frames& frames, bool direct);
+    // A data message: [type][data frame] (batch.hpp); `wire_bytes` = both frames.
+    void on_data(PeerLink& link, std::string_view type, std::span<const std::byte> frame,
+                 std::size_t wire_bytes, bool direct);
 
     ::zmq::socket_t make_socket(::zmq::socket_type type);
     PeerLink* find(const NodeId& id);
@@ -143,8 +148,10 @@ private:
 
     std::deque<Command> commands_;
     std::deque<MessagePtr> publishes_;
-    std::deque<std::array<::zmq::message_t, 3>> fanout_backlog_;
+    std::deque<std::array<::zmq::message_t, 2>> fanout_backlog_;  // [type][data frame]
     std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> fanout_seq_out_;
+
+    std::vector<wire::Record> records_;  // on_data's scratch, reused
 
     std::vector<::zmq::pollitem_t> poll_items_;
     std::vector<Source> sources_;

@@ -17,9 +17,10 @@ using std::chrono::milliseconds;
 void Node::on_router() {
     Frames frames;
     for (int n = 0; n < receive_batch && receive(*router_, frames); ++n) {
-        if (frames.overflow || frames.count != 4) {
+        // Behind the routing id: control = [topic][header][body], data = [type][data frame].
+        if (frames.overflow || frames.count < 3) {
             malformed("direct message of " + std::to_string(frames.count) + (frames.overflow ? "+" : "") +
-                      " frames (expected identity + 3)");
+                      " frames (expected identity + 2 or 3)");
             continue;
         }
         const std::string_view identity = frames.text(0);
@@ -27,6 +28,13 @@ void Node::on_router() {
         auto control = wire::parse_control(topic);
         if (control && !*control) {
             malformed(control->error().reason());
+            continue;
+        }
+        const std::size_t expected = control ? 4 : 3;
+        if (frames.count != expected) {
+            malformed(std::string(control ? "control" : "data") + " message of " +
+                      std::to_string(frames.count) + " frames on the ROUTER (expected " +
+                      std::to_string(expected) + ")");
             continue;
         }
         // WHO comes from anonymous probes; everything else names its sender.
@@ -46,10 +54,7 @@ void Node::on_router() {
                 log("dropped a direct message from " + sender->short_str() + ", which is no peer");
                 continue;
             }
-            Frames data;  // the three grav frames without the identity
-            data.count = 3;
-            for (std::size_t i = 0; i < 3; ++i) data.part[i].move(frames.part[i + 1]);
-            on_data(*link, data, true);
+            on_data(*link, topic, frames.bytes(2), frames.part[1].size() + frames.part[2].size(), true);
             continue;
         }
         switch (**control) {
@@ -62,8 +67,7 @@ void Node::on_router() {
                 std::string address;
                 try {
                     if (const char* a = frames.part[1].gets("Peer-Address")) address = a;
-                } catch (const ::zmq::error_t&) {
-                }
+                } catch (const ::zmq::error_t&) {}
                 on_hello(identity, *hello, address);
                 break;
             }
@@ -83,9 +87,7 @@ void Node::on_router() {
                     }
                 }
                 break;
-            default:
-                malformed("control " + std::string(topic.substr(1)) + " is not for a ROUTER");
-                break;
+            default: malformed("control " + std::string(topic.substr(1)) + " is not for a ROUTER"); break;
         }
     }
 }
@@ -96,14 +98,15 @@ void Node::on_sub(PeerLink& link) {
     for (int n = 0; n < receive_batch; ++n) {
         PeerLink* current = find(id);
         if (!current || !current->sub || !receive(*current->sub, frames)) return;
-        if (frames.overflow || frames.count != 3) {
+        auto control = frames.count > 0 ? wire::parse_control(frames.text(0)) : std::nullopt;
+        const std::size_t expected = control ? 3 : 2;  // control: topic, header, body; data: type, data frame
+        if (frames.overflow || frames.count != expected) {
             malformed("fan-out message from " + id.short_str() + " of " + std::to_string(frames.count) +
-                      " frames (expected 3)");
+                      (frames.overflow ? "+" : "") + " frames (expected " + std::to_string(expected) + ")");
             continue;
         }
-        auto control = wire::parse_control(frames.text(0));
         if (!control) {
-            on_data(*current, frames, false);
+            on_data(*current, frames.text(0), frames.bytes(1), frames.total_size(), false);
             continue;
         }
         if (*control && **control == wire::Control::bye) {
@@ -120,44 +123,48 @@ void Node::on_sub(PeerLink& link) {
     }
 }
 
-void Node::on_data(PeerLink& link, const Frames& frames, bool direct) {
+void Node::on_data(PeerLink& link, std::string_view type, std::span<const std::byte> frame,
+                   std::size_t wire_bytes, bool direct) {
     if (!link.admitted || link.bye_fanout) {
         bump(counters_.unknown_sender);
         return;
     }
-    if (auto ok = wire::check_type(frames.text(0)); !ok) {
+    if (auto ok = wire::check_type(type); !ok) {
         malformed("message from " + link.id.short_str() + ": " + ok.error().reason());
         return;
     }
-    auto header = wire::decode_header(frames.bytes(1));
-    if (!header) {
-        malformed("message from " + link.id.short_str() + ": " + header.error().reason());
+    // A malformed batch is rejected whole: nothing of it is delivered.
+    if (auto ok = wire::decode_batch(frame, records_); !ok) {
+        malformed("message from " + link.id.short_str() + ": " + ok.error().reason());
         return;
     }
     // Sequence numbers: one stream per type on the fan-out link (a
     // subscriber sees only the types it wants), one for direct messages.
     SequenceTracker* tracker = &link.direct_in;
     if (!direct) {
-        const std::string_view type = frames.text(0);
         auto it = link.fanout_in.find(type);
-        if (it == link.fanout_in.end()) it = link.fanout_in.emplace(std::string(type), SequenceTracker{}).first;
+        if (it == link.fanout_in.end())
+            it = link.fanout_in.emplace(std::string(type), SequenceTracker{}).first;
         tracker = &it->second;
     }
-    const auto check = tracker->accept(header->seq);
-    if (check.verdict == SequenceCheck::Verdict::duplicate) {
-        bump(counters_.duplicates);
-        return;
+    bump(counters_.bytes_received, wire_bytes);
+    const NodeId from = link.id;
+    for (const auto& record : records_) {
+        const auto check = tracker->accept(record.header.seq);
+        if (check.verdict == SequenceCheck::Verdict::duplicate) {
+            bump(counters_.duplicates);
+            continue;
+        }
+        if (check.verdict == SequenceCheck::Verdict::gap) {
+            bump(counters_.gaps);
+            bump(counters_.missing, check.missing);
+            log(std::to_string(check.missing) + " message(s) of '" + std::string(type) + "' from " +
+                from.short_str() + " never arrived");
+        }
+        bump(counters_.messages_received);
+        if (direct) bump(counters_.direct_received);
+        events_.on_message(from, wire::message_of(type, record.header, record.payload));
     }
-    if (check.verdict == SequenceCheck::Verdict::gap) {
-        bump(counters_.gaps);
-        bump(counters_.missing, check.missing);
-        log(std::to_string(check.missing) + " message(s) of '" + std::string(frames.text(0)) + "' from " +
-            link.id.short_str() + " never arrived");
-    }
-    bump(counters_.messages_received);
-    bump(counters_.bytes_received, frames.total_size());
-    if (direct) bump(counters_.direct_received);
-    events_.on_message(link.id, wire::message_of(frames.text(0), *header, frames.bytes(2)));
 }
 
 }  // namespace grav::zmq

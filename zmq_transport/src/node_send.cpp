@@ -1,6 +1,7 @@
 // Node: what goes out — publishes, direct messages, control messages, subscriptions.
 #include "node.hpp"
 
+#include "batch.hpp"
 #include "endpoint.hpp"
 #include "frames.hpp"
 #include "node_tuning.hpp"
@@ -35,24 +36,65 @@ void Node::send_control(::zmq::socket_t& socket, wire::Control command, std::str
     }
 }
 
-void Node::publish_now(MessagePtr message) {
-    if (auto ok = wire::check_type(message->type()); !ok) {
+namespace {
+
+// One data frame (docs/PROTOCOL.md, "Data messages") holding `count`
+// messages from `first` on, numbered from ++seq: written in place into the
+// frame libzmq sends, so a batch costs one allocation whatever its size.
+template <class It>
+::zmq::message_t data_frame(It first, std::size_t count, std::size_t size, std::uint64_t& seq) {
+    ::zmq::message_t frame(size);
+    const std::span out(static_cast<std::byte*>(frame.data()), size);
+    wire::write_batch_prefix(out, static_cast<std::uint32_t>(count));
+    std::size_t at = wire::batch_prefix_size;
+    for (std::size_t i = 0; i < count; ++i, ++first) {
+        const Message& message = **first;
+        at += wire::write_record(out.subspan(at), wire::header_of(message, ++seq), message.payload());
+    }
+    return frame;
+}
+
+Status check_data(const Message& message) {
+    if (auto ok = wire::check_type(message.type()); !ok) return ok;
+    if (message.payload_size() > wire::max_record_payload) {
+        return Error(Errc::invalid_argument,
+                     "payload of " + std::to_string(message.payload_size()) + " bytes is too large to send");
+    }
+    return success();
+}
+
+}  // namespace
+
+void Node::publish_batch() {
+    if (auto ok = check_data(*publishes_.front()); !ok) {
         log("not published: " + ok.error().reason());
         bump(counters_.send_failed);
+        publishes_.pop_front();
         return;
     }
-    auto seq_it = fanout_seq_out_.find(message->type());
-    if (seq_it == fanout_seq_out_.end()) seq_it = fanout_seq_out_.emplace(message->type(), 0).first;
-    const auto header = wire::encode_header(wire::header_of(*message, ++seq_it->second));
-    std::array<::zmq::message_t, 3> frames{
-        ::zmq::message_t(message->type().data(), message->type().size()),
-        ::zmq::message_t(header.data(), header.size()),
-        ::zmq::message_t(message->payload_view().data(), message->payload_size()),
-    };
-    const std::size_t bytes = message->type().size() + header.size() + message->payload_size();
-    bump(counters_.messages_sent);
-    bump(counters_.published);
-    bump(counters_.bytes_sent, bytes);
+    // Coalesce the run of queued publishes of the same type (only what is
+    // already here: a lone message leaves at once), bounded in count and
+    // bytes. Other types break the run, so the order between types holds.
+    const std::string& type = publishes_.front()->type();
+    std::size_t count = 0;
+    std::size_t size = wire::batch_prefix_size;
+    for (auto it = publishes_.begin(); it != publishes_.end() && count < wire::max_batch_records; ++it) {
+        const Message& message = **it;
+        if (message.type() != type || message.payload_size() > wire::max_record_payload) break;
+        const std::size_t next = size + wire::record_size(message.payload_size());
+        if (count > 0 && next > wire::max_batch_bytes) break;
+        size = next;
+        ++count;
+    }
+    auto seq_it = fanout_seq_out_.find(type);
+    if (seq_it == fanout_seq_out_.end()) seq_it = fanout_seq_out_.emplace(type, 0).first;
+    std::array<::zmq::message_t, 2> frames{::zmq::message_t(type.data(), type.size()),
+                                           data_frame(publishes_.begin(), count, size, seq_it->second)};
+    bump(counters_.messages_sent, count);
+    bump(counters_.published, count);
+    bump(counters_.bytes_sent, type.size() + size);
+    bump(counters_.batches_sent);
+    publishes_.erase(publishes_.begin(), publishes_.begin() + static_cast<std::ptrdiff_t>(count));
     if (!fanout_backlog_.empty() || !send_all(*xpub_, frames)) {
         if (fanout_backlog_.empty()) bump(counters_.backpressure);
         fanout_backlog_.push_back(std::move(frames));
@@ -64,10 +106,7 @@ void Node::flush_fanout() {
         if (!send_all(*xpub_, fanout_backlog_.front())) return;
         fanout_backlog_.pop_front();
     }
-    while (!publishes_.empty() && fanout_backlog_.empty()) {
-        publish_now(std::move(publishes_.front()));
-        publishes_.pop_front();
-    }
+    while (!publishes_.empty() && fanout_backlog_.empty()) publish_batch();
 }
 
 void Node::send_direct(command::SendTo& request) {
@@ -79,18 +118,17 @@ void Node::send_direct(command::SendTo& request) {
         }
         return;
     }
-    if (auto ok = wire::check_type(request.message->type()); !ok) {
+    if (auto ok = check_data(*request.message); !ok) {
         bump(counters_.send_failed);
         if (request.done) request.done(ok.error());
         return;
     }
     const auto& message = *request.message;
-    const auto header = wire::encode_header(wire::header_of(message, ++link->direct_seq_out));
+    const std::size_t size = wire::batch_prefix_size + wire::record_size(message.payload_size());
     Outgoing out{
         .frames = {::zmq::message_t(message.type().data(), message.type().size()),
-                   ::zmq::message_t(header.data(), header.size()),
-                   ::zmq::message_t(message.payload_view().data(), message.payload_size())},
-        .bytes = message.type().size() + header.size() + message.payload_size(),
+                   data_frame(&request.message, 1, size, link->direct_seq_out)},
+        .bytes = message.type().size() + size,
         .done = std::move(request.done),
     };
     link->outbox.push_back(std::move(out));
@@ -105,6 +143,7 @@ void Node::flush_outbox(PeerLink& link) {
             return;  // retried by the timers
         }
         bump(counters_.messages_sent);
+        bump(counters_.batches_sent);
         bump(counters_.direct_sent);
         bump(counters_.bytes_sent, out.bytes);
         auto done = std::move(out.done);

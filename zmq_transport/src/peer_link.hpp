@@ -26,7 +26,7 @@ using SteadyTime = SteadyClock::time_point;
 
 // A point-to-point message waiting for its peer's DEALER to take it.
 struct Outgoing {
-    std::array<::zmq::message_t, 3> frames;
+    std::array<::zmq::message_t, 2> frames;  // [type][data frame]
     std::size_t bytes = 0;
     SendDone done;
 };

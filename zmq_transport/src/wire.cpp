@@ -1,15 +1,17 @@
 #include "wire.hpp"
 
+#include "wire_bytes.hpp"
+
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/array.hpp>
 #include <cereal/types/string.hpp>
 
 #include <algorithm>
-#include <cstring>
-#include <type_traits>
 #include <chrono>
+#include <cstring>
 #include <sstream>
 #include <streambuf>
+#include <type_traits>
 #include <utility>
 
 namespace grav::zmq::wire {
@@ -99,8 +101,8 @@ Result<T> decode_with(std::span<const std::byte> bytes, const char* what, Body&&
         }
         return value;
     } catch (const std::exception& e) {
-        return Error(Errc::decode_failed, std::string(what) + " (" + std::to_string(bytes.size()) +
-                                              " bytes): " + e.what());
+        return Error(Errc::decode_failed,
+                     std::string(what) + " (" + std::to_string(bytes.size()) + " bytes): " + e.what());
     }
 }
 
@@ -120,9 +122,7 @@ std::optional<Result<Control>> parse_control(std::string_view topic) {
     return Result<Control>(Error(Errc::decode_failed, "unknown control command '" + printable + "'"));
 }
 
-std::string sync_topic(const NodeId& subscriber) {
-    return std::string(sync_prefix) + subscriber.str();
-}
+std::string sync_topic(const NodeId& subscriber) { return std::string(sync_prefix) + subscriber.str(); }
 
 std::optional<NodeId> parse_sync_topic(std::string_view topic) {
     if (!topic.starts_with(sync_prefix)) return std::nullopt;
@@ -136,37 +136,7 @@ std::optional<NodeId> parse_routing_id(std::string_view identity) { return NodeI
 // The header is on every message: it is written and read by hand, without
 // iostreams, in exactly the layout cereal's portable binary archive gives it
 // (tests/zmq/wire_test.cpp checks the two agree byte for byte).
-namespace {
-
-template <class T>
-void put_le(std::byte* out, T value) {
-    auto u = static_cast<std::make_unsigned_t<T>>(value);
-    for (std::size_t i = 0; i < sizeof(T); ++i) out[i] = static_cast<std::byte>((u >> (8 * i)) & 0xff);
-}
-
-template <class T>
-T get(const std::byte* in, bool little_endian) {
-    std::make_unsigned_t<T> u = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i) {
-        const auto b = static_cast<std::make_unsigned_t<T>>(in[little_endian ? i : sizeof(T) - 1 - i]);
-        u |= static_cast<std::make_unsigned_t<T>>(b << (8 * i));
-    }
-    return static_cast<T>(u);
-}
-
-template <class Tag>
-void put_id(std::byte* out, const Id<Tag>& id) {
-    std::memcpy(out, id.uuid().bytes().data(), 16);
-}
-
-template <class IdType>
-IdType get_id(const std::byte* in) {
-    Uuid::Bytes bytes{};
-    std::memcpy(bytes.data(), in, 16);
-    return IdType(Uuid(bytes));
-}
-
-}  // namespace
+using namespace bytes;
 
 HeaderBytes encode_header(const Header& header) {
     HeaderBytes b{};
@@ -183,15 +153,18 @@ HeaderBytes encode_header(const Header& header) {
 
 Result<Header> decode_header(std::span<const std::byte> b) {
     if (b.size() != header_size) {
-        return Error(Errc::decode_failed,
-                     "header is " + std::to_string(b.size()) + " bytes, expected " + std::to_string(header_size));
+        return Error(Errc::decode_failed, "header is " + std::to_string(b.size()) + " bytes, expected " +
+                                              std::to_string(header_size));
     }
     const auto flag = static_cast<unsigned>(b[0]);
-    if (flag > 1) return Error(Errc::decode_failed, "header endianness flag " + std::to_string(flag) + " is not 0 or 1");
+    if (flag > 1)
+        return Error(Errc::decode_failed,
+                     "header endianness flag " + std::to_string(flag) + " is not 0 or 1");
     const auto version = static_cast<unsigned>(b[1]);
     if (version != header_version) {
-        return Error(Errc::decode_failed, "header (82 bytes): unknown header version " + std::to_string(version) +
-                                              " (this node speaks " + std::to_string(header_version) + ")");
+        return Error(Errc::decode_failed, "header (82 bytes): unknown header version " +
+                                              std::to_string(version) + " (this node speaks " +
+                                              std::to_string(header_version) + ")");
     }
     const bool le = flag == 1;
     Header h;
@@ -226,19 +199,10 @@ Status check_type(std::string_view type) {
     if (type.empty()) return Error(Errc::invalid_argument, "message type is empty");
     if (type.front() == '\0') return Error(Errc::invalid_argument, "message type starts with a 0x00 byte");
     if (type.size() > max_type) {
-        return Error(Errc::invalid_argument,
-                     "message type is " + std::to_string(type.size()) + " bytes, at most " +
-                         std::to_string(max_type) + " allowed");
+        return Error(Errc::invalid_argument, "message type is " + std::to_string(type.size()) +
+                                                 " bytes, at most " + std::to_string(max_type) + " allowed");
     }
     return success();
-}
-
-Result<MessagePtr> decode_message(std::string_view topic, std::span<const std::byte> header,
-                                  std::span<const std::byte> payload) {
-    if (auto ok = check_type(topic); !ok) return Error(Errc::decode_failed, ok.error().reason());
-    auto decoded = decode_header(header);
-    if (!decoded) return decoded.error();
-    return message_of(topic, *decoded, payload);
 }
 
 MessagePtr message_of(std::string_view type, const Header& header, std::span<const std::byte> payload) {

@@ -2,10 +2,12 @@
 // The grav wire codec (docs/PROTOCOL.md): pure bytes in, bytes out, no
 // sockets, so that the tests and the fuzzer exercise exactly what runs.
 //
-// Every grav message on the wire is three ZeroMQ frames:
-//   [topic]  the message type (data), or 0x00 + command name (control)
-//   [header] cereal portable binary, versioned, with a sequence number
-//   [body]   data: the payload, raw; control: a cereal-encoded command body
+// A control message on the wire is three ZeroMQ frames:
+//   [topic]  0x00 + command name
+//   [header] cereal portable binary, versioned (header version 1)
+//   [body]   a cereal-encoded command body
+// A data message is two: [type][data frame] (batch.hpp), the data frame
+// carrying one or more records (header fields + payload) of that type.
 // Decoders never throw and never trust a length they read: every failure is
 // an Error(decode_failed) whose reason names what was wrong.
 
@@ -24,7 +26,7 @@
 
 namespace grav::zmq::wire {
 
-inline constexpr std::uint16_t protocol_version = 1;
+inline constexpr std::uint16_t protocol_version = 2;
 inline constexpr std::uint8_t header_version = 1;
 // Endianness flag (cereal prologue) + version + seq + 3 ids + timestamp + origin.
 inline constexpr std::size_t header_size = 1 + 1 + 8 + 16 * 3 + 8 + 16;
@@ -77,8 +79,6 @@ Header header_of(const Message& message, std::uint64_t seq);
 Header control_header(const NodeId& sender);
 
 // Rebuilds a data message; the payload bytes are copied once, never re-encoded.
-Result<MessagePtr> decode_message(std::string_view topic, std::span<const std::byte> header,
-                                  std::span<const std::byte> payload);
 MessagePtr message_of(std::string_view type, const Header& header, std::span<const std::byte> payload);
 // A data topic must be non-empty, not start with 0x00, and be at most max_type.
 Status check_type(std::string_view type);
