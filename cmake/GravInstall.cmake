@@ -1,5 +1,5 @@
 # Install rules: the export set gravTargets as a CMake package (find_package(grav)
-# with components core, zmq, discovery) and a relocatable pkg-config file per
+# with components core, security, zmq, discovery) and a relocatable pkg-config file per
 # library (grav.pc for the core, grav-<module>.pc for each optional module).
 # Modules add themselves with install(TARGETS grav_<module> EXPORT gravTargets ...).
 include(CMakePackageConfigHelpers)
@@ -11,8 +11,9 @@ set(GRAV_PC_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 # pkg-config packages each one requires besides grav:
 set(grav_pc_requires_zmq "cppzmq")
 set(grav_pc_requires_discovery "")
+set(grav_pc_requires_security "libsodium")
 set(GRAV_INSTALLED_MODULES "")
-foreach(module zmq discovery)
+foreach(module security zmq discovery)
   if(TARGET grav::${module})
     list(APPEND GRAV_INSTALLED_MODULES ${module})
   endif()

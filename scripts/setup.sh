@@ -13,6 +13,8 @@ packages=(
     libcereal-dev                                      # message payloads, wire header
     libgtest-dev libgmock-dev libbenchmark-dev         # tests, benchmarks
     libcli11-dev                                       # the grav tool, samples
+    libsodium-dev                                      # grav::security (keys, signatures)
+    tshark                                             # security tests: no plaintext on the wire
     python3 python3-zmq                                # protocol interop tests
     iproute2 util-linux                                # ip netns for LAN tests; setarch
 )
@@ -35,6 +37,8 @@ if ((EUID != 0)); then
     sudo_cmd=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer "no" ahead of time.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | "${sudo_cmd[@]}" debconf-set-selections
 apt_opts=(-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
 "${sudo_cmd[@]}" apt-get update -q
 "${sudo_cmd[@]}" apt-get install "${apt_opts[@]}" --no-install-recommends "${missing[@]}"

@@ -449,7 +449,7 @@ std::string InprocTransport::endpoint() const {
 
 Contact InprocTransport::contact() const {
     const int n = number_;
-    return Contact{"inproc", static_cast<std::uint16_t>(n), static_cast<std::uint16_t>(n)};
+    return Contact{"inproc", static_cast<std::uint16_t>(n), static_cast<std::uint16_t>(n), {}};
 }
 
 bool InprocTransport::alive(const NodeId& peer) const {

@@ -78,7 +78,7 @@ Status Node::bind() {
         const bool wildcard = parsed->wildcard();
         const std::string local_host = wildcard ? "127.0.0.1" : bound->host;
         endpoint_ = TcpEndpoint{local_host, bound->port}.str();
-        contact_ = Contact{local_host, bound->port, xbound->port};
+        contact_ = Contact{local_host, bound->port, xbound->port, {}};
         const std::string told_host = wildcard ? "*" : bound->host;
         advertised_ = {TcpEndpoint{told_host, bound->port}.str(), TcpEndpoint{told_host, xbound->port}.str()};
     } catch (const ::zmq::error_t& e) {

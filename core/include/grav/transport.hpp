@@ -27,9 +27,13 @@ namespace grav {
 // How discovery advertises this node's transport, and how a discovered peer
 // is dialled: a host plus the two ports of DESIGN.md (direct and fan-out).
 struct Contact {
-    std::string host;              // numeric IPv4/IPv6 address
-    std::uint16_t direct_port = 0; // ROUTER in grav::zmq
-    std::uint16_t fanout_port = 0; // XPUB in grav::zmq
+    std::string host;               // numeric IPv4/IPv6 address
+    std::uint16_t direct_port = 0;  // ROUTER in grav::zmq
+    std::uint16_t fanout_port = 0;  // XPUB in grav::zmq
+    // The node's public key in grav::security's text form (43 chars of
+    // base64url) when it runs in secure mode, else empty. Core only carries it:
+    // a secure transport needs it to dial (CURVE) and to check who answers.
+    std::string public_key;
 };
 
 // Implemented by the hub; the transport reports what happens through it.

@@ -3,6 +3,7 @@
 //                            transport; one request crosses between them.
 //   GRAV_CONSUMER_DISCOVERY: a beacon discovery is created (not started, so
 //                            nothing is sent on the host's network).
+//   GRAV_CONSUMER_SECURITY:  an identity signs, and its signature verifies.
 // Exits 0 on success.
 #include <grav/grav.hpp>
 
@@ -73,6 +74,21 @@ int main() {
     return 0;
 }
 
+#elif defined(GRAV_CONSUMER_SECURITY)
+#include <grav/security.hpp>
+
+#include <array>
+#include <cstdint>
+
+int main() {
+    auto identity = grav::security::Identity::generate();
+    if (!identity) return 1;
+    const std::array<std::uint8_t, 3> message{1, 2, 3};
+    if (!grav::security::verify(identity->public_key(), message, identity->sign(message))) return 1;
+    std::printf("consumer: signed as %s\n", identity->public_key().text().c_str());
+    return 0;
+}
+
 #else
-#error "define GRAV_CONSUMER_ZMQ or GRAV_CONSUMER_DISCOVERY"
+#error "define GRAV_CONSUMER_ZMQ, GRAV_CONSUMER_DISCOVERY or GRAV_CONSUMER_SECURITY"
 #endif
