@@ -176,6 +176,10 @@ Result<Identity> Identity::load(const std::filesystem::path& path) {
     return identity;
 }
 
+Status write_secret_file(const std::filesystem::path& path, std::string_view content) {
+    return detail::write_private_file(path, content, "secret file");
+}
+
 Result<std::string> read_secret_file(const std::filesystem::path& path) {
     auto content = detail::read_private_file(path, "secret file");
     if (!content) return content;

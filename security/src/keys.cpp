@@ -21,6 +21,16 @@ PublicKey::PublicKey(std::span<const std::uint8_t, public_key_bytes> bytes) {
     std::copy(bytes.begin(), bytes.end(), bytes_.begin());
 }
 
+Result<PublicKey> PublicKey::from_bytes(std::span<const std::uint8_t> bytes) {
+    if (bytes.size() != public_key_bytes) {
+        return Error{Errc::decode_failed, "public key is " + std::to_string(bytes.size()) +
+                                              " bytes, expected " + std::to_string(public_key_bytes)};
+    }
+    PublicKey key{bytes.first<public_key_bytes>()};
+    if (!key.curve().ok()) return Error{Errc::decode_failed, "public key is not an Ed25519 key"};
+    return key;
+}
+
 Result<PublicKey> PublicKey::parse(std::string_view text) {
     detail::ensure_sodium();
     if (text.size() != public_key_text_chars) {

@@ -73,6 +73,11 @@ TEST(SecurityKeys, TextFormRoundTripsAndRejectsGarbage) {
     ASSERT_TRUE(parsed.ok()) << parsed.error().what();
     EXPECT_EQ(*parsed, alice.public_key());
 
+    auto raw = PublicKey::from_bytes(alice.public_key().bytes());
+    ASSERT_TRUE(raw.ok());
+    EXPECT_EQ(*raw, alice.public_key());
+    EXPECT_FALSE(PublicKey::from_bytes(alice.public_key().bytes().first(31)).ok());
+
     EXPECT_FALSE(PublicKey::parse("").ok());
     EXPECT_FALSE(PublicKey::parse(text.substr(1)).ok());
     EXPECT_FALSE(PublicKey::parse(text + "A").ok());

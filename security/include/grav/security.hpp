@@ -41,6 +41,9 @@ public:
     PublicKey() = default;  // all zero: "no key"
     explicit PublicKey(std::span<const std::uint8_t, public_key_bytes> bytes);
 
+    // From 32 raw bytes (e.g. read from a beacon); an error for another
+    // length or bytes that are not an Ed25519 point.
+    static Result<PublicKey> from_bytes(std::span<const std::uint8_t> bytes);
     // From the text form (43 chars of base64url, no padding).
     static Result<PublicKey> parse(std::string_view text);
     [[nodiscard]] std::string text() const;
@@ -112,6 +115,8 @@ private:
 // Reads a secret file (e.g. a cluster secret): refuses a file readable by
 // group or others, strips one trailing newline.
 Result<std::string> read_secret_file(const std::filesystem::path& path);
+// Creates a secret file with mode 0600; refuses to overwrite an existing file.
+[[nodiscard]] Status write_secret_file(const std::filesystem::path& path, std::string_view content);
 
 // Who is a member of the cluster. Immutable once built; share it as
 // std::shared_ptr<const Policy> between the transport and discovery.
