@@ -6,8 +6,8 @@
 #include "node_tuning.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <utility>
 
 namespace grav::zmq {
@@ -46,8 +46,28 @@ Node::~Node() = default;
         std::max(options_.heartbeat_timeout - interval - std::chrono::duration_cast<milliseconds>(down_grace),
                  interval);
     socket.set(::zmq::sockopt::heartbeat_ivl, ms(interval));
-    socket.set(::zmq::sockopt::heartbeat_timeout, ms(zmtp_timeout));
-    socket.set(::zmq::sockopt::heartbeat_ttl, ms(options_.heartbeat_timeout));
+    // Liveness comes from the DEALER/ROUTER link, which carries little. A
+    // SUB's connection stalls whenever its pod does: libzmq stops reading a
+    // connection whose receive pipe is full, so the SUB sees neither PONGs
+    // nor PINGs for as long as the stall lasts. It keeps sending PINGs (they
+    // keep the publisher's XPUB from dropping it: libzmq resets a
+    // connection's timeout on any frame it reads), but gives the publisher
+    // subscriber_patience; and the XPUB asks for no TTL in its PINGs, which
+    // a stalled SUB could not honour either. A dead subscriber sends no
+    // PINGs and is still dropped by the XPUB within the normal timeout.
+    const bool subscriber = type == ::zmq::socket_type::sub;
+    socket.set(::zmq::sockopt::heartbeat_timeout, ms(subscriber ? subscriber_patience : zmtp_timeout));
+    socket.set(::zmq::sockopt::heartbeat_ttl,
+               type == ::zmq::socket_type::xpub ? 0 : ms(options_.heartbeat_timeout));
+    if (subscriber) {
+        // Never re-connect a SUB by itself: libzmq 4.3.4 aborts the process
+        // ("Assertion failed: _input_stopped", libzmq issue #3937) when a
+        // connection replaced while its input was stalled gets a late
+        // wake-up. A lost fan-out link ends the peer instead; the new link
+        // of the next handshake brings a new SUB.
+        socket.set(::zmq::sockopt::reconnect_ivl, -1);
+        return socket;
+    }
     socket.set(::zmq::sockopt::reconnect_ivl, 100);
     socket.set(::zmq::sockopt::reconnect_ivl_max, 1000);
     return socket;
@@ -65,7 +85,7 @@ Status Node::bind() {
         if (!bound) return bound.error();
 
         xpub_.emplace(make_socket(::zmq::socket_type::xpub));
-        xpub_->set(::zmq::sockopt::xpub_nodrop, 1);  // backpressure, never silent drops
+        xpub_->set(::zmq::sockopt::xpub_nodrop, 1);   // backpressure, never silent drops
         xpub_->set(::zmq::sockopt::xpub_verbose, 1);  // every SYNC subscription reaches us
         TcpEndpoint xpub_bind = *parsed;
         xpub_bind.port = parsed->port == 0 ? 0 : static_cast<std::uint16_t>(parsed->port + 1);
@@ -158,8 +178,9 @@ void Node::run() {
         if (poll_dirty_) rebuild_poll_items();
         const bool held_back = !fanout_backlog_.empty();
         auto now = SteadyClock::now();
-        auto timeout = held_back ? 1ms : std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(
-                                                                        next_timers_ - now));
+        auto timeout = held_back ? 1ms
+                                 : std::max(milliseconds(0),
+                                            std::chrono::duration_cast<milliseconds>(next_timers_ - now));
         timeout = std::min<milliseconds>(timeout, 100ms);
         try {
             ::zmq::poll(poll_items_, timeout);

@@ -104,6 +104,7 @@ private:
     void maybe_send_ready(PeerLink& link);
     void check_joined(PeerLink& link);
     void remove_peer(const NodeId& id, LeaveReason reason, const std::string& detail);
+    void mark_down(PeerLink& link);
     void publish_batch();
     void send_direct(command::SendTo& request);
     void apply_subscriptions(std::vector<std::string> prefixes);

@@ -20,7 +20,8 @@ void Node::start_probe(const std::string& endpoint) {
         dealer.set(::zmq::sockopt::linger, 0);
         dealer.connect(endpoint);
         send_control(dealer, wire::Control::who);
-        probes_.push_back(Probe{endpoint, std::move(dealer), SteadyClock::now() + options_.handshake_timeout});
+        probes_.push_back(
+            Probe{endpoint, std::move(dealer), SteadyClock::now() + options_.handshake_timeout});
         poll_dirty_ = true;
     } catch (const ::zmq::error_t& e) {
         log("cannot dial " + endpoint + ": " + e.what());
@@ -155,18 +156,21 @@ void Node::remove_peer(const NodeId& id, LeaveReason reason, const std::string& 
     poll_dirty_ = true;
     for (auto& out : link->outbox) {
         bump(counters_.send_failed);
-        if (out.done) out.done(Error(Errc::no_peer, "peer " + id.short_str() + " left before the message went out"));
+        if (out.done)
+            out.done(Error(Errc::no_peer, "peer " + id.short_str() + " left before the message went out"));
     }
     for (auto& m : manual_) {
         if (m.peer == id) {
             m.peer.reset();
-            m.next_attempt = SteadyClock::now() + (reason == LeaveReason::withdrew ? options_.heartbeat_interval : 0ms);
+            m.next_attempt =
+                SteadyClock::now() + (reason == LeaveReason::withdrew ? options_.heartbeat_interval : 0ms);
         }
     }
     if (link->joined) {
         bump(counters_.peers_left);
-        if (reason != LeaveReason::withdrew && reason != LeaveReason::local_stop) log("peer " + id.short_str() + " (" + link->info.name + ") left: " + to_string(reason) +
-            (detail.empty() ? "" : ", " + detail));
+        if (reason != LeaveReason::withdrew && reason != LeaveReason::local_stop)
+            log("peer " + id.short_str() + " (" + link->info.name + ") left: " + to_string(reason) +
+                (detail.empty() ? "" : ", " + detail));
         events_.on_peer_left(id, reason, detail);
     }
     // libzmq's I/O thread sends monitor events with a blocking send: stop
@@ -174,6 +178,13 @@ void Node::remove_peer(const NodeId& id, LeaveReason reason, const std::string& 
     if (link->dealer && link->monitor) zmq_socket_monitor(link->dealer->handle(), nullptr, 0);
     link->monitor.reset();
     // The other sockets close here; their linger lets a last goodbye out.
+}
+
+void Node::mark_down(PeerLink& link) {
+    // Not alive from the moment a link drops, although the peer is reported
+    // left only after down_grace (a goodbye may still explain the drop).
+    set_live(link.id, false);
+    if (!link.down_since) link.down_since = SteadyClock::now();
 }
 
 void Node::on_hello(std::string_view identity, const wire::Hello& hello, std::string_view peer_address) {
@@ -205,7 +216,8 @@ void Node::on_hello(std::string_view identity, const wire::Hello& hello, std::st
             replaced.push_back(id);
         }
     }
-    for (const auto& id : replaced) remove_peer(id, LeaveReason::replaced, "new node " + hello.node.short_str() + " at its endpoint");
+    for (const auto& id : replaced)
+        remove_peer(id, LeaveReason::replaced, "new node " + hello.node.short_str() + " at its endpoint");
 
     Status admitted = events_.admit(info);
     if (!admitted) {
@@ -236,9 +248,7 @@ void Node::on_xpub() {
         } else {
             subscribed_here_.erase(*id);
             // Its SUB went away: the link is broken unless it is saying goodbye.
-            if (PeerLink* link = find(*id); link && link->joined && !link->down_since) {
-                link->down_since = SteadyClock::now();
-            }
+            if (PeerLink* link = find(*id); link && link->joined) mark_down(*link);
         }
     }
 }
@@ -249,7 +259,8 @@ void Node::on_dealer(PeerLink& link) {
     for (int n = 0; n < receive_batch; ++n) {
         PeerLink* current = find(id);
         if (!current || !current->dealer || !receive(*current->dealer, frames)) return;
-        auto control = frames.count == 3 && !frames.overflow ? wire::parse_control(frames.text(0)) : std::nullopt;
+        auto control =
+            frames.count == 3 && !frames.overflow ? wire::parse_control(frames.text(0)) : std::nullopt;
         if (!control || !*control) {
             malformed("reply from " + id.short_str() + " on the direct link is not a grav control message");
             continue;
@@ -292,7 +303,7 @@ void Node::on_monitor(PeerLink& link) {
         if (frames.count < 1 || frames.part[0].size() < 2) continue;
         std::uint16_t event = 0;
         std::memcpy(&event, frames.part[0].data(), sizeof event);
-        if (event == ZMQ_EVENT_DISCONNECTED && !link.down_since) link.down_since = SteadyClock::now();
+        if (event == ZMQ_EVENT_DISCONNECTED) mark_down(link);
     }
 }
 

@@ -80,6 +80,7 @@ void Node::on_router() {
             case wire::Control::bye:
                 if (PeerLink* link = find(*sender)) {
                     link->bye_direct = true;
+                    set_live(link->id, false);  // leaving: no longer a sign of life
                     if (link->bye_fanout || !link->sub) {
                         remove_peer(link->id, LeaveReason::withdrew, "said goodbye");
                     } else if (!link->leave_deadline) {
@@ -111,6 +112,7 @@ void Node::on_sub(PeerLink& link) {
         }
         if (*control && **control == wire::Control::bye) {
             current->bye_fanout = true;
+            set_live(id, false);  // leaving: no longer a sign of life
             if (current->bye_direct) {
                 remove_peer(id, LeaveReason::withdrew, "said goodbye");
                 return;

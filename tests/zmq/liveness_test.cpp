@@ -1,0 +1,104 @@
+// Liveness of a peer (issue 3): it comes from the DEALER/ROUTER link, so a
+// subscriber that stalls is never taken for a dead peer, while a dead or
+// frozen one is still noticed within the heartbeat timeout. Real sockets on
+// 127.0.0.1, a recording TransportEvents in place of the bus's hub.
+#include "child_process.hpp"
+#include "recording_events.hpp"
+
+#include "support/test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <csignal>
+#include <thread>
+
+namespace grav::ztest {
+namespace {
+
+using namespace std::chrono_literals;
+using grav::test::eventually;
+
+MessagePtr make(const std::string& type, const std::string& payload, const NodeId& origin) {
+    MessageHeader h{.id = MessageId::random(),
+                    .parent_id = {},
+                    .reply_to = {},
+                    .type = type,
+                    .timestamp = Clock::now(),
+                    .origin = origin};
+    return std::make_shared<const Message>(std::move(h), payload);
+}
+
+void join(TestNode& a, TestNode& b) {
+    ASSERT_TRUE(b.transport->connect(a.transport->endpoint()).ok());
+    ASSERT_TRUE(eventually([&] { return a.events.has_joined(b.id()) && b.events.has_joined(a.id()); }, 10s));
+}
+
+TEST(ZmqLiveness, ASubscriberStalledTwiceTheHeartbeatTimeoutLosesNothingAndStaysJoined) {
+    // Small high-water marks: B's SUB pipe is full within the first messages,
+    // so libzmq stops reading that connection for the whole stall.
+    auto options = fast_options();
+    options.send_hwm = 100;
+    options.recv_hwm = 100;
+    TestNode a("a", options), b("b", options);
+    const auto stall = 2 * options.heartbeat_timeout;
+    std::atomic<bool> stalled{false};
+    // The transport thread blocks in the first delivery, as it does when a
+    // pod's mailbox is full.
+    b.events.on_message_fn = [&](const Message&) {
+        if (!stalled.exchange(true)) std::this_thread::sleep_for(stall);
+    };
+    ASSERT_TRUE(a.start().ok() && b.start().ok());
+    join(a, b);
+    const int n = static_cast<int>(grav::test::scaled(5000, 2000));
+    const std::string filler(256, 'x');
+    for (int i = 0; i < n; ++i) a.transport->publish(make("t", std::to_string(i) + " " + filler, a.id()));
+    ASSERT_TRUE(eventually([&] { return b.events.message_count() == static_cast<std::size_t>(n); }, 30s))
+        << b.events.message_count() << " of " << n;
+    EXPECT_TRUE(stalled.load());
+    int i = 0;
+    for (const auto& r : b.events.messages()) {
+        ASSERT_EQ(r.message->payload_view(), std::to_string(i++) + " " + filler);
+    }
+    EXPECT_TRUE(a.events.left().empty()) << "a reported b left: " << a.events.left().front().detail;
+    EXPECT_TRUE(b.events.left().empty()) << "b reported a left: " << b.events.left().front().detail;
+    EXPECT_TRUE(a.transport->alive(b.id()));
+    EXPECT_TRUE(b.transport->alive(a.id()));
+    EXPECT_EQ(b.transport->stats().at("zmq.gaps"), 0u);
+    EXPECT_EQ(a.events.joined().size(), 1u);  // never re-joined either
+    EXPECT_EQ(b.events.joined().size(), 1u);
+}
+
+TEST(ZmqLiveness, AKilledPeerIsNotAliveFromTheMomentItsLinkDrops) {
+    // alive() answers discovery's "is this silent peer still there?": it must
+    // turn false when the link drops, not only once the peer is reported
+    // left after the goodbye grace.
+    TestNode a("a");
+    ASSERT_TRUE(a.start().ok());
+    testkit::ChildProcess b(
+        {GRAV_BUS_NODE, "--name", "B", "--connect", a.transport->endpoint(), "--peers", "1"});
+    ASSERT_TRUE(b.wait_for_prefix("ready", 10s));
+    auto id_line = b.wait_for_prefix("id ", 5s);
+    ASSERT_TRUE(id_line);
+    const auto b_id = NodeId::parse(id_line->substr(3));
+    ASSERT_TRUE(b_id);
+    ASSERT_TRUE(eventually([&] { return a.transport->alive(*b_id); }, 5s));
+    const auto killed = std::chrono::steady_clock::now();
+    b.signal(SIGKILL);
+    // Watch closely: alive() must be false while the peer is not yet reported left.
+    bool seen_dead_before_left = false;
+    while (std::chrono::steady_clock::now() - killed < 5s && !a.events.has_left(*b_id)) {
+        if (!a.transport->alive(*b_id) && !a.events.has_left(*b_id)) {
+            seen_dead_before_left = true;
+            break;
+        }
+        std::this_thread::sleep_for(1ms);
+    }
+    EXPECT_TRUE(seen_dead_before_left) << "alive() stayed true until the peer was reported left";
+    ASSERT_TRUE(eventually([&] { return a.events.has_left(*b_id); }, 5s));
+    EXPECT_LT(std::chrono::steady_clock::now() - killed, fast_options().heartbeat_timeout + 500ms);
+    EXPECT_FALSE(a.transport->alive(*b_id));
+}
+
+}  // namespace
+}  // namespace grav::ztest
