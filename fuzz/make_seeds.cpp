@@ -3,8 +3,11 @@
 //
 //   grav_fuzz_seeds fuzz/corpus      # regenerates corpus/beacon and corpus/handshake
 //
-// Run it again (and commit the result) whenever a format changes.
+// Run it again (and commit the result) whenever a format changes. Sealed
+// beacons are signed by the fixed key of fuzz_keys.hpp: reproducible.
 #include "beacon_codec.hpp"
+#include "beacon_seal.hpp"
+#include "fuzz_keys.hpp"
 #include "wire.hpp"
 
 #include <cstdint>
@@ -35,7 +38,8 @@ void write(const fs::path& file, std::string_view bytes) {
 const NodeId kNode = *NodeId::parse("6f1c2a3b-4d5e-4f60-8172-8394a5b6c7d8");
 
 void beacons(const fs::path& dir) {
-    beacon::Beacon b{.node = kNode, .direct_port = 40001, .fanout_port = 40002, .group = "lab", .flags = 0};
+    beacon::Beacon b{
+        .node = kNode, .direct_port = 40001, .fanout_port = 40002, .group = "lab", .flags = 0, .seal = {}};
     write(dir / "plain", encode(b)->view());
     b.flags = beacon::hello;
     write(dir / "hello", encode(b)->view());
@@ -50,8 +54,28 @@ void beacons(const fs::path& dir) {
          .direct_port = 1,
          .fanout_port = 65535,
          .group = std::string(beacon::kMaxGroupSize, 'g'),
-         .flags = 0};
+         .flags = 0,
+         .seal = {}};
     write(dir / "longest_group", encode(b)->view());
+
+    // Sealed (secure mode), by the fuzz cluster's key: authentic to the fuzzer.
+    b = {.node = kNode,
+         .direct_port = 40001,
+         .fanout_port = 40002,
+         .group = "lab",
+         .flags = beacon::hello,
+         .seal = {}};
+    write(dir / "sealed_hello", beacon::encode_sealed(b, fuzz::kSeedStamp, fuzz::identity()).view());
+    b.flags = beacon::leaving;
+    write(dir / "sealed_leaving", beacon::encode_sealed(b, fuzz::kSeedStamp + 1, fuzz::identity()).view());
+    b.flags = 0;
+    b.group = std::string(beacon::kMaxGroupSize, 'g');
+    write(dir / "sealed_longest", beacon::encode_sealed(b, fuzz::kSeedStamp, fuzz::identity()).view());
+    // Sealed by a key the fuzz cluster does not admit.
+    const auto stranger =
+        security::Identity::from_cluster_secret("another fuzz secret, not admitted").value();
+    b.group = "lab";
+    write(dir / "sealed_stranger", beacon::encode_sealed(b, fuzz::kSeedStamp, stranger).view());
 }
 
 // handshake_fuzz input: [u8 options][u8 topic length][topic][body].

@@ -1,5 +1,6 @@
 #include "beacon_discovery.hpp"
 
+#include "beacon_seal.hpp"
 #include "seeds.hpp"
 
 #include <arpa/inet.h>
@@ -67,6 +68,10 @@ Status BeaconDiscovery::start(const LocalNode& self, const Contact& contact, Dis
         }
     }
 
+    if (options_.security && options_.max_clock_skew <= std::chrono::milliseconds::zero()) {
+        return Error(Errc::invalid_argument, "beacon max_clock_skew must be > 0");
+    }
+
     auto listener = UdpSocket::open(options_.port, true);
     if (!listener) return listener.error();
     auto sender = UdpSocket::open(0, false);
@@ -82,6 +87,9 @@ Status BeaconDiscovery::start(const LocalNode& self, const Contact& contact, Dis
     self_ = self;
     contact_ = contact;
     events_ = &events;
+    if (options_.security) {
+        authenticator_.emplace(options_.security, options_.max_clock_skew, options_.max_peers);
+    }
     random_.seed(static_cast<std::uint32_t>(std::hash<NodeId>{}(self.id) ^ std::random_device{}()));
     started_ = true;
     thread_ = std::jthread([this] { run(); });
@@ -184,13 +192,16 @@ void BeaconDiscovery::refresh_interfaces() {
     }
 }
 
-Encoded BeaconDiscovery::make_beacon(std::uint8_t flags) const {
+Encoded BeaconDiscovery::make_beacon(std::uint8_t flags) {
     Beacon b;
     b.node = self_.id;
     b.direct_port = contact_.direct_port;
     b.fanout_port = contact_.fanout_port;
     b.group = self_.belongs_to;
     b.flags = flags;
+    if (options_.security) {
+        return encode_sealed(std::move(b), stamper_.next(wall_clock_ms()), options_.security->identity());
+    }
     return *encode(b);  // start() checked the group length
 }
 
@@ -296,7 +307,28 @@ void BeaconDiscovery::handle(const Datagram& d, std::span<const std::uint8_t> by
         counters_.add(Counter::foreign_group);
         return;
     }
+    if (!authentic(beacon, bytes)) return;
     on_beacon(beacon, d, unicast_socket || is_unicast_destination(d.destination));
+}
+
+bool BeaconDiscovery::authentic(const Beacon& beacon, std::span<const std::uint8_t> datagram) {
+    if (!authenticator_) {
+        if (!beacon.seal) return true;
+        counters_.add(Counter::signed_ignored);
+        return false;
+    }
+    using Verdict = Authenticator::Verdict;
+    switch (authenticator_->check(beacon, datagram, wall_clock_ms())) {
+        case Verdict::authentic: return true;
+        case Verdict::unsigned_beacon: counters_.add(Counter::unsigned_beacon); break;
+        case Verdict::not_admitted: counters_.add(Counter::not_admitted); break;
+        case Verdict::bad_signature: counters_.add(Counter::bad_signature); break;
+        case Verdict::replayed: counters_.add(Counter::replayed); break;
+        case Verdict::duplicate: counters_.add(Counter::duplicate); break;
+        case Verdict::stale: counters_.add(Counter::stale); break;
+        case Verdict::full: counters_.add(Counter::peer_limit); break;
+    }
+    return false;
 }
 
 void BeaconDiscovery::on_beacon(const Beacon& beacon, const Datagram& d, bool unicast) {
@@ -334,6 +366,7 @@ void BeaconDiscovery::on_beacon(const Beacon& beacon, const Datagram& d, bool un
     peer.info.contact.host = to_string(d.source.sin_addr);
     peer.info.contact.direct_port = beacon.direct_port;
     peer.info.contact.fanout_port = beacon.fanout_port;
+    if (beacon.seal) peer.info.contact.public_key = key_of(*beacon.seal).text();
     peer.source = d.source;
     peer.unicast = beacons_by_unicast;
     peer.last_seen = now;

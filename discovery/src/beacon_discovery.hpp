@@ -2,8 +2,10 @@
 // grav::Discovery on UDP beacons. One thread per instance owns both sockets
 // and the peer table; start/stop/stats may be called from any thread.
 
+#include "beacon_auth.hpp"
 #include "beacon_codec.hpp"
 #include "counters.hpp"
+#include "freshness.hpp"
 #include "interfaces.hpp"
 #include "udp_socket.hpp"
 
@@ -61,7 +63,9 @@ private:
     [[nodiscard]] Clock::duration jittered_interval();
     [[nodiscard]] bool accepted_interface(const Datagram& datagram) const;
     [[nodiscard]] bool is_unicast_destination(in_addr destination) const;
-    [[nodiscard]] Encoded make_beacon(std::uint8_t flags) const;
+    // Secure mode: true when a decoded beacon may be used; counts why not.
+    [[nodiscard]] bool authentic(const Beacon& beacon, std::span<const std::uint8_t> datagram);
+    [[nodiscard]] Encoded make_beacon(std::uint8_t flags);
     template <class F>
     void notify(F&& callback);
 
@@ -83,6 +87,8 @@ private:
     std::unordered_map<NodeId, KnownPeer> peers_;
     std::unordered_map<NodeId, Clock::time_point> replaced_;  // recently, by a new id at their address
     std::minstd_rand random_;
+    Stamper stamper_;                             // secure mode: our beacons' stamps
+    std::optional<Authenticator> authenticator_;  // secure mode only
 
     Counters counters_;
     std::atomic<std::size_t> peer_count_{0};

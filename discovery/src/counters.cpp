@@ -24,6 +24,13 @@ constexpr std::array<const char*, static_cast<std::size_t>(Counter::count_)> kNa
     "beacon.redial",
     "beacon.kept_alive",
     "beacon.callback_threw",
+    "beacon.unsigned",
+    "beacon.not_admitted",
+    "beacon.bad_signature",
+    "beacon.replayed",
+    "beacon.duplicate",
+    "beacon.stale",
+    "beacon.signed_ignored",
 };
 // Every counter has a name (a missing initializer would be a null pointer).
 static_assert(kNames.back() != nullptr);

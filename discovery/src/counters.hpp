@@ -32,6 +32,15 @@ enum class Counter : std::size_t {
     redial,            // found again: still beaconing, but the transport has no live link
     kept_alive,        // silent past expiry, but the transport still saw it alive
     callback_threw,    // a DiscoveryEvents callback threw (caught)
+    // Secure mode (BeaconOptions::security): beacons dropped before they count.
+    unsigned_beacon,  // a plain beacon
+    not_admitted,     // signed by a key the policy does not admit
+    bad_signature,    // the signature does not match the bytes
+    replayed,         // stamp older than the last one accepted from that node
+    duplicate,        // the beacon accepted last from that node, heard again (another path)
+    stale,            // stamp outside this node's clock ± max_clock_skew
+    // Plain mode:
+    signed_ignored,  // a sealed beacon: its sender is secure, this node is not
     count_
 };
 

@@ -43,7 +43,7 @@ TEST(BeaconCodec, RoundTripsEveryField) {
     b.flags = leaving | hello;
     b.group = std::string(kMaxGroupSize, 'g');
     const auto bytes = bytes_of(b);
-    EXPECT_EQ(bytes.size(), kMaxSize);
+    EXPECT_EQ(bytes.size(), kMaxPlainSize);
     const auto decoded = decode(bytes);
     ASSERT_TRUE(std::holds_alternative<Beacon>(decoded));
     EXPECT_EQ(std::get<Beacon>(decoded), b);
@@ -72,8 +72,11 @@ TEST(BeaconCodec, ClassifiesEveryBadDatagram) {
     EXPECT_EQ(defect_of({'Z', 'R', 'E', 0x01, 0, 0}), Defect::foreign);  // a Zyre beacon
 
     auto future = good;
-    future[4] = 2;
+    future[4] = 3;  // 1 is plain, 2 sealed (beacon_seal_test.cpp)
     EXPECT_EQ(defect_of(future), Defect::unknown_version);
+    auto sealed_but_short = good;
+    sealed_but_short[4] = kSealedVersion;  // version 2 without its 104-byte seal
+    EXPECT_EQ(defect_of(sealed_but_short), Defect::malformed);
 
     EXPECT_EQ(defect_of(std::vector<std::uint8_t>(kMaxSize + 1, 'G')), Defect::oversized);
 

@@ -18,6 +18,10 @@
 #include <string>
 #include <vector>
 
+namespace grav::security {
+class Policy;
+}
+
 namespace grav {
 
 struct BeaconOptions {
@@ -48,6 +52,19 @@ struct BeaconOptions {
     // At most this many peers are tracked; beacons from more are counted
     // ("beacon.peer_limit") and ignored, so a flood cannot exhaust memory.
     std::size_t max_peers = 4096;
+    // Secure mode (null: plain beacons). Every beacon is signed with
+    // security->identity() and carries its public key; a beacon that is not
+    // signed, not signed by a key the policy admits, badly signed, replayed or
+    // outside the clock tolerance is dropped and counted before anyone hears
+    // of it, so no TCP connection is ever made to it. A discovered peer's key
+    // is in DiscoveredPeer::contact.public_key. Nodes of one cluster must all
+    // be secure or all plain: each ignores the other kind (counted).
+    std::shared_ptr<const security::Policy> security{};
+    // Secure mode: how far a beacon's timestamp may be from this node's clock
+    // (either way). It bounds how long a captured beacon can be replayed to a
+    // node that never heard its sender; the clocks of the nodes must agree
+    // within it (NTP does, by far).
+    std::chrono::milliseconds max_clock_skew{30000};
 };
 
 std::unique_ptr<Discovery> beacon_discovery(BeaconOptions options = {});
