@@ -1,7 +1,8 @@
 // grav's ZeroMQ transport against raw libzmq, two processes over TCP on
 // 127.0.0.1, both measured in the same run (results: docs/BENCHMARKS.md).
 //
-//   zmq_bench [--count N] [--rtt-count N] [--runs R]
+//   zmq_bench [--count N] [--rtt-count N] [--runs R] [--only FIGURE]
+//   FIGURE: throughput64, throughput1024, rtt or idle (for profiling one part)
 //
 // Figures:
 //   fan-out throughput, 64 B and 1 KiB payloads
@@ -15,6 +16,9 @@
 //     raw:  a process with a ROUTER, an XPUB, a DEALER and a SUB connected
 //     grav: a process with a Bus + transport joined to one peer
 // The parent re-executes itself for the second process (roles below).
+// Raw and grav alternate: throughput run by run, round trips in blocks of
+// 100 (all three echo peers stay up for the whole run), so that both see
+// the same machine load.
 #include <grav/grav.hpp>
 #include <grav/zmq.hpp>
 
@@ -24,10 +28,12 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,9 +55,10 @@ double seconds_since(Clock::time_point t0) {
 }
 
 // VmRSS (all resident pages, shared libraries included) or RssAnon (the
-// process's own heap and stacks) from /proc/self/status, in kB.
-long status_kb(const std::string& wanted) {
-    std::ifstream in("/proc/self/status");
+// process's own heap and stacks) from /proc/self/status, in kB; or a field
+// of /proc/self/smaps_rollup (Private_*: pages no other process shares).
+long status_kb(const std::string& wanted, const char* file = "/proc/self/status") {
+    std::ifstream in(file);
     std::string key;
     while (in >> key) {
         if (key == wanted) {
@@ -62,6 +69,14 @@ long status_kb(const std::string& wanted) {
         std::getline(in, key);
     }
     return -1;
+}
+
+// "VmRSS RssAnon Private" in kB: what the idle roles report.
+std::string memory_line() {
+    const long priv = status_kb("Private_Clean:", "/proc/self/smaps_rollup") +
+                      status_kb("Private_Dirty:", "/proc/self/smaps_rollup");
+    return std::to_string(status_kb("VmRSS:")) + " " + std::to_string(status_kb("RssAnon:")) + " " +
+           std::to_string(priv);
 }
 
 // A child process of this same binary whose stdout we read line by line.
@@ -224,6 +239,9 @@ int grav_sub(const std::string& endpoint, long count) {
     return 0;
 }
 
+// Messages per ZeroMQ message (data frame) in the last grav throughput run.
+double last_mean_batch = 0;
+
 double grav_throughput(std::size_t size, long count) {
     Events events;
     auto t = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
@@ -235,6 +253,9 @@ double grav_throughput(std::size_t size, long count) {
     const std::string payload(size, 'x');
     for (long i = 0; i < count; ++i) t->publish(make(self.id, payload));
     const double rate = std::stod(child.expect("rate "));
+    const auto stats = t->stats();
+    last_mean_batch = static_cast<double>(stats.at("zmq.published")) /
+                      static_cast<double>(std::max<std::uint64_t>(stats.at("zmq.batches_sent"), 1));
     t->stop();
     return rate;
 }
@@ -266,25 +287,35 @@ int raw_echo() {
     }
 }
 
-Percentiles raw_rtt(long count) {
-    Child child("raw-echo");
-    const std::string endpoint = child.expect("endpoint ");
-    ::zmq::context_t ctx;
-    ::zmq::socket_t dealer(ctx, ::zmq::socket_type::dealer);
-    dealer.set(::zmq::sockopt::linger, 0);
-    dealer.connect(endpoint);
-    const std::string payload(64, 'x');
-    std::vector<double> us;
-    ::zmq::message_t reply;
-    for (long i = 0; i < count + 1000; ++i) {
-        const auto t0 = Clock::now();
-        dealer.send(::zmq::message_t(payload.data(), payload.size()), ::zmq::send_flags::none);
-        (void)dealer.recv(reply);
-        if (i >= 1000) us.push_back(seconds_since(t0) * 1e6);  // after a warm-up
+// Each pinger is set up once and then asked for blocks of round trips, so
+// that raw, transport and Bus samples interleave in time: on a shared
+// machine whose load drifts from second to second, the three see the same
+// conditions and their ratio means something.
+class RawPinger {
+public:
+    RawPinger() : child_("raw-echo"), dealer_(ctx_, ::zmq::socket_type::dealer) {
+        dealer_.set(::zmq::sockopt::linger, 0);
+        dealer_.connect(child_.expect("endpoint "));
     }
-    dealer.send(::zmq::message_t(), ::zmq::send_flags::none);
-    return percentiles(std::move(us));
-}
+    ~RawPinger() { dealer_.send(::zmq::message_t(), ::zmq::send_flags::none); }
+    RawPinger(const RawPinger&) = delete;
+    RawPinger& operator=(const RawPinger&) = delete;
+    void ping(long count, std::vector<double>* us) {
+        ::zmq::message_t reply;
+        for (long i = 0; i < count; ++i) {
+            const auto t0 = Clock::now();
+            dealer_.send(::zmq::message_t(payload_.data(), payload_.size()), ::zmq::send_flags::none);
+            (void)dealer_.recv(reply);
+            if (us) us->push_back(seconds_since(t0) * 1e6);
+        }
+    }
+
+private:
+    Child child_;
+    ::zmq::context_t ctx_;
+    ::zmq::socket_t dealer_;
+    const std::string payload_ = std::string(64, 'x');
+};
 
 int grav_echo() {
     Events events;
@@ -302,39 +333,49 @@ int grav_echo() {
     return 0;
 }
 
-Percentiles grav_rtt(long count) {
-    Child child("grav-echo");
-    const std::string endpoint = child.expect("endpoint ");
-    Events events;
-    std::mutex m;
-    std::condition_variable cv;
-    bool got = false;
-    events.on_msg = [&](const grav::NodeId&, grav::MessagePtr) {
-        std::lock_guard lock(m);
-        got = true;
-        cv.notify_one();
-    };
-    auto t = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
-    const auto self = local("ping");
-    if (!t->start(self, events).ok()) std::exit(1);
-    (void)t->connect(endpoint);
-    events.wait_joined();
-    const grav::NodeId peer = events.peer;
-    const std::string payload(64, 'x');
-    std::vector<double> us;
-    for (long i = 0; i < count + 1000; ++i) {
-        const auto t0 = Clock::now();
-        t->send_to(peer, make(self.id, payload), nullptr);
-        std::unique_lock lock(m);
-        cv.wait(lock, [&] { return got; });
-        got = false;
-        if (i >= 1000) us.push_back(seconds_since(t0) * 1e6);
+class GravPinger {
+public:
+    GravPinger() : child_("grav-echo") {
+        const std::string endpoint = child_.expect("endpoint ");
+        events_.on_msg = [this](const grav::NodeId&, grav::MessagePtr) {
+            std::lock_guard lock(mutex_);
+            got_ = true;
+            cv_.notify_one();
+        };
+        if (!transport_->start(self_, events_).ok()) std::exit(1);
+        (void)transport_->connect(endpoint);
+        events_.wait_joined();
+        peer_ = events_.peer;
     }
-    t->send_to(peer, make(self.id, ""), nullptr);
-    std::this_thread::sleep_for(100ms);
-    t->stop();
-    return percentiles(std::move(us));
-}
+    ~GravPinger() {
+        transport_->send_to(peer_, make(self_.id, ""), nullptr);
+        std::this_thread::sleep_for(100ms);
+        transport_->stop();
+    }
+    GravPinger(const GravPinger&) = delete;
+    GravPinger& operator=(const GravPinger&) = delete;
+    void ping(long count, std::vector<double>* us) {
+        for (long i = 0; i < count; ++i) {
+            const auto t0 = Clock::now();
+            transport_->send_to(peer_, make(self_.id, payload_), nullptr);
+            std::unique_lock lock(mutex_);
+            cv_.wait(lock, [&] { return got_; });
+            got_ = false;
+            if (us) us->push_back(seconds_since(t0) * 1e6);
+        }
+    }
+
+private:
+    Child child_;
+    Events events_;
+    std::unique_ptr<grav::Transport> transport_ = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
+    const grav::LocalNode self_ = local("ping");
+    grav::NodeId peer_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool got_ = false;
+    const std::string payload_ = std::string(64, 'x');
+};
 
 int bus_echo() {
     grav::BusOptions o;
@@ -352,31 +393,42 @@ int bus_echo() {
     return 0;
 }
 
-Percentiles bus_rtt(long count) {
-    Child child("bus-echo");
-    const std::string endpoint = child.expect("endpoint ");
-    grav::BusOptions o;
-    o.transport = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
-    grav::Bus bus(std::move(o));
-    grav::Pod pod = bus.connect();
-    (void)bus.connect_endpoint(endpoint);
-    const auto deadline = Clock::now() + 10s;
-    while (bus.peers().empty() && Clock::now() < deadline) std::this_thread::sleep_for(1ms);
-    const std::string payload(64, 'x');
-    std::vector<double> us;
-    for (long i = 0; i < count + 1000; ++i) {
-        const auto t0 = Clock::now();
-        auto reply = pod.send(grav::Message("bench.request", payload)).wait_until(5s);
-        if (!reply.ok()) {
-            std::fprintf(stderr, "bus round trip failed: %s\n", reply.error().what().c_str());
-            std::exit(1);
-        }
-        if (i >= 1000) us.push_back(seconds_since(t0) * 1e6);
+class BusPinger {
+public:
+    BusPinger() : child_("bus-echo"), bus_(options()), pod_(bus_.connect()) {
+        (void)bus_.connect_endpoint(child_.expect("endpoint "));
+        const auto deadline = Clock::now() + 10s;
+        while (bus_.peers().empty() && Clock::now() < deadline) std::this_thread::sleep_for(1ms);
     }
-    (void)pod.send(grav::Message("bench.request", ""));
-    std::this_thread::sleep_for(100ms);
-    return percentiles(std::move(us));
-}
+    ~BusPinger() {
+        (void)pod_.send(grav::Message("bench.request", ""));
+        std::this_thread::sleep_for(100ms);
+    }
+    BusPinger(const BusPinger&) = delete;
+    BusPinger& operator=(const BusPinger&) = delete;
+    void ping(long count, std::vector<double>* us) {
+        for (long i = 0; i < count; ++i) {
+            const auto t0 = Clock::now();
+            auto reply = pod_.send(grav::Message("bench.request", payload_)).wait_until(5s);
+            if (!reply.ok()) {
+                std::fprintf(stderr, "bus round trip failed: %s\n", reply.error().what().c_str());
+                std::exit(1);
+            }
+            if (us) us->push_back(seconds_since(t0) * 1e6);
+        }
+    }
+
+private:
+    static grav::BusOptions options() {
+        grav::BusOptions o;
+        o.transport = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
+        return o;
+    }
+    Child child_;
+    grav::Bus bus_;
+    grav::Pod pod_;
+    const std::string payload_ = std::string(64, 'x');
+};
 
 // ------------------------------------------------------------ idle memory
 
@@ -391,7 +443,7 @@ int raw_idle(const std::string& router_ep, const std::string& xpub_ep) {
     sub.set(::zmq::sockopt::subscribe, "");
     dealer.send(::zmq::str_buffer("hi"), ::zmq::send_flags::none);
     std::this_thread::sleep_for(1s);
-    say("rss " + std::to_string(status_kb("VmRSS:")) + " " + std::to_string(status_kb("RssAnon:")));
+    say("rss " + memory_line());
     for (auto* s : {&router, &xpub, &dealer, &sub}) s->set(::zmq::sockopt::linger, 0);
     return 0;
 }
@@ -405,18 +457,21 @@ int grav_idle(const std::string& endpoint) {
     while (bus.peers().empty() && Clock::now() < deadline) std::this_thread::sleep_for(1ms);
     if (bus.peers().empty()) return 1;
     std::this_thread::sleep_for(1s);
-    say("rss " + std::to_string(status_kb("VmRSS:")) + " " + std::to_string(status_kb("RssAnon:")));
+    say("rss " + memory_line());
     return 0;
 }
 
 struct Rss {
     long total_kb;
     long anon_kb;
+    long private_kb;
 };
 
 Rss parse_rss(const std::string& line) {
-    const auto space = line.find(' ');
-    return {std::stol(line.substr(0, space)), std::stol(line.substr(space + 1))};
+    std::istringstream in(line);
+    Rss rss{};
+    in >> rss.total_kb >> rss.anon_kb >> rss.private_kb;
+    return rss;
 }
 
 std::pair<Rss, Rss> idle_rss() {
@@ -460,6 +515,7 @@ int main(int argc, char** argv) {
 
     long count = 1000000, rtt_count = 20000;
     int runs = 3;
+    std::string only;
     for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
         if (args[i] == "--count")
             count = std::stol(args[i + 1]);
@@ -467,11 +523,15 @@ int main(int argc, char** argv) {
             rtt_count = std::stol(args[i + 1]);
         else if (args[i] == "--runs")
             runs = std::stoi(args[i + 1]);
+        else if (args[i] == "--only")
+            only = args[i + 1];
     }
     std::printf("grav::zmq vs raw libzmq %d.%d.%d, two processes over tcp://127.0.0.1, median of %d runs\n",
                 ZMQ_VERSION_MAJOR, ZMQ_VERSION_MINOR, ZMQ_VERSION_PATCH, runs);
     std::printf("%-34s %14s %14s %8s\n", "figure", "raw libzmq", "grav", "ratio");
+    auto wanted = [&](const std::string& figure) { return only.empty() || only == figure; };
     for (std::size_t size : {std::size_t{64}, std::size_t{1024}}) {
+        if (!wanted("throughput" + std::to_string(size))) continue;
         std::vector<double> raw, grav;
         for (int r = 0; r < runs; ++r) {
             raw.push_back(raw_throughput(size, count));
@@ -480,17 +540,31 @@ int main(int argc, char** argv) {
         const double a = median(raw), b = median(grav);
         std::printf("%-34s %12.0f/s %12.0f/s %7.2f\n",
                     ("fan-out throughput, " + std::to_string(size) + " B").c_str(), a, b, b / a);
+        std::printf("  (grav, last run: %.1f messages per ZeroMQ message)\n", last_mean_batch);
         std::fflush(stdout);
     }
-    {
+    if (wanted("rtt")) {
         std::vector<double> r50, r99, g50, g99, b50, b99;
         for (int r = 0; r < runs; ++r) {
-            auto raw = raw_rtt(rtt_count);
-            auto grav = grav_rtt(rtt_count);
-            auto bus = bus_rtt(rtt_count);
-            r50.push_back(raw.p50_us), r99.push_back(raw.p99_us);
-            g50.push_back(grav.p50_us), g99.push_back(grav.p99_us);
-            b50.push_back(bus.p50_us), b99.push_back(bus.p99_us);
+            RawPinger raw_pinger;
+            GravPinger grav_pinger;
+            BusPinger bus_pinger;
+            raw_pinger.ping(1000, nullptr);  // warm-up
+            grav_pinger.ping(1000, nullptr);
+            bus_pinger.ping(1000, nullptr);
+            std::vector<double> raw, grav, bus;
+            // Blocks of 100 round trips each, interleaved.
+            for (long done = 0; done < rtt_count; done += 100) {
+                const long n = std::min(100L, rtt_count - done);
+                raw_pinger.ping(n, &raw);
+                grav_pinger.ping(n, &grav);
+                bus_pinger.ping(n, &bus);
+            }
+            const auto rp = percentiles(std::move(raw)), gp = percentiles(std::move(grav)),
+                       bp = percentiles(std::move(bus));
+            r50.push_back(rp.p50_us), r99.push_back(rp.p99_us);
+            g50.push_back(gp.p50_us), g99.push_back(gp.p99_us);
+            b50.push_back(bp.p50_us), b99.push_back(bp.p99_us);
         }
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p50 (transport)", median(r50),
                     median(g50), median(g50) / median(r50));
@@ -502,11 +576,15 @@ int main(int argc, char** argv) {
                     median(b99), median(b99) / median(r99));
         std::fflush(stdout);
     }
+    if (!wanted("idle")) return 0;
     const auto [raw_kb, grav_kb] = idle_rss();
     std::printf("%-34s %11ld kB %11ld kB %7.2f\n", "idle node VmRSS, one peer", raw_kb.total_kb,
                 grav_kb.total_kb,
                 static_cast<double>(grav_kb.total_kb) / static_cast<double>(raw_kb.total_kb));
     std::printf("%-34s %11ld kB %11ld kB %7.2f\n", "idle node RssAnon (own heap+stacks)", raw_kb.anon_kb,
                 grav_kb.anon_kb, static_cast<double>(grav_kb.anon_kb) / static_cast<double>(raw_kb.anon_kb));
+    std::printf("%-34s %11ld kB %11ld kB %7.2f\n", "idle node private (smaps_rollup)", raw_kb.private_kb,
+                grav_kb.private_kb,
+                static_cast<double>(grav_kb.private_kb) / static_cast<double>(raw_kb.private_kb));
     return 0;
 }

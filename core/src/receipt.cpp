@@ -5,6 +5,8 @@
 
 #include <grav/receipt.hpp>
 
+#include <thread>
+
 namespace grav {
 namespace detail {
 
@@ -23,6 +25,7 @@ void ReplySlot::deliver(const MessagePtr& reply) {
         ++overflowed_;
     }
     replies_.push_back(reply);
+    arrivals_.fetch_add(1, std::memory_order_release);
     if (callback_) {
         drain_to_callback(lock);
     } else {
@@ -64,6 +67,7 @@ void ReplySlot::close(Error reason) {
         std::lock_guard lock(mutex_);
         if (closed_) return;
         closed_ = reason;
+        arrivals_.fetch_add(1, std::memory_order_release);
         on_close = std::move(on_close_);
     }
     arrived_.notify_all();
@@ -95,17 +99,39 @@ Status ReplySlot::send_status() const {
     return success();
 }
 
+void ReplySlot::spin_for_arrival(std::unique_lock<std::mutex>& lock,
+                                 std::optional<std::chrono::steady_clock::time_point> deadline) {
+    // Long enough for a loopback round trip through two transports, short
+    // enough that a slow reply costs little CPU: then we sleep as before.
+    constexpr auto spin_window = std::chrono::microseconds(100);
+    const auto seen = arrivals_.load(std::memory_order_acquire);
+    auto until = std::chrono::steady_clock::now() + spin_window;
+    if (deadline && *deadline < until) until = *deadline;
+    lock.unlock();
+    while (arrivals_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until) {
+        std::this_thread::yield();
+    }
+    lock.lock();
+}
+
 Result<Message> ReplySlot::wait_first(std::optional<std::chrono::steady_clock::time_point> deadline) {
     std::unique_lock lock(mutex_);
+    bool spun = false;
     for (;;) {
         if (has_reply()) {
             MessagePtr first = take_reply();
             return Message(*first);
         }
         if (closed_) return *closed_;
+        if (!spun) {
+            spun = true;
+            spin_for_arrival(lock, deadline);
+            continue;
+        }
         if (!deadline) {
             arrived_.wait(lock);
-        } else if (arrived_.wait_until(lock, *deadline) == std::cv_status::timeout && !has_reply() && !closed_) {
+        } else if (arrived_.wait_until(lock, *deadline) == std::cv_status::timeout && !has_reply() &&
+                   !closed_) {
             return Error(Errc::timeout, "no reply to " + id_.str() + " before the deadline");
         }
     }
@@ -114,6 +140,7 @@ Result<Message> ReplySlot::wait_first(std::optional<std::chrono::steady_clock::t
 Status ReplySlot::wait_accepted(std::optional<std::chrono::steady_clock::time_point> deadline,
                                 const Handler& handler) {
     std::unique_lock lock(mutex_);
+    bool spun = false;
     for (;;) {
         while (has_reply()) {
             MessagePtr next = take_reply();
@@ -132,9 +159,15 @@ Status ReplySlot::wait_accepted(std::optional<std::chrono::steady_clock::time_po
             lock.lock();
         }
         if (closed_) return *closed_;
+        if (!spun) {
+            spun = true;
+            spin_for_arrival(lock, deadline);
+            continue;
+        }
         if (!deadline) {
             arrived_.wait(lock);
-        } else if (arrived_.wait_until(lock, *deadline) == std::cv_status::timeout && !has_reply() && !closed_) {
+        } else if (arrived_.wait_until(lock, *deadline) == std::cv_status::timeout && !has_reply() &&
+                   !closed_) {
             return Error(Errc::timeout, "no accepted reply to " + id_.str() + " before the deadline");
         }
     }
@@ -149,7 +182,9 @@ void ReplySlot::set_callback(std::function<void(const Message&)> callback) {
 }  // namespace detail
 
 namespace {
-Error empty_receipt() { return {Errc::invalid_argument, "empty receipt (default-constructed or moved from)"}; }
+Error empty_receipt() {
+    return {Errc::invalid_argument, "empty receipt (default-constructed or moved from)"};
+}
 auto deadline_after(std::chrono::milliseconds timeout) { return std::chrono::steady_clock::now() + timeout; }
 }  // namespace
 

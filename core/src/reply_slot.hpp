@@ -7,14 +7,16 @@
 #include <grav/handler.hpp>
 #include <grav/message.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <vector>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace grav::detail {
 
@@ -25,7 +27,11 @@ class ReplySlot {
 public:
     ReplySlot(const MessageId& id, std::weak_ptr<BusCore> core, const std::shared_ptr<PodState>& owner,
               std::size_t max_buffered)
-        : id_(id), core_(std::move(core)), owner_(owner), owner_raw_(owner.get()), max_buffered_(max_buffered) {}
+        : id_(id),
+          core_(std::move(core)),
+          owner_(owner),
+          owner_raw_(owner.get()),
+          max_buffered_(max_buffered) {}
     ~ReplySlot();  // unregisters from the bus
     ReplySlot(const ReplySlot&) = delete;
     ReplySlot& operator=(const ReplySlot&) = delete;
@@ -45,7 +51,8 @@ public:
     [[nodiscard]] Status send_status() const;
 
     Result<Message> wait_first(std::optional<std::chrono::steady_clock::time_point> deadline);
-    Status wait_accepted(std::optional<std::chrono::steady_clock::time_point> deadline, const Handler& handler);
+    Status wait_accepted(std::optional<std::chrono::steady_clock::time_point> deadline,
+                         const Handler& handler);
     void set_callback(std::function<void(const Message&)> callback);
     // Called once if the slot closes (bus stopped, send failed) — for request().
     void set_close_callback(std::function<void(const Error&)> callback);
@@ -58,6 +65,11 @@ private:
     [[nodiscard]] bool has_reply() const noexcept { return replies_head_ < replies_.size(); }
     MessagePtr take_reply();
     void drain_to_callback(std::unique_lock<std::mutex>& lock);
+    // Before sleeping on arrived_: a short, bounded spin (yielding the CPU)
+    // with the lock released, so a reply that comes back within a round trip
+    // is taken without the futex wake-up of a sleeping thread.
+    void spin_for_arrival(std::unique_lock<std::mutex>& lock,
+                          std::optional<std::chrono::steady_clock::time_point> deadline);
 
     const MessageId id_;
     std::weak_ptr<BusCore> core_;
@@ -67,6 +79,8 @@ private:
 
     mutable std::mutex mutex_;
     std::condition_variable arrived_;
+    // Bumped (with mutex_ held) on every reply and on close: what the spin watches.
+    std::atomic<std::uint32_t> arrivals_{0};
     // Replies not yet taken, oldest first from replies_head_. A vector, not
     // a deque: a receipt is made per send, and an empty deque allocates.
     std::vector<MessagePtr> replies_;

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <utility>
 
+#include <pthread.h>
+
 namespace grav::zmq {
 
 using namespace tuning;
@@ -174,6 +176,8 @@ PeerLink& Node::link_for(const NodeId& id) {
 
 void Node::run() {
     thread_id_ = std::this_thread::get_id();
+    // Named like libzmq's own threads, so that top and perf tell it apart.
+    pthread_setname_np(pthread_self(), "grav.zmq");
     while (!inbox_.stop_requested()) {
         if (poll_dirty_) rebuild_poll_items();
         const bool held_back = !fanout_backlog_.empty();
