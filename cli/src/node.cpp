@@ -48,6 +48,8 @@ Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : 
             if (event.kind == PeerEvent::Kind::joined)
                 print_note("peer joined: " + (p.name.empty() ? p.id.short_str() : p.name) + " (" +
                            p.id.short_str() + ") at " + p.address);
+            else if (event.kind == PeerEvent::Kind::lost_messages)
+                print_note(event.detail);
             else
                 print_note("peer left: " + peers_.name_of(p.id) + " (" + p.id.short_str() +
                            "): " + (event.reason ? to_string(*event.reason) : "?") +

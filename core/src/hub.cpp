@@ -7,8 +7,12 @@
 
 namespace grav::detail {
 
-Hub::Hub(BusCore& core, LocalNode self, std::unique_ptr<Transport> transport, std::unique_ptr<Discovery> discovery)
-    : core_(core), self_(std::move(self)), transport_(std::move(transport)), discovery_(std::move(discovery)) {}
+Hub::Hub(BusCore& core, LocalNode self, std::unique_ptr<Transport> transport,
+         std::unique_ptr<Discovery> discovery)
+    : core_(core),
+      self_(std::move(self)),
+      transport_(std::move(transport)),
+      discovery_(std::move(discovery)) {}
 
 Hub::~Hub() { withdraw(); }
 
@@ -36,7 +40,9 @@ void Hub::withdraw() {
         for (auto& [id, peer] : peers_) left.push_back(std::move(peer));
         peers_.clear();
     }
-    for (auto& peer : left) emit(PeerEvent{PeerEvent::Kind::left, std::move(peer), LeaveReason::local_stop, "this node withdrew"});
+    for (auto& peer : left)
+        emit(PeerEvent{PeerEvent::Kind::left, std::move(peer), LeaveReason::local_stop, "this node withdrew",
+                       0});
 }
 
 void Hub::publish(const MessagePtr& message) {
@@ -53,7 +59,8 @@ void Hub::send_to(const NodeId& peer, const MessagePtr& message) {
     });
 }
 
-void Hub::tunnel(const std::string& capability, const MessagePtr& message, const std::shared_ptr<ReplySlot>& slot) {
+void Hub::tunnel(const std::string& capability, const MessagePtr& message,
+                 const std::shared_ptr<ReplySlot>& slot) {
     auto candidates = std::make_shared<std::vector<NodeId>>();
     std::size_t start = 0;
     {
@@ -76,15 +83,18 @@ void Hub::tunnel(const std::string& capability, const MessagePtr& message, const
 void Hub::try_tunnel(std::shared_ptr<std::vector<NodeId>> candidates, std::size_t start, std::size_t attempt,
                      std::string capability, MessagePtr message, std::shared_ptr<ReplySlot> slot) {
     const NodeId target = (*candidates)[(start + attempt) % candidates->size()];
-    transport_->send_to(target, message, [this, candidates, start, attempt, capability, message, slot](Status s) mutable {
-        if (s) return;
-        if (attempt + 1 < candidates->size()) {
-            tunnel_failovers_.fetch_add(1, std::memory_order_relaxed);
-            try_tunnel(std::move(candidates), start, attempt + 1, std::move(capability), std::move(message), std::move(slot));
-            return;
-        }
-        slot->fail_send(Error(Errc::no_peer, "every peer offering '" + capability + "' failed; last: " + s.error().what()));
-    });
+    transport_->send_to(
+        target, message, [this, candidates, start, attempt, capability, message, slot](Status s) mutable {
+            if (s) return;
+            if (attempt + 1 < candidates->size()) {
+                tunnel_failovers_.fetch_add(1, std::memory_order_relaxed);
+                try_tunnel(std::move(candidates), start, attempt + 1, std::move(capability),
+                           std::move(message), std::move(slot));
+                return;
+            }
+            slot->fail_send(Error(
+                Errc::no_peer, "every peer offering '" + capability + "' failed; last: " + s.error().what()));
+        });
 }
 
 Status Hub::connect_endpoint(std::string_view endpoint) {
@@ -158,7 +168,7 @@ void Hub::on_peer_joined(const PeerInfo& peer) {
         std::lock_guard lock(mutex_);
         peers_[peer.id] = copy;
     }
-    emit(PeerEvent{PeerEvent::Kind::joined, std::move(copy), std::nullopt, {}});
+    emit(PeerEvent{PeerEvent::Kind::joined, std::move(copy), std::nullopt, {}, 0});
 }
 
 void Hub::on_peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail) {
@@ -170,7 +180,7 @@ void Hub::on_peer_left(const NodeId& peer, LeaveReason reason, std::string_view 
         info = std::move(it->second);
         peers_.erase(it);
     }
-    emit(PeerEvent{PeerEvent::Kind::left, std::move(info), reason, std::string(detail)});
+    emit(PeerEvent{PeerEvent::Kind::left, std::move(info), reason, std::string(detail), 0});
 }
 
 void Hub::on_peer_refused(std::string_view endpoint, std::string_view reason) {
@@ -179,6 +189,20 @@ void Hub::on_peer_refused(std::string_view endpoint, std::string_view reason) {
 }
 
 void Hub::on_message(const NodeId& /*from*/, MessagePtr message) { core_.deliver_from_peer(message); }
+
+void Hub::on_messages_lost(const NodeId& from, std::string_view stream, std::uint64_t count) {
+    PeerEvent event{PeerEvent::Kind::lost_messages, {}, std::nullopt, {}, count};
+    {
+        std::lock_guard lock(mutex_);
+        auto it = peers_.find(from);
+        if (it != peers_.end()) event.peer = it->second;
+    }
+    event.peer.id = from;
+    event.detail = std::to_string(count) + " message(s) of " + std::string(stream) + " from node " +
+                   from.short_str() + " were lost";
+    log_warning(event.detail);
+    emit(event);
+}
 
 void Hub::on_peer_found(const DiscoveredPeer& peer) {
     if (withdrawn_ || peer.id == self_.id || !groups_match(self_.belongs_to, peer.belongs_to)) return;
@@ -214,7 +238,9 @@ void Hub::on_peer_lost(const NodeId& peer, LeaveReason reason) {
     }
     // Report first, with discovery's reason: the transport's own report of
     // the drop then finds the peer gone and is ignored.
-    on_peer_left(peer, reason, reason == LeaveReason::withdrew ? "it announced it is leaving" : "no beacon within the expiry");
+    on_peer_left(
+        peer, reason,
+        reason == LeaveReason::withdrew ? "it announced it is leaving" : "no beacon within the expiry");
     transport_->drop(peer);
 }
 

@@ -27,7 +27,8 @@ class BusCore;
 
 class Hub final : public TransportEvents, public DiscoveryEvents {
 public:
-    Hub(BusCore& core, LocalNode self, std::unique_ptr<Transport> transport, std::unique_ptr<Discovery> discovery);
+    Hub(BusCore& core, LocalNode self, std::unique_ptr<Transport> transport,
+        std::unique_ptr<Discovery> discovery);
     ~Hub() override;
     Hub(const Hub&) = delete;
     Hub& operator=(const Hub&) = delete;
@@ -37,7 +38,8 @@ public:
 
     void publish(const MessagePtr& message);
     void send_to(const NodeId& peer, const MessagePtr& message);
-    void tunnel(const std::string& capability, const MessagePtr& message, const std::shared_ptr<ReplySlot>& slot);
+    void tunnel(const std::string& capability, const MessagePtr& message,
+                const std::shared_ptr<ReplySlot>& slot);
     Status connect_endpoint(std::string_view endpoint);
     void subscribe(std::vector<std::string> prefixes);
 
@@ -53,6 +55,7 @@ public:
     void on_peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail) override;
     void on_peer_refused(std::string_view endpoint, std::string_view reason) override;
     void on_message(const NodeId& from, MessagePtr message) override;
+    void on_messages_lost(const NodeId& from, std::string_view stream, std::uint64_t count) override;
     // DiscoveryEvents
     void on_peer_found(const DiscoveredPeer& peer) override;
     void on_peer_lost(const NodeId& peer, LeaveReason reason) override;

@@ -6,6 +6,8 @@
 //   got <type> <origin> <payload>  for each message (unless --quiet)
 //   bulk <received> <in_order>     every 100000 bulk messages and at the end
 //   left <id> <reason>             peer events
+//   lost <id> <count>              messages of that peer reported lost
+//   stat <name> <value>            the transport's counters, after stopping
 // Its pod answers "req.*" with "rep.<name>" and "work.*" with "done.<name>".
 // SIGTERM: clean stop (goodbye to peers), exit 0.
 #include <grav/grav.hpp>
@@ -38,8 +40,8 @@ struct Args {
     std::vector<std::string> interests;
     std::size_t peers = 0;
     std::size_t count = 0;
-    std::size_t bulk = 0;          // expect this many "bulk" messages, handled slowly
-    std::string type;              // type of the --count messages (default seq.<name>)
+    std::size_t bulk = 0;  // expect this many "bulk" messages, handled slowly
+    std::string type;      // type of the --count messages (default seq.<name>)
     bool quiet = false;
     int heartbeat_ms = 0;  // 0: the transport's defaults
 };
@@ -49,17 +51,28 @@ Args parse(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string key = argv[i];
         const std::string value = argv[i + 1];
-        if (key == "--name") a.name = value;
-        else if (key == "--bind") a.bind = value;
-        else if (key == "--group") a.group = value;
-        else if (key == "--connect") a.connect.push_back(value);
-        else if (key == "--interest") a.interests.push_back(value);
-        else if (key == "--peers") a.peers = std::stoul(value);
-        else if (key == "--count") a.count = std::stoul(value);
-        else if (key == "--bulk") a.bulk = std::stoul(value);
-        else if (key == "--type") a.type = value;
-        else if (key == "--quiet") a.quiet = value == "1";
-        else if (key == "--heartbeat-ms") a.heartbeat_ms = std::stoi(value);
+        if (key == "--name")
+            a.name = value;
+        else if (key == "--bind")
+            a.bind = value;
+        else if (key == "--group")
+            a.group = value;
+        else if (key == "--connect")
+            a.connect.push_back(value);
+        else if (key == "--interest")
+            a.interests.push_back(value);
+        else if (key == "--peers")
+            a.peers = std::stoul(value);
+        else if (key == "--count")
+            a.count = std::stoul(value);
+        else if (key == "--bulk")
+            a.bulk = std::stoul(value);
+        else if (key == "--type")
+            a.type = value;
+        else if (key == "--quiet")
+            a.quiet = value == "1";
+        else if (key == "--heartbeat-ms")
+            a.heartbeat_ms = std::stoi(value);
         else {
             std::fprintf(stderr, "unknown option %s\n", key.c_str());
             std::exit(2);
@@ -90,6 +103,8 @@ int main(int argc, char** argv) {
     bus.on_peer([](const grav::PeerEvent& e) {
         if (e.kind == grav::PeerEvent::Kind::left) {
             say("left " + e.peer.id.str() + " " + (e.reason ? grav::to_string(*e.reason) : "?"));
+        } else if (e.kind == grav::PeerEvent::Kind::lost_messages) {
+            say("lost " + e.peer.id.str() + " " + std::to_string(e.lost));
         } else {
             say("joined " + e.peer.id.str() + " " + e.peer.name);
         }
@@ -116,7 +131,8 @@ int main(int argc, char** argv) {
             say("got " + type + " " + m.origin().str() + " " + std::string(m.payload_view()));
         }
         if (type.rfind("req.", 0) == 0) {
-            self->reply_to(m, grav::Message("rep." + args.name, args.name + ":" + std::string(m.payload_view())));
+            self->reply_to(
+                m, grav::Message("rep." + args.name, args.name + ":" + std::string(m.payload_view())));
         } else if (type.rfind("work.", 0) == 0) {
             self->reply_to(m, grav::Message("done." + args.name, args.name));
         }
@@ -138,7 +154,9 @@ int main(int argc, char** argv) {
         say("sent " + std::to_string(args.count));
     }
     while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const auto stats = bus.stats().network;
     bus.stop();
+    for (const auto& [name, value] : stats) say("stat " + name + " " + std::to_string(value));
     say("stopped");
     return 0;
 }

@@ -30,6 +30,11 @@ struct Received {
     NodeId from;
     MessagePtr message;
 };
+struct Lost {
+    NodeId from;
+    std::string stream;
+    std::uint64_t count;
+};
 
 class RecordingEvents : public TransportEvents {
 public:
@@ -57,7 +62,13 @@ public:
         messages_.push_back({from, std::move(message)});
     }
 
+    void on_messages_lost(const NodeId& from, std::string_view stream, std::uint64_t count) override {
+        std::lock_guard lock(mutex_);
+        lost_.push_back({from, std::string(stream), count});
+    }
+
     std::vector<PeerInfo> joined() const { return copy(joined_); }
+    std::vector<Lost> lost() const { return copy(lost_); }
     std::vector<Left> left() const { return copy(left_); }
     std::vector<Refused> refused() const { return copy(refused_); }
     std::vector<Received> messages() const { return copy(messages_); }
@@ -91,6 +102,7 @@ private:
     std::vector<Left> left_;
     std::vector<Refused> refused_;
     std::vector<Received> messages_;
+    std::vector<Lost> lost_;
 };
 
 // One transport and its recorder, bound on 127.0.0.1, not yet started.

@@ -30,6 +30,10 @@ struct Counters {
     std::atomic<std::uint64_t> peers_joined{0};
     std::atomic<std::uint64_t> peers_left{0};
     std::atomic<std::uint64_t> dropped_after_stop{0};  // publish() after stop()
+    std::atomic<std::uint64_t> resend_requests{0};     // RESEND sent (a gap asked for again)
+    std::atomic<std::uint64_t> resent{0};              // messages this node sent again on request
+    std::atomic<std::uint64_t> recovered{0};           // messages that arrived by RESENT
+    std::atomic<std::uint64_t> lost{0};                // messages given up (beyond the window / too late)
 
     [[nodiscard]] std::map<std::string, std::uint64_t> snapshot() const {
         auto get = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
@@ -54,6 +58,10 @@ struct Counters {
             {"zmq.peers_joined", get(peers_joined)},
             {"zmq.peers_left", get(peers_left)},
             {"zmq.dropped_after_stop", get(dropped_after_stop)},
+            {"zmq.resend_requests", get(resend_requests)},
+            {"zmq.resent", get(resent)},
+            {"zmq.recovered", get(recovered)},
+            {"zmq.lost", get(lost)},
         };
     }
 };

@@ -29,7 +29,8 @@ Node::Node(Options options, LocalNode self, TransportEvents& events)
       events_(events),
       self_routing_id_(wire::routing_id(self_.id)),
       inbox_(std::max<std::size_t>(options_.max_queued, 1)),
-      context_(1) {}
+      context_(1),
+      window_(options_.resend_window_messages, options_.resend_window_bytes) {}
 
 Node::~Node() = default;
 
@@ -61,15 +62,10 @@ Node::~Node() = default;
     socket.set(::zmq::sockopt::heartbeat_timeout, ms(subscriber ? subscriber_patience : zmtp_timeout));
     socket.set(::zmq::sockopt::heartbeat_ttl,
                type == ::zmq::socket_type::xpub ? 0 : ms(options_.heartbeat_timeout));
-    if (subscriber) {
-        // Never re-connect a SUB by itself: libzmq 4.3.4 aborts the process
-        // ("Assertion failed: _input_stopped", libzmq issue #3937) when a
-        // connection replaced while its input was stalled gets a late
-        // wake-up. A lost fan-out link ends the peer instead; the new link
-        // of the next handshake brings a new SUB.
-        socket.set(::zmq::sockopt::reconnect_ivl, -1);
-        return socket;
-    }
+    // Every socket re-connects, the SUB too: with re-connection off, libzmq
+    // 4.3.4 tears a SUB's pipe down while the node may be between the frames
+    // of a message and aborts ("Assertion failed: !_more (fq.cpp:112)", seen
+    // when a peer is resumed after SIGSTOP).
     socket.set(::zmq::sockopt::reconnect_ivl, 100);
     socket.set(::zmq::sockopt::reconnect_ivl_max, 1000);
     return socket;
@@ -322,6 +318,7 @@ void Node::run_timers(SteadyTime now) {
         }
     }
     for (auto& [id, why] : gone) remove_peer(id, why.first, why.second);
+    check_gaps(now);
 
     for (std::size_t i = 0; i < probes_.size();) {
         if (now < probes_[i].deadline) {

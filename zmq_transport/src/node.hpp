@@ -8,6 +8,8 @@
 #include "counters.hpp"
 #include "inbox.hpp"
 #include "peer_link.hpp"
+#include "resend_wire.hpp"
+#include "send_window.hpp"
 #include "wire.hpp"
 
 #include <grav/zmq.hpp>
@@ -95,7 +97,8 @@ private:
     void shutdown();
 
     // Protocol.
-    void on_hello(std::string_view identity, const wire::Hello& hello, std::string_view peer_address);
+    void on_hello(std::string_view identity, const wire::Hello& hello, std::string_view peer_address,
+                  const MessageId& incarnation);
     void refuse(std::string_view identity, const std::string& reason, const std::string& endpoint);
     void dial(const std::string& endpoint, const NodeId& expected);
     void start_probe(const std::string& endpoint);
@@ -109,10 +112,41 @@ private:
     void send_direct(command::SendTo& request);
     void apply_subscriptions(std::vector<std::string> prefixes);
     void send_control(::zmq::socket_t& socket, wire::Control command, std::string_view body = {},
-                      std::string_view identity = {});
+                      std::string_view identity = {}, const MessageId& header_id = {});
     // A data message: [type][data frame] (batch.hpp); `wire_bytes` = both frames.
     void on_data(PeerLink& link, std::string_view type, std::span<const std::byte> frame,
                  std::size_t wire_bytes, bool direct);
+
+    // No loss across a broken link (node_resend.cpp).
+    struct RetainedPeer {
+        MessageId incarnation;
+        StreamIn direct_in;
+        std::unordered_map<std::string, StreamIn, StringHash, std::equal_to<>> fanout_in;
+        std::uint64_t direct_seq_out = 0;
+        SteadyTime until;
+    };
+    void remember_sent(wire::StreamKind kind, const NodeId& peer, std::uint64_t seq,
+                       const MessagePtr& message);
+    StreamIn* stream_in(PeerLink& link, wire::StreamKind kind, std::string_view type, bool create);
+    void accept(PeerLink& link, wire::StreamKind kind, std::string_view type, StreamIn& stream,
+                std::uint64_t seq, MessagePtr message, bool resent);
+    void release(const NodeId& from, wire::StreamKind kind, StreamIn& stream);
+    void give_up(const NodeId& from, PeerLink* link, wire::StreamKind kind, std::string_view type,
+                 StreamIn& stream);
+    void deliver(const NodeId& from, wire::StreamKind kind, MessagePtr message);
+    void request_resend(PeerLink& link, wire::StreamKind kind, std::string_view type, StreamIn& stream,
+                        std::uint64_t from, std::uint64_t to);
+    void on_resend_request(PeerLink& link, std::span<const std::byte> body);
+    void on_resent(PeerLink& link, std::span<const std::byte> header, std::span<const std::byte> body);
+    void on_announcement(PeerLink& link, std::span<const std::byte> body);
+    std::string announcement_for(const PeerLink& link) const;
+    void flush_resends(PeerLink& link);
+    void check_gaps(SteadyTime now);
+    void retain(PeerLink& link, LeaveReason reason);
+    void restore(PeerLink& link);
+    void settle(const NodeId& from, StreamIn& direct_in,
+                std::unordered_map<std::string, StreamIn, StringHash, std::equal_to<>>& fanout_in);
+    const std::string& window_key(wire::StreamKind kind, std::string_view type_or_peer);
 
     ::zmq::socket_t make_socket(::zmq::socket_type type);
     PeerLink* find(const NodeId& id);
@@ -151,6 +185,12 @@ private:
     std::deque<MessagePtr> publishes_;
     std::deque<std::array<::zmq::message_t, 2>> fanout_backlog_;  // [type][data frame]
     std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> fanout_seq_out_;
+    // What this node sent lately, for RESEND; its own incarnation (HELLO
+    // header id); the stream state of peers whose link broke.
+    SendWindow window_;
+    MessageId incarnation_ = MessageId::random();
+    std::unordered_map<NodeId, RetainedPeer> retained_;
+    std::string window_key_;  // scratch: no allocation per message
 
     std::vector<wire::Record> records_;  // on_data's scratch, reused
 

@@ -98,7 +98,8 @@ void Node::ensure_dealer(PeerLink& link, const std::string& endpoint) {
         link.dealer.emplace(std::move(dealer));
         link.monitor.emplace(std::move(monitor));
         if (link.dial_endpoint.empty()) link.dial_endpoint = endpoint;
-        send_control(*link.dealer, wire::Control::hello, wire::encode_hello(hello_of_self()));
+        send_control(*link.dealer, wire::Control::hello, wire::encode_hello(hello_of_self()), {},
+                     incarnation_);
         poll_dirty_ = true;
         maybe_send_ready(link);
     } catch (const ::zmq::error_t& e) {
@@ -126,7 +127,7 @@ void Node::ensure_sub(PeerLink& link, const std::string& endpoint) {
 
 void Node::maybe_send_ready(PeerLink& link) {
     if (link.ready_sent || !link.dealer || !subscribed_here_.contains(link.id)) return;
-    send_control(*link.dealer, wire::Control::ready);
+    send_control(*link.dealer, wire::Control::ready, announcement_for(link));
     link.ready_sent = true;
     check_joined(link);
 }
@@ -159,6 +160,7 @@ void Node::remove_peer(const NodeId& id, LeaveReason reason, const std::string& 
         if (out.done)
             out.done(Error(Errc::no_peer, "peer " + id.short_str() + " left before the message went out"));
     }
+    retain(*link, reason);
     for (auto& m : manual_) {
         if (m.peer == id) {
             m.peer.reset();
@@ -187,7 +189,8 @@ void Node::mark_down(PeerLink& link) {
     if (!link.down_since) link.down_since = SteadyClock::now();
 }
 
-void Node::on_hello(std::string_view identity, const wire::Hello& hello, std::string_view peer_address) {
+void Node::on_hello(std::string_view identity, const wire::Hello& hello, std::string_view peer_address,
+                    const MessageId& incarnation) {
     HelloVerdict verdict = vet_hello(hello, identity, peer_address, self_);
     switch (verdict.kind) {
         case HelloVerdict::Kind::admit: break;
@@ -228,6 +231,8 @@ void Node::on_hello(std::string_view identity, const wire::Hello& hello, std::st
     PeerLink& link = link_for(hello.node);
     link.info = std::move(info);
     link.admitted = true;
+    link.incarnation = incarnation;
+    restore(link);
     send_control(*router_, wire::Control::welcome, {}, identity);
     ensure_dealer(link, link.info.endpoints[0]);
     ensure_sub(link, link.info.endpoints[1]);

@@ -68,13 +68,25 @@ void Node::on_router() {
                 try {
                     if (const char* a = frames.part[1].gets("Peer-Address")) address = a;
                 } catch (const ::zmq::error_t&) {}
-                on_hello(identity, *hello, address);
+                // The header's id is the sender's incarnation (nil: none).
+                auto header = wire::decode_header(frames.bytes(2));
+                on_hello(identity, *hello, address, header ? header->id : MessageId{});
                 break;
             }
             case wire::Control::ready:
                 if (PeerLink* link = find(*sender); link && link->admitted) {
                     link->ready_from_peer = true;
+                    on_announcement(*link, frames.bytes(3));
                     check_joined(*link);
+                }
+                break;
+            case wire::Control::resend:
+                if (PeerLink* link = find(*sender); link && link->admitted)
+                    on_resend_request(*link, frames.bytes(3));
+                break;
+            case wire::Control::resent:
+                if (PeerLink* link = find(*sender); link && link->admitted && !link->bye_fanout) {
+                    on_resent(*link, frames.bytes(2), frames.bytes(3));
                 }
                 break;
             case wire::Control::bye:
@@ -142,30 +154,13 @@ void Node::on_data(PeerLink& link, std::string_view type, std::span<const std::b
     }
     // Sequence numbers: one stream per type on the fan-out link (a
     // subscriber sees only the types it wants), one for direct messages.
-    SequenceTracker* tracker = &link.direct_in;
-    if (!direct) {
-        auto it = link.fanout_in.find(type);
-        if (it == link.fanout_in.end())
-            it = link.fanout_in.emplace(std::string(type), SequenceTracker{}).first;
-        tracker = &it->second;
-    }
+    // A gap is asked for again and what follows it held (node_resend.cpp).
+    const auto kind = direct ? wire::StreamKind::direct : wire::StreamKind::fanout;
+    StreamIn& stream = *stream_in(link, kind, type, true);
     bump(counters_.bytes_received, wire_bytes);
-    const NodeId from = link.id;
     for (const auto& record : records_) {
-        const auto check = tracker->accept(record.header.seq);
-        if (check.verdict == SequenceCheck::Verdict::duplicate) {
-            bump(counters_.duplicates);
-            continue;
-        }
-        if (check.verdict == SequenceCheck::Verdict::gap) {
-            bump(counters_.gaps);
-            bump(counters_.missing, check.missing);
-            log(std::to_string(check.missing) + " message(s) of '" + std::string(type) + "' from " +
-                from.short_str() + " never arrived");
-        }
-        bump(counters_.messages_received);
-        if (direct) bump(counters_.direct_received);
-        events_.on_message(from, wire::message_of(type, record.header, record.payload));
+        accept(link, kind, type, stream, record.header.seq,
+               wire::message_of(type, record.header, record.payload), false);
     }
 }
 

@@ -16,9 +16,11 @@ using namespace tuning;
 using std::chrono::milliseconds;
 
 void Node::send_control(::zmq::socket_t& socket, wire::Control command, std::string_view body,
-                        std::string_view identity) {
+                        std::string_view identity, const MessageId& header_id) {
     const auto topic = wire::topic_of(command);
-    const auto header = wire::encode_header(wire::control_header(self_.id));
+    auto control = wire::control_header(self_.id);
+    control.id = header_id;  // HELLO: this node's incarnation
+    const auto header = wire::encode_header(control);
     std::array<::zmq::message_t, 4> frames;
     std::size_t n = 0;
     if (!identity.empty()) frames[n++] = ::zmq::message_t(identity.data(), identity.size());
@@ -94,6 +96,11 @@ void Node::publish_batch() {
     bump(counters_.published, count);
     bump(counters_.bytes_sent, type.size() + size);
     bump(counters_.batches_sent);
+    // Kept for RESEND (node_resend.cpp): each record with its own number.
+    const std::uint64_t first_seq = seq_it->second - count + 1;
+    for (std::size_t i = 0; i < count; ++i) {
+        remember_sent(wire::StreamKind::fanout, self_.id, first_seq + i, publishes_[i]);
+    }
     publishes_.erase(publishes_.begin(), publishes_.begin() + static_cast<std::ptrdiff_t>(count));
     if (!fanout_backlog_.empty() || !send_all(*xpub_, frames)) {
         if (fanout_backlog_.empty()) bump(counters_.backpressure);
@@ -131,6 +138,7 @@ void Node::send_direct(command::SendTo& request) {
         .bytes = message.type().size() + size,
         .done = std::move(request.done),
     };
+    remember_sent(wire::StreamKind::direct, link->id, link->direct_seq_out, request.message);
     link->outbox.push_back(std::move(out));
     flush_outbox(*link);
 }

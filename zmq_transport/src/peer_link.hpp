@@ -2,7 +2,7 @@
 // Everything the transport thread knows about one peer: its sockets, where
 // the handshake stands, and its sequence trackers.
 
-#include "sequence.hpp"
+#include "stream_in.hpp"
 
 #include <grav/peer.hpp>
 #include <grav/transport.hpp>
@@ -61,9 +61,20 @@ struct PeerLink {
     // The DEALER's connection dropped: gone unless a goodbye explains it.
     std::optional<SteadyTime> down_since;
 
+    // Its incarnation (HELLO header id): stream state kept across a broken
+    // link is resumed only by the same incarnation. Nil: never resumed.
+    MessageId incarnation;
+    // Streams it had before its link broke were resumed: streams first seen
+    // before its READY announcement start at 0, not at a baseline.
+    bool resume_from_zero = false;
+    // It carries stream state of an earlier link (kept if this one fails too).
+    bool resumed = false;
+
     std::uint64_t direct_seq_out = 0;
-    SequenceTracker direct_in;
-    std::unordered_map<std::string, SequenceTracker, StringHash, std::equal_to<>> fanout_in;
+    StreamIn direct_in;
+    std::unordered_map<std::string, StreamIn, StringHash, std::equal_to<>> fanout_in;
+    // RESENT messages waiting for room on the DEALER.
+    std::deque<std::array<::zmq::message_t, 3>> resend_out;
 
     std::deque<Outgoing> outbox;
 };

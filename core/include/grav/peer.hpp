@@ -33,21 +33,24 @@ struct PeerInfo {
 };
 
 enum class LeaveReason : std::uint8_t {
-    withdrew,        // it said goodbye (clean stop, withdraw, destruction)
-    timed_out,       // no sign of life within the expiry / heartbeat timeout
-    refused,         // the handshake was refused (other group, bad version, ...)
-    replaced,        // a new node id appeared at the same address (restart)
-    local_stop,      // this node stopped
+    withdrew,    // it said goodbye (clean stop, withdraw, destruction)
+    timed_out,   // no sign of life within the expiry / heartbeat timeout
+    refused,     // the handshake was refused (other group, bad version, ...)
+    replaced,    // a new node id appeared at the same address (restart)
+    local_stop,  // this node stopped
 };
 
 const char* to_string(LeaveReason reason) noexcept;
 
 struct PeerEvent {
-    enum class Kind : std::uint8_t { joined, left };
+    // lost_messages: the peer stays, but `lost` of the messages it sent
+    // (detail says which stream) never arrived and never will.
+    enum class Kind : std::uint8_t { joined, left, lost_messages };
     Kind kind = Kind::joined;
     PeerInfo peer;
     std::optional<LeaveReason> reason;  // set when kind == left
     std::string detail;                 // human-readable, e.g. the refusal reason
+    std::uint64_t lost = 0;             // set when kind == lost_messages
 };
 
 }  // namespace grav

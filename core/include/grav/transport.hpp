@@ -51,6 +51,12 @@ public:
     virtual void on_peer_refused(std::string_view endpoint, std::string_view reason) = 0;
     // A message from a peer, published or sent point-to-point to this node.
     virtual void on_message(const NodeId& from, MessagePtr message) = 0;
+    // Messages of one of the peer's streams that will never arrive (a broken
+    // link whose gap could not be filled again): `count` of them, `stream`
+    // names which ("fan-out 'chat.line'", "direct"). Never hidden; the
+    // messages after the gap are delivered.
+    virtual void on_messages_lost(const NodeId& /*from*/, std::string_view /*stream*/,
+                                  std::uint64_t /*count*/) {}
 };
 
 using SendDone = std::function<void(Status)>;

@@ -45,6 +45,18 @@ struct Options {
     // Where reasons for rejected input, refusals and losses go. Default:
     // one line on stderr, at most ~20 lines per second.
     std::function<void(std::string_view line)> log{};
+    // No loss across a broken link (docs/PROTOCOL.md, "Resending after a
+    // broken link"): the node keeps the last messages it sent, over all its
+    // streams together, within both bounds, and re-sends what a peer missed.
+    // 0 turns it off.
+    std::size_t resend_window_messages = 10000;
+    std::size_t resend_window_bytes = std::size_t{16} << 20;
+    // A gap not filled again within this is reported lost (event + zmq.lost)
+    // and what arrived after it is delivered.
+    std::chrono::milliseconds resend_timeout{2000};
+    // How long the stream state of a peer whose link broke (timed out) is
+    // kept for its return with the same node id; after that it starts afresh.
+    std::chrono::milliseconds peer_state_retention{60000};
 };
 
 std::unique_ptr<grav::Transport> transport(Options options = {});

@@ -1,0 +1,27 @@
+#pragma once
+// One incoming stream of a peer (its fan-out of one type, or its direct
+// messages to this node): which sequence number was delivered last, and what
+// waits behind a gap while the gap is asked for again (RESEND).
+
+#include <grav/message.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+
+namespace grav::zmq {
+
+struct StreamIn {
+    bool started = false;        // false until a first message or announcement gives the baseline
+    std::uint64_t last = 0;      // delivered in order up to here
+    std::uint64_t known_to = 0;  // messages up to here exist (seen behind a gap or announced)
+    std::uint64_t asked_to = 0;  // RESEND asked up to here on the current link
+    std::map<std::uint64_t, MessagePtr> held;  // arrived behind a gap, delivered once it is filled
+    // A pending gap is given up (reported lost) then.
+    std::optional<std::chrono::steady_clock::time_point> gap_deadline;
+
+    [[nodiscard]] bool gap_pending() const noexcept { return !held.empty() || known_to > last; }
+};
+
+}  // namespace grav::zmq
