@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
         if (e.kind == grav::PeerEvent::Kind::joined) {
             emit("READY %s %s %.3f\n", e.peer.id.str().c_str(), e.peer.address.c_str(),
                  grav::testkit::monotonic_ms());
+        } else if (e.kind == grav::PeerEvent::Kind::lost_messages) {
+            emit("LOST %s %llu %.3f\n", e.peer.id.str().c_str(), static_cast<unsigned long long>(e.lost),
+                 grav::testkit::monotonic_ms());
         } else {
             emit("LEFT %s %s %.3f\n", e.peer.id.str().c_str(), e.reason ? reason_word(*e.reason) : "unknown",
                  grav::testkit::monotonic_ms());

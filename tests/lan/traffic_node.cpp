@@ -152,6 +152,9 @@ int main(int argc, char** argv) {
     bus.on_peer([](const grav::PeerEvent& e) {
         if (e.kind == grav::PeerEvent::Kind::joined) {
             emit("READY %s %s %.3f\n", e.peer.id.str().c_str(), e.peer.address.c_str(), monotonic_ms());
+        } else if (e.kind == grav::PeerEvent::Kind::lost_messages) {
+            emit("LOST %s %llu %.3f\n", e.peer.id.str().c_str(), static_cast<unsigned long long>(e.lost),
+                 monotonic_ms());
         } else {
             emit("LEFT %s %s %.3f\n", e.peer.id.str().c_str(),
                  e.reason ? grav::testkit::reason_word(*e.reason) : "unknown", monotonic_ms());
