@@ -195,6 +195,7 @@ private:
         sl.now.p.process->signal(SIGKILL);
         sl.now.p.process->wait_exit(5s);
         sl.now.update();
+        sl.now.ticks.clear();
         sl.dead.push_back(std::move(sl.now));
         ++sl.kills;
         pump(std::chrono::milliseconds(s_.outage_ms));
@@ -236,6 +237,12 @@ private:
             latest = std::max({latest, o_got.value_or(0), v_got.value_or(0)});
         }
         if (e.missing.empty()) e.recovery_ms = latest - e.heal_ms;
+        // Measured: older ticks are no longer needed (ten nodes' ticks for ten
+        // minutes would take hundreds of MB).
+        for (auto& sl : slots_) {
+            if (sl.now.ticks.size() > 1)
+                sl.now.ticks.erase(sl.now.ticks.begin(), std::prev(sl.now.ticks.end()));
+        }
         std::printf(
             "  %8.1f s  %-9s node %d: %s\n", (e.start_ms - t0_) / 1000, e.kind.c_str(), e.node,
             e.recovery_ms
