@@ -32,7 +32,13 @@ if [[ ! -f $build/CMakeCache.txt ]]; then
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 fi
 ninja -C "$build" grav_lan_soak grav_lan_traffic
+# Run copies: a rebuild during a long soak must not mix program versions
+# (restarted nodes would run the new one).
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+cp "$build/tests/lan/grav_lan_soak" "$build/tests/lan/grav_lan_traffic" "$bin/"
 
 echo "soak: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-"$build/tests/lan/grav_lan_soak" --traffic "$build/tests/lan/grav_lan_traffic" "${args[@]}"
+echo "soak: grav $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'); node logs (stderr) go to stderr"
+"$bin/grav_lan_soak" --traffic "$bin/grav_lan_traffic" "${args[@]}"
 echo "soak: done $(date -u '+%H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
