@@ -9,7 +9,7 @@ set(GRAV_PC_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 # Optional library modules actually built (their folders may not exist yet).
 # pkg-config packages each one requires besides grav:
-set(grav_pc_requires_zmq "cppzmq")
+set(grav_pc_requires_zmq "cppzmq grav-security")
 set(grav_pc_requires_discovery "grav-security")  # secure beacons
 set(grav_pc_requires_security "libsodium")
 set(GRAV_INSTALLED_MODULES "")

@@ -15,6 +15,7 @@ enum class ExitCode : int {
     cannot_start = 4,   // the node could not start: port in use, cannot bind
     timeout = 5,        // no reply (or not enough peers) before the deadline
     no_peer = 6,        // nobody in view offers what was asked for
+    bad_key = 7,        // --secure: key or secret file missing, readable by others, malformed; or keygen cannot write
     interrupted = 130,  // Ctrl-C while waiting for an answer (128 + SIGINT)
 };
 

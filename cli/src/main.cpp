@@ -40,7 +40,8 @@ int run(int argc, char** argv) {
                "  grav sub 'chat.*'                 # terminal 1\n"
                "  grav pub chat.line 'hello'        # terminal 2\n"
                "  grav reply text.upper --command 'tr a-z A-Z'\n"
-               "  grav request text.upper 'shout'\n");
+               "  grav request text.upper 'shout'\n"
+               "  grav keygen --out node.key        # then: grav --secure --key node.key --allow KEY ...\n");
     app.set_version_flag("--version", "grav 0.1.0");
     add_network_options(app, context.network);
     add_pub_command(app, context);
@@ -49,6 +50,7 @@ int run(int argc, char** argv) {
     add_reply_command(app, context);
     add_peers_command(app, context);
     add_bench_command(app, context);
+    add_keygen_command(app, context);
 
     try {
         app.parse(argc, argv);

@@ -37,6 +37,7 @@ void add_network_options(CLI::App& app, NetworkOptions& o) {
         ->group(section);
     app.add_flag("-v,--verbose", o.verbose, "Print peers joining and leaving, and transport warnings")
         ->group(section);
+    add_security_options(app, o.security);
 }
 
 Result<TcpAddress> parse_tcp_endpoint(std::string_view text, bool allow_port_zero) {
@@ -118,7 +119,9 @@ std::string validated_bind_endpoint(const NetworkOptions& o) {
         interface_host = *address;
     }
     for (const auto& endpoint : o.connect) {
-        auto parsed = parse_tcp_endpoint(endpoint, false);
+        // Secure mode: "tcp://HOST:PORT#KEY" names the node's public key.
+        const std::string_view address = std::string_view(endpoint).substr(0, endpoint.rfind('#'));
+        auto parsed = parse_tcp_endpoint(address, false);
         if (!parsed) throw CliError(ExitCode::bad_address, "--connect: " + parsed.error().reason());
     }
     for (const auto& seed : o.seeds) {

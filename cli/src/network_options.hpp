@@ -3,6 +3,8 @@
 // their validation: each bad value becomes a one-line CliError with its exit
 // code before any socket is opened.
 
+#include "security_options.hpp"
+
 #include <grav/error.hpp>
 
 #include <cstdint>
@@ -25,10 +27,12 @@ struct NetworkOptions {
     std::vector<std::string> connect;  // tcp://HOST:PORT: manual mesh, no discovery
     std::string bind;                  // tcp://HOST:PORT where this node listens
     bool verbose = false;
+    SecurityOptions security;
 };
 
 // Adds --group, --name, --interface, --seed, --beacon-port, --connect,
-// --bind and --verbose to `app` (the top-level app; subcommands see them).
+// --bind, --verbose and the security options to `app` (the top-level app;
+// subcommands see them).
 void add_network_options(CLI::App& app, NetworkOptions& options);
 
 struct TcpAddress {

@@ -11,8 +11,15 @@ namespace grav::cli {
 Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : options_(options) {
     const std::string bind = validated_bind_endpoint(options_);
 
+    auto policy = make_policy(options_.security);
+    if (!policy) {
+        throw CliError(policy.error().code() == Errc::invalid_argument ? ExitCode::usage : ExitCode::bad_key,
+                       policy.error().reason());
+    }
+
     zmq::Options transport;
     transport.bind = bind;
+    transport.security = *policy;
     if (!options_.verbose) {
         // Transport warnings (refused peers, malformed frames) only with --verbose:
         // without it stderr carries only what the user must act on.

@@ -34,6 +34,10 @@ struct Counters {
     std::atomic<std::uint64_t> resent{0};              // messages this node sent again on request
     std::atomic<std::uint64_t> recovered{0};           // messages that arrived by RESENT
     std::atomic<std::uint64_t> lost{0};                // messages given up (beyond the window / too late)
+    // Secure mode: a key that is no member, or not its node id's key.
+    std::atomic<std::uint64_t> auth_refused{0};
+    // Secure mode: a ZMTP handshake on the ROUTER or XPUB failed (e.g. no CURVE).
+    std::atomic<std::uint64_t> handshake_failed{0};
 
     [[nodiscard]] std::map<std::string, std::uint64_t> snapshot() const {
         auto get = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
@@ -62,6 +66,8 @@ struct Counters {
             {"zmq.resent", get(resent)},
             {"zmq.recovered", get(recovered)},
             {"zmq.lost", get(lost)},
+            {"zmq.auth_refused", get(auth_refused)},
+            {"zmq.handshake_failed", get(handshake_failed)},
         };
     }
 };

@@ -37,4 +37,10 @@ std::string with_host(std::string_view endpoint, std::string_view host) {
     return parsed->str();
 }
 
+KeyedEndpoint split_key_suffix(std::string_view text) {
+    const auto hash = text.rfind('#');
+    if (hash == std::string_view::npos) return {std::string(text), {}};
+    return {std::string(text.substr(0, hash)), std::string(text.substr(hash + 1))};
+}
+
 }  // namespace grav::zmq

@@ -21,6 +21,14 @@ struct TcpEndpoint {
 
 Result<TcpEndpoint> parse_tcp_endpoint(std::string_view text);
 
+// Secure mode: "tcp://host:port#KEY" names the node's public key (text form
+// of grav::security::PublicKey) after the endpoint; KEY is empty without '#'.
+struct KeyedEndpoint {
+    std::string endpoint;
+    std::string public_key;
+};
+KeyedEndpoint split_key_suffix(std::string_view text);
+
 // The endpoint with a wildcard host replaced by `host`.
 std::string with_host(std::string_view endpoint, std::string_view host);
 

@@ -75,9 +75,11 @@ Status Node::bind() {
     auto parsed = parse_tcp_endpoint(options_.bind);
     if (!parsed) return parsed.error();
     try {
+        start_security();
         router_.emplace(make_socket(::zmq::socket_type::router));
         router_->set(::zmq::sockopt::router_mandatory, 1);
         router_->set(::zmq::sockopt::router_handover, 1);
+        secure_server(*router_, router_monitor_, "router");
         router_->bind(options_.bind);
         auto bound = parse_tcp_endpoint(router_->get(::zmq::sockopt::last_endpoint));
         if (!bound) return bound.error();
@@ -85,6 +87,7 @@ Status Node::bind() {
         xpub_.emplace(make_socket(::zmq::socket_type::xpub));
         xpub_->set(::zmq::sockopt::xpub_nodrop, 1);   // backpressure, never silent drops
         xpub_->set(::zmq::sockopt::xpub_verbose, 1);  // every SYNC subscription reaches us
+        secure_server(*xpub_, xpub_monitor_, "xpub");
         TcpEndpoint xpub_bind = *parsed;
         xpub_bind.port = parsed->port == 0 ? 0 : static_cast<std::uint16_t>(parsed->port + 1);
         xpub_->bind(xpub_bind.host == "*" ? "tcp://*:" + std::to_string(xpub_bind.port) : xpub_bind.str());
@@ -96,12 +99,14 @@ Status Node::bind() {
         const bool wildcard = parsed->wildcard();
         const std::string local_host = wildcard ? "127.0.0.1" : bound->host;
         endpoint_ = TcpEndpoint{local_host, bound->port}.str();
-        contact_ = Contact{local_host, bound->port, xbound->port, {}};
+        contact_ = Contact{local_host, bound->port, xbound->port, contact_.public_key};
         const std::string told_host = wildcard ? "*" : bound->host;
         advertised_ = {TcpEndpoint{told_host, bound->port}.str(), TcpEndpoint{told_host, xbound->port}.str()};
     } catch (const ::zmq::error_t& e) {
+        stop_server_monitors();
         router_.reset();
         xpub_.reset();
+        zap_.reset();
         return Error(Errc::transport_failed, "cannot bind '" + options_.bind + "': " + e.what());
     }
     return success();
@@ -209,6 +214,10 @@ void Node::run() {
                         if (auto* link = find(source.peer); link && link->monitor) on_monitor(*link);
                         break;
                     case Source::Kind::probe: on_probe(source.probe); break;
+                    case Source::Kind::zap: zap_->serve(); break;
+                    case Source::Kind::server_monitor:
+                        on_server_monitor(source.probe == 0 ? *router_monitor_ : *xpub_monitor_);
+                        break;
                 }
             } catch (const std::exception& e) {
                 // A bug or a ZeroMQ error on one socket must not stop the node.
@@ -244,6 +253,9 @@ void Node::rebuild_poll_items() {
     for (std::size_t i = 0; i < probes_.size(); ++i) {
         add(probes_[i].dealer.handle(), 0, Source{Source::Kind::probe, {}, i});
     }
+    if (zap_) add(zap_->socket().handle(), 0, Source{Source::Kind::zap, {}});
+    if (router_monitor_) add(router_monitor_->handle(), 0, Source{Source::Kind::server_monitor, {}, 0});
+    if (xpub_monitor_) add(xpub_monitor_->handle(), 0, Source{Source::Kind::server_monitor, {}, 1});
     poll_dirty_ = false;
 }
 
@@ -284,7 +296,7 @@ void Node::handle(Command& command) {
                     }
                 }
             } else if constexpr (std::is_same_v<T, command::DialContact>) {
-                dial(TcpEndpoint{c.contact.host, c.contact.direct_port}.str(), c.expected);
+                dial(TcpEndpoint{c.contact.host, c.contact.direct_port}.str(), c.expected, c.contact.public_key);
             } else if constexpr (std::is_same_v<T, command::Drop>) {
                 if (find(c.peer)) remove_peer(c.peer, LeaveReason::timed_out, "dropped by discovery");
             } else if constexpr (std::is_same_v<T, command::Subscribe>) {
@@ -386,8 +398,10 @@ void Node::shutdown() {
     bump(counters_.dropped_after_stop, publishes_.size());
     publishes_.clear();
     fanout_backlog_.clear();
+    stop_server_monitors();
     router_.reset();
     xpub_.reset();
+    zap_.reset();  // after the servers: none may ask it any more
 }
 
 }  // namespace grav::zmq

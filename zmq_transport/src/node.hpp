@@ -11,6 +11,7 @@
 #include "resend_wire.hpp"
 #include "send_window.hpp"
 #include "wire.hpp"
+#include "zap_handler.hpp"
 
 #include <grav/zmq.hpp>
 
@@ -62,7 +63,7 @@ private:
     // A connect(endpoint) whose node id we learn by asking (WHO -> IAM)
     // before dialling for real, so that each peer gets exactly one DEALER.
     struct Probe {
-        std::string endpoint;
+        std::string endpoint;  // as given, with its "#key" suffix if any
         ::zmq::socket_t dealer;
         SteadyTime deadline;
     };
@@ -76,7 +77,7 @@ private:
     };
     // What the index of a poll item stands for.
     struct Source {
-        enum class Kind : std::uint8_t { wake, router, xpub, dealer, sub, monitor, probe } kind;
+        enum class Kind : std::uint8_t { wake, router, xpub, dealer, sub, monitor, probe, zap, server_monitor } kind;
         NodeId peer;
         std::size_t probe = 0;
     };
@@ -91,6 +92,7 @@ private:
     void on_sub(PeerLink& link);
     void on_monitor(PeerLink& link);
     void on_probe(std::size_t index);
+    void on_server_monitor(::zmq::socket_t& monitor);
     void run_timers(SteadyTime now);
     void flush_fanout();
     void flush_outbox(PeerLink& link);
@@ -98,9 +100,9 @@ private:
 
     // Protocol.
     void on_hello(std::string_view identity, const wire::Hello& hello, std::string_view peer_address,
-                  const MessageId& incarnation);
+                  const MessageId& incarnation, std::string_view member_key);
     void refuse(std::string_view identity, const std::string& reason, const std::string& endpoint);
-    void dial(const std::string& endpoint, const NodeId& expected);
+    void dial(const std::string& endpoint, const NodeId& expected, const std::string& public_key = {});
     void start_probe(const std::string& endpoint);
     void ensure_dealer(PeerLink& link, const std::string& endpoint);
     void ensure_sub(PeerLink& link, const std::string& endpoint);
@@ -149,6 +151,20 @@ private:
     const std::string& window_key(wire::StreamKind kind, std::string_view type_or_peer);
 
     ::zmq::socket_t make_socket(::zmq::socket_type type);
+    // Secure mode (node_security.cpp). No-ops when options_.security is null.
+    void start_security();
+    void secure_server(::zmq::socket_t& socket, std::optional<::zmq::socket_t>& monitor, const char* name);
+    // Makes `socket` a CURVE client of the member `public_key`; false (and
+    // logged) when that key is no member.
+    bool secure_client(::zmq::socket_t& socket, const std::string& public_key, const std::string& endpoint);
+    // The key to dial a peer with: the cluster key, or the one it was given.
+    [[nodiscard]] std::string dial_key(const std::string& given) const;
+    // False (and counted, logged) when a connection's "User-Id" is not the
+    // key `link` is bound to.
+    bool from_bound_key(const PeerLink& link, ::zmq::message_t& frame);
+    // Before the monitored sockets or their readers close (see remove_peer).
+    void stop_server_monitors();
+    [[nodiscard]] bool secure() const noexcept { return options_.security != nullptr; }
     PeerLink* find(const NodeId& id);
     PeerLink& link_for(const NodeId& id);
     wire::Hello hello_of_self() const;
@@ -173,8 +189,13 @@ private:
 
     // Transport thread only from here on.
     ::zmq::context_t context_;
+    // Secure mode: bound before the ROUTER and XPUB, closed after them.
+    std::optional<ZapHandler> zap_;
     std::optional<::zmq::socket_t> router_;
     std::optional<::zmq::socket_t> xpub_;
+    // Secure mode: handshake failures on the ROUTER and XPUB (PAIR sockets).
+    std::optional<::zmq::socket_t> router_monitor_;
+    std::optional<::zmq::socket_t> xpub_monitor_;
     std::unordered_map<NodeId, std::unique_ptr<PeerLink>> peers_;
     std::unordered_set<NodeId> subscribed_here_;  // peers whose SUB proved itself at our XPUB
     std::vector<Probe> probes_;

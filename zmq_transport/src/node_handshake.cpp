@@ -2,6 +2,7 @@
 #include "node.hpp"
 
 #include "admission.hpp"
+#include "endpoint.hpp"
 #include "frames.hpp"
 #include "node_tuning.hpp"
 
@@ -18,7 +19,18 @@ void Node::start_probe(const std::string& endpoint) {
     try {
         ::zmq::socket_t dealer = make_socket(::zmq::socket_type::dealer);
         dealer.set(::zmq::sockopt::linger, 0);
-        dealer.connect(endpoint);
+        const KeyedEndpoint target = split_key_suffix(endpoint);
+        if (!secure_client(dealer, dial_key(target.public_key), target.endpoint)) {
+            events_.on_peer_refused(endpoint, "no member key to dial it securely");
+            for (auto& m : manual_) {
+                if (m.endpoint == endpoint) {
+                    m.probing = false;
+                    m.given_up = true;
+                }
+            }
+            return;
+        }
+        dealer.connect(target.endpoint);
         send_control(dealer, wire::Control::who);
         probes_.push_back(
             Probe{endpoint, std::move(dealer), SteadyClock::now() + options_.handshake_timeout});
@@ -69,13 +81,15 @@ void Node::on_probe(std::size_t index) {
         return;
     }
     finish(hello->node, false);
-    if (!find(hello->node)) dial(endpoint, hello->node);
+    const KeyedEndpoint target = split_key_suffix(endpoint);
+    if (!find(hello->node)) dial(target.endpoint, hello->node, target.public_key);
 }
 
-void Node::dial(const std::string& endpoint, const NodeId& expected) {
+void Node::dial(const std::string& endpoint, const NodeId& expected, const std::string& public_key) {
     if (expected == self_.id) return;
     if (PeerLink* existing = find(expected); existing && existing->dealer) return;  // one link per pair
     PeerLink& link = link_for(expected);
+    if (link.public_key.empty()) link.public_key = dial_key(public_key);
     link.dial_endpoint = endpoint;
     link.dialled_by_us = true;
     ensure_dealer(link, endpoint);
@@ -94,6 +108,10 @@ void Node::ensure_dealer(PeerLink& link, const std::string& endpoint) {
         ::zmq::socket_t monitor(context_, ::zmq::socket_type::pair);
         monitor.set(::zmq::sockopt::linger, 0);
         monitor.connect(address);
+        if (!secure_client(dealer, link.public_key, endpoint)) {
+            zmq_socket_monitor(dealer.handle(), nullptr, 0);
+            return;
+        }
         dealer.connect(endpoint);
         link.dealer.emplace(std::move(dealer));
         link.monitor.emplace(std::move(monitor));
@@ -112,6 +130,7 @@ void Node::ensure_sub(PeerLink& link, const std::string& endpoint) {
     try {
         ::zmq::socket_t sub = make_socket(::zmq::socket_type::sub);
         sub.set(::zmq::sockopt::linger, 0);
+        if (!secure_client(sub, link.public_key, endpoint)) return;
         // Connect first, then subscribe: the subscriptions then travel in the
         // order given, and the SYNC one, last, proves all others are in place.
         sub.connect(endpoint);
@@ -190,7 +209,7 @@ void Node::mark_down(PeerLink& link) {
 }
 
 void Node::on_hello(std::string_view identity, const wire::Hello& hello, std::string_view peer_address,
-                    const MessageId& incarnation) {
+                    const MessageId& incarnation, std::string_view member_key) {
     HelloVerdict verdict = vet_hello(hello, identity, peer_address, self_);
     switch (verdict.kind) {
         case HelloVerdict::Kind::admit: break;
@@ -200,6 +219,26 @@ void Node::on_hello(std::string_view identity, const wire::Hello& hello, std::st
             refuse(identity, verdict.reason, verdict.who);
             if (find(hello.node)) remove_peer(hello.node, LeaveReason::refused, verdict.reason);
             return;
+    }
+    if (secure()) {
+        // The ZAP handler admitted the connection and named its member key.
+        if (member_key.empty()) {
+            bump(counters_.auth_refused);
+            refuse(identity, "secure mode: its connection has no member key", verdict.who);
+            return;
+        }
+        // With an allow-list a node id belongs to one key: a member cannot
+        // take over another member's node id.
+        if (const PeerLink* known = find(hello.node);
+            known && !known->public_key.empty() && known->public_key != member_key &&
+            options_.security->mode() == security::Policy::Mode::allow_list) {
+            bump(counters_.auth_refused);
+            refuse(identity,
+                   "node id " + hello.node.short_str() + " belongs to key " + known->public_key + ", not to " +
+                       std::string(member_key),
+                   verdict.who);
+            return;
+        }
     }
     PeerInfo info = std::move(verdict.peer);
     info.last_seen = SteadyClock::now();
@@ -233,6 +272,7 @@ void Node::on_hello(std::string_view identity, const wire::Hello& hello, std::st
     link.admitted = true;
     link.incarnation = incarnation;
     restore(link);
+    if (secure()) link.public_key = member_key;
     send_control(*router_, wire::Control::welcome, {}, identity);
     ensure_dealer(link, link.info.endpoints[0]);
     ensure_sub(link, link.info.endpoints[1]);

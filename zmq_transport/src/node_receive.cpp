@@ -54,6 +54,7 @@ void Node::on_router() {
                 log("dropped a direct message from " + sender->short_str() + ", which is no peer");
                 continue;
             }
+            if (!from_bound_key(*link, frames.part[1])) continue;
             on_data(*link, topic, frames.bytes(2), frames.part[1].size() + frames.part[2].size(), true);
             continue;
         }
@@ -65,16 +66,20 @@ void Node::on_router() {
                     continue;
                 }
                 std::string address;
+                std::string member_key;  // secure mode: set by our ZAP handler
                 try {
                     if (const char* a = frames.part[1].gets("Peer-Address")) address = a;
+                    if (secure()) {
+                        if (const char* k = frames.part[1].gets("User-Id")) member_key = k;
+                    }
                 } catch (const ::zmq::error_t&) {}
                 // The header's id is the sender's incarnation (nil: none).
                 auto header = wire::decode_header(frames.bytes(2));
-                on_hello(identity, *hello, address, header ? header->id : MessageId{});
+                on_hello(identity, *hello, address, header ? header->id : MessageId{}, member_key);
                 break;
             }
             case wire::Control::ready:
-                if (PeerLink* link = find(*sender); link && link->admitted) {
+                if (PeerLink* link = find(*sender); link && link->admitted && from_bound_key(*link, frames.part[1])) {
                     link->ready_from_peer = true;
                     on_announcement(*link, frames.bytes(3));
                     check_joined(*link);
@@ -90,7 +95,7 @@ void Node::on_router() {
                 }
                 break;
             case wire::Control::bye:
-                if (PeerLink* link = find(*sender)) {
+                if (PeerLink* link = find(*sender); link && from_bound_key(*link, frames.part[1])) {
                     link->bye_direct = true;
                     set_live(link->id, false);  // leaving: no longer a sign of life
                     if (link->bye_fanout || !link->sub) {

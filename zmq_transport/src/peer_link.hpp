@@ -41,6 +41,9 @@ struct PeerLink {
     PeerInfo info;              // from its HELLO, once admitted
     std::string dial_endpoint;  // what we dialled, for refusal reports ("" if it dialled us)
     bool dialled_by_us = false;
+    // Secure mode: the member key (text form) this node id is bound to — the
+    // CURVE server key we dial it with, and the key its connections must show.
+    std::string public_key;
 
     std::optional<::zmq::socket_t> dealer;   // to its ROUTER, identity = our node id
     std::optional<::zmq::socket_t> sub;      // to its XPUB

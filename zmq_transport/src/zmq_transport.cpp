@@ -58,12 +58,20 @@ public:
     }
 
     Status connect(std::string_view endpoint) override {
-        auto parsed = parse_tcp_endpoint(endpoint);
+        // Secure mode: "tcp://host:port#KEY" carries the node's public key.
+        const KeyedEndpoint keyed = split_key_suffix(endpoint);
+        auto parsed = parse_tcp_endpoint(keyed.endpoint);
         if (!parsed) return parsed.error();
         if (parsed->wildcard() || parsed->port == 0) {
             return Error(Errc::invalid_argument, "cannot dial '" + std::string(endpoint) + "': give a host and a port");
         }
-        return queue(command::Dial{parsed->str()});
+        if (endpoint.find('#') == std::string_view::npos) return queue(command::Dial{parsed->str()});
+        if (!options_.security) {
+            return Error(Errc::invalid_argument,
+                         "'" + std::string(endpoint) + "' names a public key, but this node is not in secure mode");
+        }
+        if (auto key = security::PublicKey::parse(keyed.public_key); !key) return key.error();
+        return queue(command::Dial{parsed->str() + "#" + keyed.public_key});
     }
 
     Status connect(const Contact& contact, const NodeId& expected) override {

@@ -9,6 +9,7 @@
 // peer a DEALER and a SUB. One thread owns every socket. The wire format is
 // in docs/PROTOCOL.md.
 
+#include <grav/security.hpp>
 #include <grav/transport.hpp>
 
 #include <chrono>
@@ -57,6 +58,10 @@ struct Options {
     // How long the stream state of a peer whose link broke (timed out) is
     // kept for its return with the same node id; after that it starts afresh.
     std::chrono::milliseconds peer_state_retention{60000};
+    // Secure mode (docs/GUIDE.md, Security): null = no encryption, no
+    // authentication (ZeroMQ's NULL mechanism). Set: every link is CURVE,
+    // encrypted and authenticated; only the policy's members get in.
+    std::shared_ptr<const security::Policy> security{};
 };
 
 std::unique_ptr<grav::Transport> transport(Options options = {});

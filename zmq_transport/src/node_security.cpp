@@ -1,0 +1,130 @@
+// Node: secure mode — CURVE on every socket, the ZAP handler, and the binding
+// of each peer's node id to the member key it authenticated with.
+#include "node.hpp"
+
+#include "frames.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+namespace grav::zmq {
+
+namespace {
+
+std::string handshake_failure(std::uint16_t event, std::uint32_t value) {
+    switch (event) {
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+            return "refused by this node's policy (ZAP status " + std::to_string(value) + ")";
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: {
+            char hex[16];
+            std::snprintf(hex, sizeof hex, "0x%x", value);
+            return std::string("protocol error ") + hex +
+                   " (a client without CURVE, or with the wrong server key)";
+        }
+        default: return "handshake failed (" + std::string(std::strerror(static_cast<int>(value))) + ")";
+    }
+}
+
+}  // namespace
+
+void Node::start_security() {
+    if (!secure()) return;
+    // Before the ROUTER and XPUB bind: libzmq lets a CURVE client in unasked
+    // when no handler is bound to inproc://zeromq.zap.01.
+    zap_.emplace(context_, options_.security, counters_, [this](const std::string& line) { log(line); });
+    contact_.public_key = options_.security->identity().public_key().text();
+}
+
+void Node::secure_server(::zmq::socket_t& socket, std::optional<::zmq::socket_t>& monitor, const char* name) {
+    if (!secure()) return;
+    const auto& identity = options_.security->identity();
+    socket.set(::zmq::sockopt::curve_server, 1);
+    socket.set(::zmq::sockopt::curve_secretkey,
+               ::zmq::const_buffer(identity.curve_secret().data(), identity.curve_secret().size()));
+    socket.set(::zmq::sockopt::zap_domain, zap_domain);
+    // Failed handshakes never reach the ZAP handler when the client does not
+    // even speak CURVE: the socket's monitor is where they show.
+    const std::string address = std::string("inproc://grav-server-monitor-") + name;
+    if (zmq_socket_monitor(socket.handle(), address.c_str(),
+                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0) {
+        throw ::zmq::error_t();
+    }
+    ::zmq::socket_t pair(context_, ::zmq::socket_type::pair);
+    pair.set(::zmq::sockopt::linger, 0);
+    pair.connect(address);
+    monitor.emplace(std::move(pair));
+}
+
+std::string Node::dial_key(const std::string& given) const {
+    if (!secure()) return {};
+    if (options_.security->mode() == security::Policy::Mode::cluster_secret) {
+        return options_.security->identity().public_key().text();
+    }
+    return given;
+}
+
+bool Node::secure_client(::zmq::socket_t& socket, const std::string& public_key,
+                         const std::string& endpoint) {
+    if (!secure()) return true;
+    if (public_key.empty()) {
+        bump(counters_.auth_refused);
+        log("cannot dial " + endpoint + " securely: its public key is unknown (give it as " + endpoint +
+            "#KEY)");
+        return false;
+    }
+    auto key = security::PublicKey::parse(public_key);
+    if (!key || !options_.security->admits(*key)) {
+        bump(counters_.auth_refused);
+        log("not dialling " + endpoint + ": its key " + public_key + " is not a member of this cluster");
+        return false;
+    }
+    const auto server = key->curve();
+    if (!server) return false;  // parse() already proved it converts
+    const auto& identity = options_.security->identity();
+    socket.set(::zmq::sockopt::curve_serverkey, ::zmq::const_buffer(server->data(), server->size()));
+    socket.set(::zmq::sockopt::curve_publickey,
+               ::zmq::const_buffer(identity.curve_public().data(), identity.curve_public().size()));
+    socket.set(::zmq::sockopt::curve_secretkey,
+               ::zmq::const_buffer(identity.curve_secret().data(), identity.curve_secret().size()));
+    return true;
+}
+
+bool Node::from_bound_key(const PeerLink& link, ::zmq::message_t& frame) {
+    // Only an allow-list tells members apart; with a cluster secret they all
+    // hold the same key.
+    if (!secure() || options_.security->mode() != security::Policy::Mode::allow_list) return true;
+    const char* user = nullptr;
+    try {
+        user = frame.gets("User-Id");
+    } catch (const ::zmq::error_t&) {}
+    if (user != nullptr && link.public_key == user) return true;
+    bump(counters_.auth_refused);
+    log("dropped a message claiming node " + link.id.short_str() + " from key " + (user ? user : "(none)") +
+        ", which is not that node's key");
+    return false;
+}
+
+void Node::on_server_monitor(::zmq::socket_t& monitor) {
+    Frames frames;
+    for (int n = 0; n < 64 && receive(monitor, frames); ++n) {
+        if (frames.count < 1 || frames.part[0].size() < 6) continue;
+        std::uint16_t event = 0;
+        std::uint32_t value = 0;
+        std::memcpy(&event, frames.part[0].data(), sizeof event);
+        std::memcpy(&value, static_cast<const char*>(frames.part[0].data()) + sizeof event, sizeof value);
+        bump(counters_.handshake_failed);
+        const std::string where = frames.count > 1 ? std::string(frames.text(1)) : std::string("?");
+        log("secure handshake failed on " + where + ": " + handshake_failure(event, value));
+    }
+}
+
+void Node::stop_server_monitors() {
+    // libzmq's I/O thread sends monitor events with a blocking send.
+    if (router_ && router_monitor_) zmq_socket_monitor(router_->handle(), nullptr, 0);
+    if (xpub_ && xpub_monitor_) zmq_socket_monitor(xpub_->handle(), nullptr, 0);
+    router_monitor_.reset();
+    xpub_monitor_.reset();
+}
+
+}  // namespace grav::zmq
