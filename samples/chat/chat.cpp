@@ -10,6 +10,8 @@
 #include <grav/grav.hpp>
 #include <grav/zmq.hpp>
 
+#include "security_options.hpp"
+
 #include <CLI/CLI.hpp>
 #include <cereal/types/string.hpp>
 
@@ -53,7 +55,16 @@ int main(int argc, char** argv) {
     app.add_option("--group", group, "Chat room (nodes of other groups never mesh)")->capture_default_str();
     app.add_option("--interface", interface, "Network interface to use (default: all, plus loopback)");
     app.add_option("--beacon-port", beacon_port, "UDP port of the discovery beacons")->capture_default_str();
+    // --secure with --key/--allow or --cluster-secret-file: the same options as
+    // the grav tool (cli/src/security_options.hpp), one policy for the node.
+    grav::cli::SecurityOptions security;
+    grav::cli::add_security_options(app, security);
     CLI11_PARSE(app, argc, argv);
+    auto policy = grav::cli::make_policy(security);
+    if (!policy) {
+        std::cerr << "grav-chat: " << policy.error().reason() << "\n";
+        return 2;
+    }
 
     // Ctrl-C: block SIGINT/SIGTERM before the bus starts its threads (they
     // inherit the mask) and read them from a signalfd next to stdin.
@@ -69,6 +80,7 @@ int main(int argc, char** argv) {
     // when it cannot start (port in use, unknown interface).
     grav::BusOptions options;
     grav::zmq::Options transport;
+    transport.security = *policy;  // null without --secure
     transport.log = [](std::string_view) {};  // keep the chat screen clean (the default logs to stderr)
     options.transport = grav::zmq::transport(transport);
     grav::BeaconOptions beacon;  // UDP beacons: broadcast on the LAN and on loopback

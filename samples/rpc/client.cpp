@@ -8,6 +8,8 @@
 #include <grav/grav.hpp>
 #include <grav/zmq.hpp>
 
+#include "security_options.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -67,10 +69,21 @@ int main(int argc, char** argv) {
     app.add_option("--interval", interval_ms, "Milliseconds between calls")->capture_default_str();
     app.add_option("--timeout", timeout_ms, "Milliseconds to wait for each reply")->capture_default_str();
     app.add_option("--servers", servers, "Wait (up to 5 s) for this many servers first")->capture_default_str();
+    // --secure with --key/--allow or --cluster-secret-file: the same options as
+    // the grav tool (cli/src/security_options.hpp), one policy for the node.
+    grav::cli::SecurityOptions security;
+    grav::cli::add_security_options(app, security);
     CLI11_PARSE(app, argc, argv);
+    auto policy = grav::cli::make_policy(security);
+    if (!policy) {
+        std::cerr << "grav-rpc-client: " << policy.error().reason() << "\n";
+        return 2;
+    }
 
     grav::BusOptions options;
-    options.transport = grav::zmq::transport();
+    grav::zmq::Options transport;
+    transport.security = *policy;  // null without --secure
+    options.transport = grav::zmq::transport(transport);
     grav::BeaconOptions beacon;  // UDP beacons: broadcast on the LAN and on loopback
     beacon.port = beacon_port;
     beacon.interface = interface;

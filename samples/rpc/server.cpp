@@ -11,6 +11,8 @@
 #include <grav/grav.hpp>
 #include <grav/zmq.hpp>
 
+#include "security_options.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -39,7 +41,16 @@ int main(int argc, char** argv) {
     app.add_option("--group", group, "Mesh group")->capture_default_str();
     app.add_option("--interface", interface, "Network interface to use (default: all, plus loopback)");
     app.add_option("--beacon-port", beacon_port, "UDP port of the discovery beacons")->capture_default_str();
+    // --secure with --key/--allow or --cluster-secret-file: the same options as
+    // the grav tool (cli/src/security_options.hpp), one policy for the node.
+    grav::cli::SecurityOptions security;
+    grav::cli::add_security_options(app, security);
     CLI11_PARSE(app, argc, argv);
+    auto policy = grav::cli::make_policy(security);
+    if (!policy) {
+        std::cerr << "grav-rpc-server: " << policy.error().reason() << "\n";
+        return 2;
+    }
 
     // Block Ctrl-C / SIGTERM in every thread (set before the bus starts its
     // threads); main waits for them with sigwait below and stops cleanly.
@@ -50,7 +61,9 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     grav::BusOptions options;
-    options.transport = grav::zmq::transport();
+    grav::zmq::Options transport;
+    transport.security = *policy;  // null without --secure
+    options.transport = grav::zmq::transport(transport);
     grav::BeaconOptions beacon;  // UDP beacons: broadcast on the LAN and on loopback
     beacon.port = beacon_port;
     beacon.interface = interface;
