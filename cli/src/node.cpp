@@ -32,6 +32,7 @@ Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : 
         beacon.port = options_.beacon_port;
         beacon.interface = options_.interface;
         beacon.seeds = options_.seeds;
+        beacon.security = *policy;  // the same policy as the transport: signed beacons
         bus_options.discovery = beacon_discovery(std::move(beacon));
     }
     bus_options.belongs_to = options_.group;

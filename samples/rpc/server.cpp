@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
     grav::BeaconOptions beacon;  // UDP beacons: broadcast on the LAN and on loopback
     beacon.port = beacon_port;
     beacon.interface = interface;
+    beacon.security = *policy;  // the same policy as the transport: signed beacons
     options.discovery = grav::beacon_discovery(beacon);
     options.belongs_to = group;
     options.name = name;
