@@ -79,18 +79,21 @@ void Node::on_router() {
                 break;
             }
             case wire::Control::ready:
-                if (PeerLink* link = find(*sender); link && link->admitted && from_bound_key(*link, frames.part[1])) {
+                if (PeerLink* link = find(*sender);
+                    link && link->admitted && from_bound_key(*link, frames.part[1])) {
                     link->ready_from_peer = true;
                     on_announcement(*link, frames.bytes(3));
                     check_joined(*link);
                 }
                 break;
             case wire::Control::resend:
-                if (PeerLink* link = find(*sender); link && link->admitted)
+                if (PeerLink* link = find(*sender);
+                    link && link->admitted && from_bound_key(*link, frames.part[1]))
                     on_resend_request(*link, frames.bytes(3));
                 break;
             case wire::Control::resent:
-                if (PeerLink* link = find(*sender); link && link->admitted && !link->bye_fanout) {
+                if (PeerLink* link = find(*sender);
+                    link && link->admitted && !link->bye_fanout && from_bound_key(*link, frames.part[1])) {
                     on_resent(*link, frames.bytes(2), frames.bytes(3));
                 }
                 break;
