@@ -10,6 +10,7 @@
 //   options bit 2: this node's group is "*" instead of "lab"
 #include "admission.hpp"
 #include "endpoint.hpp"
+#include "resend_wire.hpp"
 #include "wire.hpp"
 
 #include <algorithm>
@@ -76,8 +77,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case wire::Control::hello:
         case wire::Control::iam: hello(body, options); break;
         case wire::Control::refuse: reason(body); break;
-        case wire::Control::welcome:
+        // READY's optional body announces the sender's stream tails; RESEND
+        // and RESENT carry the resend window's requests and answers.
         case wire::Control::ready:
+            if (!body.empty()) (void)wire::decode_announcement(body);
+            break;
+        case wire::Control::resend: (void)wire::decode_resend(body); break;
+        case wire::Control::resent: (void)wire::decode_resent(body); break;
+        case wire::Control::welcome:
         case wire::Control::bye:
         case wire::Control::who: break;  // no body: the node never reads one
     }
