@@ -11,7 +11,8 @@ std::string exit_code_help() {
            "  4    cannot start: port in use, cannot bind\n"
            "  5    timeout: no reply in time (request)\n"
            "  6    no peer offers the requested type (request), no bench server (bench --remote)\n"
-           "  7    bad key: key or secret file missing, readable by others or malformed; keygen cannot write\n"
+           "  7    bad key: key or secret file missing, readable by others or malformed; keygen cannot "
+           "write\n"
            "  130  interrupted (Ctrl-C) while waiting for a reply\n";
 }
 

@@ -9,13 +9,14 @@ namespace grav::cli {
 
 enum class ExitCode : int {
     ok = 0,
-    failure = 1,        // something went wrong at run time (see the message)
-    usage = 2,          // bad command line: unknown option, missing or empty argument
-    bad_address = 3,    // unknown interface, unparsable endpoint or seed
-    cannot_start = 4,   // the node could not start: port in use, cannot bind
-    timeout = 5,        // no reply (or not enough peers) before the deadline
-    no_peer = 6,        // nobody in view offers what was asked for
-    bad_key = 7,        // --secure: key or secret file missing, readable by others, malformed; or keygen cannot write
+    failure = 1,       // something went wrong at run time (see the message)
+    usage = 2,         // bad command line: unknown option, missing or empty argument
+    bad_address = 3,   // unknown interface, unparsable endpoint or seed
+    cannot_start = 4,  // the node could not start: port in use, cannot bind
+    timeout = 5,       // no reply (or not enough peers) before the deadline
+    no_peer = 6,       // nobody in view offers what was asked for
+    bad_key =
+        7,  // --secure: key or secret file missing, readable by others, malformed; or keygen cannot write
     interrupted = 130,  // Ctrl-C while waiting for an answer (128 + SIGINT)
 };
 

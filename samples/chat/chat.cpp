@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
     // when it cannot start (port in use, unknown interface).
     grav::BusOptions options;
     grav::zmq::Options transport;
-    transport.security = *policy;  // null without --secure
+    transport.security = *policy;             // null without --secure
     transport.log = [](std::string_view) {};  // keep the chat screen clean (the default logs to stderr)
     options.transport = grav::zmq::transport(transport);
     grav::BeaconOptions beacon;  // UDP beacons: broadcast on the LAN and on loopback

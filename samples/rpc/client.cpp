@@ -40,7 +40,8 @@ grav::Result<Reply> call_with_retry(grav::Pod& pod, const std::string& capabilit
                                     std::chrono::milliseconds timeout) {
     auto reply = call<Reply>(pod, capability, request, timeout);
     if (reply) return reply;
-    std::cout << "  " << capability << ": " << reply.error().what() << " -> retrying on the next server" << std::endl;
+    std::cout << "  " << capability << ": " << reply.error().what() << " -> retrying on the next server"
+              << std::endl;
     return call<Reply>(pod, capability, request, timeout);
 }
 
@@ -65,10 +66,12 @@ int main(int argc, char** argv) {
     app.add_option("--group", group, "Mesh group")->capture_default_str();
     app.add_option("--interface", interface, "Network interface to use (default: all, plus loopback)");
     app.add_option("--beacon-port", beacon_port, "UDP port of the discovery beacons")->capture_default_str();
-    app.add_option("--calls", calls, "How many math.add calls (each followed by a text.upper)")->capture_default_str();
+    app.add_option("--calls", calls, "How many math.add calls (each followed by a text.upper)")
+        ->capture_default_str();
     app.add_option("--interval", interval_ms, "Milliseconds between calls")->capture_default_str();
     app.add_option("--timeout", timeout_ms, "Milliseconds to wait for each reply")->capture_default_str();
-    app.add_option("--servers", servers, "Wait (up to 5 s) for this many servers first")->capture_default_str();
+    app.add_option("--servers", servers, "Wait (up to 5 s) for this many servers first")
+        ->capture_default_str();
     // --secure with --key/--allow or --cluster-secret-file: the same options as
     // the grav tool (cli/src/security_options.hpp), one policy for the node.
     grav::cli::SecurityOptions security;
@@ -104,7 +107,8 @@ int main(int argc, char** argv) {
     const auto deadline = std::chrono::steady_clock::now() + 5s;
     while (servers_offering(*bus, rpc::kAdd) < servers && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(50ms);
-    std::cout << "rpc-client: " << servers_offering(*bus, rpc::kAdd) << " server(s) offer math.add" << std::endl;
+    std::cout << "rpc-client: " << servers_offering(*bus, rpc::kAdd) << " server(s) offer math.add"
+              << std::endl;
 
     const auto timeout = std::chrono::milliseconds(timeout_ms);
     int failures = 0;
@@ -112,16 +116,18 @@ int main(int argc, char** argv) {
         if (i > 1) std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
         auto sum = call_with_retry<rpc::AddReply>(pod, rpc::kAdd, rpc::AddRequest{i, 10 * i}, timeout);
         if (sum)
-            std::cout << "math.add(" << i << ", " << 10 * i << ") = " << sum->sum << "   [answered by " << sum->server
-                      << "]" << std::endl;
+            std::cout << "math.add(" << i << ", " << 10 * i << ") = " << sum->sum << "   [answered by "
+                      << sum->server << "]" << std::endl;
         else
-            std::cout << "math.add(" << i << ", " << 10 * i << ") failed: " << sum.error().what() << std::endl, ++failures;
+            std::cout << "math.add(" << i << ", " << 10 * i << ") failed: " << sum.error().what()
+                      << std::endl,
+                ++failures;
 
-        auto shout = call_with_retry<rpc::UpperReply>(pod, rpc::kUpper, rpc::UpperRequest{"call " + std::to_string(i)},
-                                                      timeout);
+        auto shout = call_with_retry<rpc::UpperReply>(
+            pod, rpc::kUpper, rpc::UpperRequest{"call " + std::to_string(i)}, timeout);
         if (shout)
-            std::cout << "text.upper(\"call " << i << "\") = \"" << shout->text << "\"   [answered by " << shout->server
-                      << "]" << std::endl;
+            std::cout << "text.upper(\"call " << i << "\") = \"" << shout->text << "\"   [answered by "
+                      << shout->server << "]" << std::endl;
         else
             std::cout << "text.upper failed: " << shout.error().what() << std::endl, ++failures;
     }

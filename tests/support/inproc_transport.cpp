@@ -185,10 +185,12 @@ void InprocTransport::do_stop() {
 
 Status InprocTransport::connect(std::string_view endpoint) {
     const auto number = parse_endpoint(endpoint);
-    if (!number) return Error(Errc::invalid_argument, "not an inproc endpoint: '" + std::string(endpoint) + "'");
-    const bool queued = mailbox_->post([ep = std::string(endpoint), n = *number](InprocTransport& t, bool live) {
-        if (live) t.dial(ep, n, std::nullopt);
-    });
+    if (!number)
+        return Error(Errc::invalid_argument, "not an inproc endpoint: '" + std::string(endpoint) + "'");
+    const bool queued =
+        mailbox_->post([ep = std::string(endpoint), n = *number](InprocTransport& t, bool live) {
+            if (live) t.dial(ep, n, std::nullopt);
+        });
     if (!queued) return Error(Errc::closed, "inproc transport stopped");
     return success();
 }
@@ -226,10 +228,13 @@ void InprocTransport::dial(std::string endpoint, int number, std::optional<NodeI
         if (!peer.info.endpoints.empty() && peer.info.endpoints.front() == endpoint) return;
     }
     auto box = network_->find(number);
-    const bool sent = box && box->post([hello = hello_for(expected, endpoint)](InprocTransport& t, bool live) {
-        if (live) t.on_hello(hello);
-        else t.on_refused_remote(hello);
-    });
+    const bool sent =
+        box && box->post([hello = hello_for(expected, endpoint)](InprocTransport& t, bool live) {
+            if (live)
+                t.on_hello(hello);
+            else
+                t.on_refused_remote(hello);
+        });
     if (!sent) on_refused(endpoint, "no node listens at " + endpoint);
 }
 
@@ -264,10 +269,10 @@ void InprocTransport::on_hello(const Hello& hello) {
         peers_[from] = Peer{hello.info, hello.subscriptions, false};
     }
     publish_live_view();
-    const bool sent = network_->post(from, [welcome = hello_for(std::nullopt, hello.dialled)](InprocTransport& t,
-                                                                                              bool live) {
-        if (live) t.on_welcome(welcome);
-    });
+    const bool sent = network_->post(
+        from, [welcome = hello_for(std::nullopt, hello.dialled)](InprocTransport& t, bool live) {
+            if (live) t.on_welcome(welcome);
+        });
     if (!sent) {
         peers_.erase(from);
         publish_live_view();
@@ -353,8 +358,10 @@ bool InprocTransport::wanted(const std::vector<std::string>& subscriptions, std:
 
 void InprocTransport::publish(MessagePtr message) {
     const bool queued = mailbox_->post([m = std::move(message)](InprocTransport& t, bool live) {
-        if (live) t.do_publish(m);
-        else ++t.dropped_;
+        if (live)
+            t.do_publish(m);
+        else
+            ++t.dropped_;
     });
     if (!queued) ++dropped_;
 }
@@ -366,18 +373,24 @@ void InprocTransport::do_publish(const MessagePtr& message) {
             continue;
         }
         const bool sent = network_->post(id, [from = self_.id, message](InprocTransport& t, bool live) {
-            if (live) t.on_envelope(from, message);
-            else ++t.dropped_;
+            if (live)
+                t.on_envelope(from, message);
+            else
+                ++t.dropped_;
         });
-        if (sent) ++published_;
-        else ++dropped_;
+        if (sent)
+            ++published_;
+        else
+            ++dropped_;
     }
 }
 
 void InprocTransport::send_to(const NodeId& peer, MessagePtr message, SendDone done) {
     auto work = [peer, m = std::move(message), done](InprocTransport& t, bool live) {
-        if (live) t.do_send_to(peer, m, done);
-        else if (done) done(Error(Errc::closed, "inproc transport stopped before sending"));
+        if (live)
+            t.do_send_to(peer, m, done);
+        else if (done)
+            done(Error(Errc::closed, "inproc transport stopped before sending"));
     };
     if (!mailbox_->post(std::move(work))) {
         ++send_failed_;
@@ -390,12 +403,15 @@ void InprocTransport::do_send_to(const NodeId& peer, const MessagePtr& message, 
         ++send_failed_;
         if (done) done(Error(code, std::move(reason)));
     };
-    if (peers_.count(peer) == 0) return fail(Errc::no_peer, "no peer " + peer.str() + " on this inproc network");
+    if (peers_.count(peer) == 0)
+        return fail(Errc::no_peer, "no peer " + peer.str() + " on this inproc network");
     if (network_->link_broken(self_.id, peer))
         return fail(Errc::transport_failed, "link to " + peer.short_str() + " broken by the test");
     const bool sent = network_->post(peer, [from = self_.id, message](InprocTransport& t, bool live) {
-        if (live) t.on_envelope(from, message);
-        else ++t.dropped_;
+        if (live)
+            t.on_envelope(from, message);
+        else
+            ++t.dropped_;
     });
     if (!sent) return fail(Errc::transport_failed, "peer " + peer.short_str() + " is gone");
     ++sent_direct_;
@@ -476,9 +492,15 @@ std::map<std::string, std::uint64_t> InprocTransport::stats() const {
         for (const auto& [id, peer] : view_) ready += peer.ready ? 1 : 0;
     }
     return {
-        {"inproc.published", published_},   {"inproc.filtered", filtered_}, {"inproc.sent_direct", sent_direct_},
-        {"inproc.send_failed", send_failed_}, {"inproc.received", received_}, {"inproc.refused", refused_},
-        {"inproc.rejected", rejected_},     {"inproc.dropped", dropped_},   {"inproc.peers", ready},
+        {"inproc.published", published_},
+        {"inproc.filtered", filtered_},
+        {"inproc.sent_direct", sent_direct_},
+        {"inproc.send_failed", send_failed_},
+        {"inproc.received", received_},
+        {"inproc.refused", refused_},
+        {"inproc.rejected", rejected_},
+        {"inproc.dropped", dropped_},
+        {"inproc.peers", ready},
     };
 }
 

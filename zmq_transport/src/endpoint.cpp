@@ -12,8 +12,8 @@ std::string TcpEndpoint::str() const {
 Result<TcpEndpoint> parse_tcp_endpoint(std::string_view text) {
     constexpr std::string_view scheme = "tcp://";
     auto bad = [&](const char* why) {
-        return Error(Errc::invalid_argument, "endpoint '" + std::string(text) + "': " + why +
-                                                 " (expected tcp://host:port)");
+        return Error(Errc::invalid_argument,
+                     "endpoint '" + std::string(text) + "': " + why + " (expected tcp://host:port)");
     };
     if (!text.starts_with(scheme)) return bad("not a tcp:// endpoint");
     const std::string_view rest = text.substr(scheme.size());
@@ -24,7 +24,8 @@ Result<TcpEndpoint> parse_tcp_endpoint(std::string_view text) {
     const std::string_view port_text = rest.substr(colon + 1);
     unsigned port = 0;
     const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
+    if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() ||
+        port > 65535) {
         return bad("bad port");
     }
     return TcpEndpoint{std::string(host), static_cast<std::uint16_t>(port)};

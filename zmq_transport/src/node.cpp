@@ -296,7 +296,8 @@ void Node::handle(Command& command) {
                     }
                 }
             } else if constexpr (std::is_same_v<T, command::DialContact>) {
-                dial(TcpEndpoint{c.contact.host, c.contact.direct_port}.str(), c.expected, c.contact.public_key);
+                dial(TcpEndpoint{c.contact.host, c.contact.direct_port}.str(), c.expected,
+                     c.contact.public_key);
             } else if constexpr (std::is_same_v<T, command::Drop>) {
                 if (find(c.peer)) remove_peer(c.peer, LeaveReason::timed_out, "dropped by discovery");
             } else if constexpr (std::is_same_v<T, command::Subscribe>) {

@@ -77,7 +77,17 @@ private:
     };
     // What the index of a poll item stands for.
     struct Source {
-        enum class Kind : std::uint8_t { wake, router, xpub, dealer, sub, monitor, probe, zap, server_monitor } kind;
+        enum class Kind : std::uint8_t {
+            wake,
+            router,
+            xpub,
+            dealer,
+            sub,
+            monitor,
+            probe,
+            zap,
+            server_monitor
+        } kind;
         NodeId peer;
         std::size_t probe = 0;
     };

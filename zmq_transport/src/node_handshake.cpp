@@ -234,8 +234,8 @@ void Node::on_hello(std::string_view identity, const wire::Hello& hello, std::st
             options_.security->mode() == security::Policy::Mode::allow_list) {
             bump(counters_.auth_refused);
             refuse(identity,
-                   "node id " + hello.node.short_str() + " belongs to key " + known->public_key + ", not to " +
-                       std::string(member_key),
+                   "node id " + hello.node.short_str() + " belongs to key " + known->public_key +
+                       ", not to " + std::string(member_key),
                    verdict.who);
             return;
         }

@@ -48,7 +48,8 @@ public:
             return;
         }
         Command rejected;
-        if (!running() || !node_->inbox().push(command::SendTo{peer, std::move(message), std::move(done)}, &rejected)) {
+        if (!running() ||
+            !node_->inbox().push(command::SendTo{peer, std::move(message), std::move(done)}, &rejected)) {
             if (auto* send = std::get_if<command::SendTo>(&rejected); send && send->done) {
                 send->done(Error(Errc::closed, "the transport is not running"));
             } else if (!running() && done) {
@@ -63,12 +64,14 @@ public:
         auto parsed = parse_tcp_endpoint(keyed.endpoint);
         if (!parsed) return parsed.error();
         if (parsed->wildcard() || parsed->port == 0) {
-            return Error(Errc::invalid_argument, "cannot dial '" + std::string(endpoint) + "': give a host and a port");
+            return Error(Errc::invalid_argument,
+                         "cannot dial '" + std::string(endpoint) + "': give a host and a port");
         }
         if (endpoint.find('#') == std::string_view::npos) return queue(command::Dial{parsed->str()});
         if (!options_.security) {
-            return Error(Errc::invalid_argument,
-                         "'" + std::string(endpoint) + "' names a public key, but this node is not in secure mode");
+            return Error(
+                Errc::invalid_argument,
+                "'" + std::string(endpoint) + "' names a public key, but this node is not in secure mode");
         }
         if (auto key = security::PublicKey::parse(keyed.public_key); !key) return key.error();
         return queue(command::Dial{parsed->str() + "#" + keyed.public_key});

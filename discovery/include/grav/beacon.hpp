@@ -38,7 +38,7 @@ struct BeaconOptions {
     // Empty: every up, broadcast-capable interface plus loopback. The list is
     // read again every interval (interfaces come and go); start() fails when
     // the option matches no up interface at all.
-    std::string interface{};
+    std::string interface {};
     // Beacon to this IPv4 multicast group instead of broadcasting (loopback
     // still uses its broadcast address). Empty: broadcast.
     std::string multicast_group{};
