@@ -3,7 +3,10 @@
 // streams for a set time while, every --every seconds, one node is either
 // killed (SIGKILL) and restarted as a new node, or cut off the LAN and put
 // back, in turn. At the end every node stops sending, and the report gives:
-//   - RSS of every node that was never killed, sampled over time (flat?);
+//   - memory of every node over time: RSS, and malloc's bytes in use and held
+//     (mallinfo2), so that a leak (in use grows) and the allocator (RSS grows,
+//     in use flat) can be told apart; flat = the never-killed nodes' growth
+//     over the second half of the run (--flat-from);
 //   - messages lost: gaps in the streams the final nodes received (what no
 //     retransmission recovered), the tails that never arrived, and the
 //     transport's own counters summed over the nodes;
@@ -12,6 +15,14 @@
 //     other node from it; the slowest one.
 // Nodes 0 .. N/2-1 are never killed (node 0 is never disturbed at all).
 // Needs root (network namespaces).
+//
+// GRAV_SOAK_WRAP="<command> <args>...": node 0's program is started as
+// `<command> <args>... grav_lan_traffic ...` (e.g. a heap profiler that execs
+// the program, so that signals reach the node itself):
+//   GRAV_SOAK_WRAP="env LD_PRELOAD=/usr/lib/heaptrack/libheaptrack_preload.so
+//                   DUMP_HEAPTRACK_OUTPUT=/tmp/node0.raw"
+// then `/usr/lib/heaptrack/libexec/heaptrack_interpret < /tmp/node0.raw |
+// gzip > /tmp/node0.gz; heaptrack_print /tmp/node0.gz`.
 
 #include "lan_process.hpp"
 #include "namespace_lan.hpp"
@@ -24,9 +35,11 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,7 +59,8 @@ struct Settings {
     int outage_ms = 3000;     // how long a node stays dead or cut off
     int heartbeat_ms = 1000;  // the nodes' ZMTP heartbeat timeout
     int tick_ms = 200;        // the nodes' TICK period: the resolution of the recovery times
-    double sample_s = 60;     // RSS samples this often
+    double sample_s = 60;     // memory samples this often
+    double flat_from_s = -1;  // flatness is judged from here to the end; < 0: half the run
     std::string traffic;      // path of grav_lan_traffic
 };
 
@@ -95,6 +109,18 @@ struct Loss {
     unsigned long long tails = 0;  // sent after the last one that arrived
     unsigned long long duplicates = 0;
     unsigned long long reordered = 0;
+};
+
+// One node's memory at a sample (0: no tick yet).
+struct Memory {
+    long rss_kb = 0;
+    long heap_kb = 0;       // malloc's bytes in use
+    long heap_held_kb = 0;  // malloc's bytes from the system
+};
+
+struct Sample {
+    double at_s = 0;
+    std::vector<Memory> nodes;
 };
 
 struct Event {
@@ -161,11 +187,21 @@ public:
 private:
     bool start(int node) {
         std::string error;
-        auto p = grav::testkit::launch_in(lan_, node, s_.traffic,
-                                          {"--interval", "200", "--expiry", std::to_string(s_.heartbeat_ms),
-                                           "--heartbeat-timeout", std::to_string(s_.heartbeat_ms), "--rate",
-                                           std::to_string(s_.rate), "--tick", std::to_string(s_.tick_ms)},
-                                          5s, error);
+        std::vector<std::string> command = {s_.traffic,
+                                            "--interval",
+                                            "200",
+                                            "--expiry",
+                                            std::to_string(s_.heartbeat_ms),
+                                            "--heartbeat-timeout",
+                                            std::to_string(s_.heartbeat_ms),
+                                            "--rate",
+                                            std::to_string(s_.rate),
+                                            "--tick",
+                                            std::to_string(s_.tick_ms)};
+        if (node == 0) command.insert(command.begin(), wrap_.begin(), wrap_.end());
+        const std::string program = command.front();
+        command.erase(command.begin());
+        auto p = grav::testkit::launch_in(lan_, node, program, std::move(command), 5s, error);
         if (!p) {
             std::fprintf(stderr, "soak: %s\n", error.c_str());
             return false;
@@ -252,12 +288,17 @@ private:
     }
 
     void sample(double t0) {
-        std::vector<long> row;
+        Sample row{(monotonic_ms() - t0) / 1000, {}};
         for (auto& sl : slots_) {
             sl.now.update();
-            row.push_back(sl.now.ticks.empty() ? 0 : sl.now.ticks.back().rss_kb);
+            Memory m;
+            if (!sl.now.ticks.empty()) {
+                const auto& t = sl.now.ticks.back();
+                m = {t.rss_kb, t.heap_kb, t.heap_held_kb};
+            }
+            row.nodes.push_back(m);
         }
-        rss_.emplace_back((monotonic_ms() - t0) / 1000, std::move(row));
+        samples_.push_back(std::move(row));
     }
 
     int finish(double t0) {
@@ -323,27 +364,22 @@ private:
     void report(double t0, const Loss& final_streams, const Loss& dead_streams,
                 const std::map<std::string, unsigned long long>& stats) {
         std::printf("\n== soak report (%.1f s) ==\n", (monotonic_ms() - t0) / 1000);
-        std::printf(
-            "RSS (kB) of every node, sampled (nodes %d-%d are killed and restarted in turn):\n  time s",
-            s_.nodes / 2, s_.nodes - 1);
-        for (int i = 0; i < s_.nodes; ++i) std::printf(" %8d", i);
-        std::printf("\n");
-        for (const auto& [at, row] : rss_) {
-            std::printf("  %6.0f", at);
-            for (long kb : row) std::printf(" %8ld", kb);
-            std::printf("\n");
+        print_memory("RSS", &Memory::rss_kb);
+        print_memory("malloc in use (mallinfo2 uordblks+hblkhd)", &Memory::heap_kb);
+        print_memory("malloc held from the system (mallinfo2 arena+hblkhd)", &Memory::heap_held_kb);
+        // Flatness over the never-killed nodes: from the first sample at or
+        // after --flat-from (default: half the run) to the last one.
+        const double from_s = s_.flat_from_s >= 0 ? s_.flat_from_s : s_.minutes * 30;
+        const auto base = std::find_if(samples_.begin(), samples_.end(),
+                                       [from_s](const Sample& x) { return x.at_s >= from_s - 1; });
+        if (base != samples_.end()) {
+            std::printf(
+                "growth of the never-killed nodes 0-%d from t=%.0f s to t=%.0f s (at most, per node):\n",
+                s_.nodes / 2 - 1, base->at_s, samples_.back().at_s);
+            print_growth("RSS", *base, &Memory::rss_kb);
+            print_growth("malloc in use", *base, &Memory::heap_kb);
+            print_growth("malloc held", *base, &Memory::heap_held_kb);
         }
-        // Flatness over the never-killed nodes: the first sample after a
-        // minute of warm-up (or the first) against the last.
-        const std::size_t base = rss_.size() > 2 ? 1 : 0;
-        double worst = 0;
-        for (int i = 0; i < s_.nodes / 2; ++i) {
-            const double a = static_cast<double>(rss_[base].second[static_cast<std::size_t>(i)]);
-            const double b = static_cast<double>(rss_.back().second[static_cast<std::size_t>(i)]);
-            if (a > 0) worst = std::max(worst, (b - a) / a * 100);
-        }
-        std::printf("RSS growth of the never-killed nodes 0-%d from t=%.0f s to the end: at most %+.1f %%\n",
-                    s_.nodes / 2 - 1, rss_[base].first, worst);
         std::printf(
             "streams between the final nodes: %llu received, %llu lost in gaps, %llu never arrived at the "
             "end, %llu duplicates, %llu reordered\n",
@@ -377,12 +413,48 @@ private:
         for (const auto& [name, value] : stats) std::printf("  %s %llu\n", name.c_str(), value);
     }
 
+    void print_memory(const char* what, long Memory::*field) const {
+        std::printf(
+            "%s (kB) of every node, sampled (nodes %d-%d are killed and restarted in turn):\n  time s", what,
+            s_.nodes / 2, s_.nodes - 1);
+        for (int i = 0; i < s_.nodes; ++i) std::printf(" %8d", i);
+        std::printf("\n");
+        for (const auto& x : samples_) {
+            std::printf("  %6.0f", x.at_s);
+            for (const auto& m : x.nodes) std::printf(" %8ld", m.*field);
+            std::printf("\n");
+        }
+    }
+
+    void print_growth(const char* what, const Sample& base, long Memory::*field) const {
+        double worst = 0;
+        long worst_kb = 0;
+        for (int i = 0; i < s_.nodes / 2; ++i) {
+            const auto a = base.nodes[static_cast<std::size_t>(i)].*field;
+            const auto b = samples_.back().nodes[static_cast<std::size_t>(i)].*field;
+            if (a > 0 && static_cast<double>(b - a) / static_cast<double>(a) * 100 >= worst) {
+                worst = static_cast<double>(b - a) / static_cast<double>(a) * 100;
+                worst_kb = b - a;
+            }
+        }
+        std::printf("  %-14s %+.1f %% (%+ld kB)\n", what, worst, worst_kb);
+    }
+
+    static std::vector<std::string> wrap_words() {
+        std::vector<std::string> words;
+        const char* text = std::getenv("GRAV_SOAK_WRAP");
+        std::istringstream in(text ? text : "");
+        for (std::string w; in >> w;) words.push_back(w);
+        return words;
+    }
+
     Settings s_;
     double t0_ = 0;
     grav::testkit::NamespaceLan lan_;
     std::vector<Slot> slots_;
     std::vector<Event> events_;
-    std::vector<std::pair<double, std::vector<long>>> rss_;
+    std::vector<Sample> samples_;
+    std::vector<std::string> wrap_ = wrap_words();
 };
 
 }  // namespace
@@ -399,7 +471,9 @@ int main(int argc, char** argv) {
     app.add_option("--heartbeat-timeout", s.heartbeat_ms,
                    "the nodes' heartbeat timeout and beacon expiry, ms");
     app.add_option("--tick", s.tick_ms, "the nodes' TICK period, ms");
-    app.add_option("--sample", s.sample_s, "seconds between RSS samples");
+    app.add_option("--sample", s.sample_s, "seconds between memory samples");
+    app.add_option("--flat-from", s.flat_from_s,
+                   "memory growth is reported from this second to the end (default: half the run)");
     app.add_option("--traffic", s.traffic, "path of grav_lan_traffic")->required();
     CLI11_PARSE(app, argc, argv);
     std::signal(SIGPIPE, SIG_IGN);

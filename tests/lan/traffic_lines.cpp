@@ -17,17 +17,23 @@ bool number(std::string_view text, std::uint64_t& out) {
 
 std::optional<Tick> parse_tick(const std::string& line) {
     const auto words = split(line);
-    if (words.size() < 4 || words[0] != "TICK") return std::nullopt;
+    if (words.size() < 6 || words[0] != "TICK") return std::nullopt;
     Tick t;
     std::uint64_t rss = 0;
+    std::uint64_t heap = 0;
+    std::uint64_t held = 0;
     try {
         t.ms = std::stod(words[1]);
     } catch (const std::exception&) {
         return std::nullopt;
     }
-    if (!number(words[2], t.sent) || !number(words[3], rss)) return std::nullopt;
+    if (!number(words[2], t.sent) || !number(words[3], rss) || !number(words[4], heap) ||
+        !number(words[5], held))
+        return std::nullopt;
     t.rss_kb = static_cast<long>(rss);
-    for (std::size_t i = 4; i < words.size(); ++i) {
+    t.heap_kb = static_cast<long>(heap);
+    t.heap_held_kb = static_cast<long>(held);
+    for (std::size_t i = 6; i < words.size(); ++i) {
         std::vector<std::string_view> parts;
         std::string_view rest = words[i];
         for (auto colon = rest.find(':'); colon != std::string_view::npos; colon = rest.find(':')) {

@@ -22,6 +22,8 @@ struct Tick {
     double ms = 0;
     std::uint64_t sent = 0;
     long rss_kb = 0;
+    long heap_kb = 0;                          // malloc's bytes in use (mallinfo2 uordblks + hblkhd)
+    long heap_held_kb = 0;                     // malloc's bytes from the system (arena + hblkhd)
     std::map<std::string, StreamCounts> from;  // by origin node id
 
     // Received from `origin` so far (0 when nothing yet).

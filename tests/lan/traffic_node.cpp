@@ -7,8 +7,12 @@
 //   START <node-id> <ms> / UP <ms> / READY <peer> <address> <ms> / LEFT <peer> <reason> <ms>
 //                                   as grav_lan_node
 //   FIRST <origin> <seq> <ms>       the first message of an origin
-//   TICK <ms> <sent> <rss-kb> {<origin>:<last>:<received>:<gaps>:<duplicates>:<reordered>}
-//                                   every --tick ms while running (StreamTally's counts)
+//   TICK <ms> <sent> <rss-kb> <heap-kb> <held-kb>
+//   {<origin>:<last>:<received>:<gaps>:<duplicates>:<reordered>}
+//                                   every --tick ms while running (StreamTally's counts); heap-kb:
+//                                   malloc's bytes in use, held-kb: what malloc holds from the
+//                                   system (in use + free in its arenas + mmapped), both mallinfo2:
+//                                   RSS growing while heap-kb stays flat is the allocator, not a leak
 //   QUIET <sent> <ms>               after SIGUSR1: this node sends no more
 //   TALLY <origin> <first> <last> <received> <gaps> <duplicates> <reordered>   at stop
 //   SENT_TOTAL <sent>               at stop
@@ -28,6 +32,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,6 +56,19 @@ long rss_kb() {
     return resident * (::sysconf(_SC_PAGESIZE) / 1024);
 }
 
+// malloc's view (all arenas): bytes handed out and not freed, and bytes it
+// holds from the system. Walks every arena under its lock: cheap enough for
+// a line every 200 ms.
+struct HeapKb {
+    long in_use = 0;
+    long held = 0;
+};
+HeapKb heap_kb() {
+    const auto m = ::mallinfo2();
+    return {static_cast<long>((m.uordblks + m.hblkhd) / 1024),
+            static_cast<long>((m.arena + m.hblkhd) / 1024)};
+}
+
 // The receiving side: every origin's tally, fed by the pod's handler.
 class Tallies {
 public:
@@ -70,8 +88,10 @@ public:
     }
 
     void tick(std::uint64_t sent) {
+        const auto heap = heap_kb();
         std::string line = "TICK " + std::to_string(monotonic_ms()) + " " + std::to_string(sent) + " " +
-                           std::to_string(rss_kb());
+                           std::to_string(rss_kb()) + " " + std::to_string(heap.in_use) + " " +
+                           std::to_string(heap.held);
         {
             const std::lock_guard lock(mutex_);
             for (const auto& [origin, t] : by_origin_) {
