@@ -136,12 +136,14 @@ TEST(ZmqBus, TunnelRoundRobinsAcrossPeersAndFailsAtOnceWithoutOne) {
     // A peer that is gone is skipped.
     const std::string c_id = child_id(*c);
     c->signal(SIGTERM);
-    ASSERT_TRUE(eventually([&] {
-        for (const auto& p : a->peers()) {
-            if (p.id.str() == c_id) return false;
-        }
-        return true;
-    }, 5s));
+    ASSERT_TRUE(eventually(
+        [&] {
+            for (const auto& p : a->peers()) {
+                if (p.id.str() == c_id) return false;
+            }
+            return true;
+        },
+        5s));
     for (int i = 0; i < 3; ++i) {
         Receipt r = pod.tunnel("work", Message("work.job", "after"));
         auto reply = r.wait_until(10s);
@@ -186,9 +188,8 @@ TEST(ZmqBus, WithdrawIsSeenAtOnceAndKillIsSeenWithinTheHeartbeatTimeout) {
 TEST(ZmqBus, AFrozenPeerIsTimedOutByHeartbeats) {
     // SIGSTOP keeps its sockets open: only heartbeats can tell.
     BusOptions o;
-    o.transport = zmq::transport({.bind = "tcp://127.0.0.1:0",
-                                  .heartbeat_interval = 200ms,
-                                  .heartbeat_timeout = 1000ms});
+    o.transport = zmq::transport(
+        {.bind = "tcp://127.0.0.1:0", .heartbeat_interval = 200ms, .heartbeat_timeout = 1000ms});
     Bus a(std::move(o));
     auto b = spawn("B", a.endpoint(), {"--heartbeat-ms", "1000"});
     ASSERT_TRUE(eventually([&] { return a.peers().size() == 1; }, 5s));
@@ -210,8 +211,8 @@ TEST(ZmqBus, ARestartedPeerAtTheSameAddressIsReconnected) {
     const int port = 20000 + static_cast<int>(::getpid() % 20000);
     const std::string ep = "tcp://127.0.0.1:" + std::to_string(port);
     auto start_b = [&] {
-        return std::make_unique<ChildProcess>(
-            std::vector<std::string>{GRAV_BUS_NODE, "--name", "B", "--bind", ep, "--peers", "1", "--count", "3"});
+        return std::make_unique<ChildProcess>(std::vector<std::string>{GRAV_BUS_NODE, "--name", "B", "--bind",
+                                                                       ep, "--peers", "1", "--count", "3"});
     };
     auto b = start_b();
     ASSERT_TRUE(a->connect_endpoint(ep).ok());
@@ -224,13 +225,16 @@ TEST(ZmqBus, ARestartedPeerAtTheSameAddressIsReconnected) {
     ASSERT_TRUE(b->wait_for_prefix("ready", 10s)) << "A did not reconnect to the restarted B";
     const std::string second = child_id(*b);
     EXPECT_NE(first, second);
-    ASSERT_TRUE(eventually([&] {
-        auto peers = a->peers();
-        return peers.size() == 1 && peers.front().id.str() == second;
-    }, 10s));
+    ASSERT_TRUE(eventually(
+        [&] {
+            auto peers = a->peers();
+            return peers.size() == 1 && peers.front().id.str() == second;
+        },
+        10s));
     ASSERT_TRUE(eventually([&] { return got.all().size() >= 6; }, 10s)) << [&] {
         std::string s = "first " + first + " second " + second + ": ";
-        for (const auto& m : got.all()) s += m.origin().short_str() + ":" + std::string(m.payload_view()) + " ";
+        for (const auto& m : got.all())
+            s += m.origin().short_str() + ":" + std::string(m.payload_view()) + " ";
         for (const auto& [k, v] : a->stats().network) s += k + "=" + std::to_string(v) + " ";
         return s;
     }();

@@ -2,7 +2,7 @@
 // rejected with a counter (and a logged reason) while the node keeps serving
 // well-behaved peers.
 #include "batch.hpp"
-#include "recording_events.hpp"
+#include "test_node.hpp"
 #include "wire.hpp"
 
 #include "support/test_util.hpp"
@@ -19,16 +19,6 @@ namespace {
 using namespace std::chrono_literals;
 using grav::test::eventually;
 namespace wire = grav::zmq::wire;
-
-MessagePtr make(const std::string& type, const std::string& payload, const NodeId& origin) {
-    MessageHeader h{.id = MessageId::random(),
-                    .parent_id = {},
-                    .reply_to = {},
-                    .type = type,
-                    .timestamp = Clock::now(),
-                    .origin = origin};
-    return std::make_shared<const Message>(std::move(h), payload);
-}
 
 std::uint64_t stat(TestNode& n, const std::string& name) { return n.transport->stats().at(name); }
 

@@ -3,7 +3,7 @@
 // frozen one is still noticed within the heartbeat timeout. Real sockets on
 // 127.0.0.1, a recording TransportEvents in place of the bus's hub.
 #include "child_process.hpp"
-#include "recording_events.hpp"
+#include "test_node.hpp"
 
 #include "support/test_util.hpp"
 
@@ -18,21 +18,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using grav::test::eventually;
-
-MessagePtr make(const std::string& type, const std::string& payload, const NodeId& origin) {
-    MessageHeader h{.id = MessageId::random(),
-                    .parent_id = {},
-                    .reply_to = {},
-                    .type = type,
-                    .timestamp = Clock::now(),
-                    .origin = origin};
-    return std::make_shared<const Message>(std::move(h), payload);
-}
-
-void join(TestNode& a, TestNode& b) {
-    ASSERT_TRUE(b.transport->connect(a.transport->endpoint()).ok());
-    ASSERT_TRUE(eventually([&] { return a.events.has_joined(b.id()) && b.events.has_joined(a.id()); }, 10s));
-}
 
 TEST(ZmqLiveness, ASubscriberStalledTwiceTheHeartbeatTimeoutLosesNothingAndStaysJoined) {
     // Small high-water marks: B's SUB pipe is full within the first messages,

@@ -4,11 +4,6 @@
 // from its own thread, the test reads from the test thread.
 
 #include <grav/transport.hpp>
-#include <grav/zmq.hpp>
-
-#include <chrono>
-#include <cstdlib>
-#include <memory>
 
 #include <functional>
 #include <mutex>
@@ -103,34 +98,6 @@ private:
     std::vector<Refused> refused_;
     std::vector<Received> messages_;
     std::vector<Lost> lost_;
-};
-
-// One transport and its recorder, bound on 127.0.0.1, not yet started.
-inline zmq::Options fast_options() {
-    zmq::Options o;
-    o.bind = "tcp://127.0.0.1:0";
-    o.heartbeat_interval = std::chrono::milliseconds(200);
-    o.heartbeat_timeout = std::chrono::milliseconds(1000);
-    o.handshake_timeout = std::chrono::milliseconds(1500);
-    o.linger = std::chrono::milliseconds(500);
-    // Quiet unless GRAV_TEST_LOG is set: keeps test output readable.
-    if (std::getenv("GRAV_TEST_LOG") == nullptr) o.log = [](std::string_view) {};
-    return o;
-}
-
-struct TestNode {
-    LocalNode self;
-    RecordingEvents events;
-    std::unique_ptr<Transport> transport;  // last: stopped before events go
-
-    explicit TestNode(std::string name, zmq::Options options = fast_options(), std::string group = "*") {
-        self.id = NodeId::random();
-        self.name = std::move(name);
-        self.belongs_to = std::move(group);
-        transport = zmq::transport(std::move(options));
-    }
-    Status start() { return transport->start(self, events); }
-    const NodeId& id() const { return self.id; }
 };
 
 }  // namespace grav::ztest

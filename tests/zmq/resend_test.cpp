@@ -3,7 +3,7 @@
 // (both ends see a reset, as when a router drops the flow), or a peer
 // process paused with SIGSTOP longer than the heartbeat timeout.
 #include "child_process.hpp"
-#include "recording_events.hpp"
+#include "test_node.hpp"
 
 #include "support/test_util.hpp"
 
@@ -22,21 +22,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using grav::test::eventually;
-
-MessagePtr make(const std::string& type, const std::string& payload, const NodeId& origin) {
-    MessageHeader h{.id = MessageId::random(),
-                    .parent_id = {},
-                    .reply_to = {},
-                    .type = type,
-                    .timestamp = Clock::now(),
-                    .origin = origin};
-    return std::make_shared<const Message>(std::move(h), payload);
-}
-
-void join(TestNode& a, TestNode& b) {
-    ASSERT_TRUE(b.transport->connect(a.transport->endpoint()).ok());
-    ASSERT_TRUE(eventually([&] { return a.events.has_joined(b.id()) && b.events.has_joined(a.id()); }, 10s));
-}
 
 // Kills every TCP connection to the given local ports (both directions, both
 // ends reset). False when ss cannot do it here (no root, no INET_DIAG_DESTROY).

@@ -3,7 +3,7 @@
 // with the wrong credentials, or none, cannot complete a handshake, read a
 // broadcast or inject a message — and every refusal shows in the stats and
 // in the log.
-#include "recording_events.hpp"
+#include "test_node.hpp"
 
 #include "support/test_util.hpp"
 
@@ -27,16 +27,6 @@ using security::Policy;
 using PolicyPtr = std::shared_ptr<const Policy>;
 
 const std::string secret = "a long random cluster secret for the tests";
-
-MessagePtr make(const std::string& type, const std::string& payload, const NodeId& origin) {
-    MessageHeader h{.id = MessageId::random(),
-                    .parent_id = {},
-                    .reply_to = {},
-                    .type = type,
-                    .timestamp = Clock::now(),
-                    .origin = origin};
-    return std::make_shared<const Message>(std::move(h), payload);
-}
 
 Identity new_identity() { return Identity::generate().value(); }
 

@@ -1,10 +1,12 @@
 // The transport through its interface, with real sockets on 127.0.0.1 and a
 // recording TransportEvents in place of the bus's hub.
-#include "recording_events.hpp"
+#include "test_node.hpp"
 
 #include "support/test_util.hpp"
 
 #include <gtest/gtest.h>
+
+#include <sys/resource.h>
 
 #include <atomic>
 #include <filesystem>
@@ -16,20 +18,13 @@ namespace {
 using namespace std::chrono_literals;
 using grav::test::eventually;
 
-MessagePtr make(const std::string& type, const std::string& payload, const NodeId& origin) {
-    MessageHeader h{.id = MessageId::random(),
-                    .parent_id = {},
-                    .reply_to = {},
-                    .type = type,
-                    .timestamp = Clock::now(),
-                    .origin = origin};
-    return std::make_shared<const Message>(std::move(h), payload);
-}
-
-void join(TestNode& a, TestNode& b) {
-    ASSERT_TRUE(b.transport->connect(a.transport->endpoint()).ok());
-    ASSERT_TRUE(eventually([&] { return a.events.has_joined(b.id()) && b.events.has_joined(a.id()); }, 10s))
-        << "no join: a refused " << a.events.refused().size() << ", b refused " << b.events.refused().size();
+std::chrono::microseconds process_cpu_time() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto us = [](const timeval& t) {
+        return std::chrono::seconds(t.tv_sec) + std::chrono::microseconds(t.tv_usec);
+    };
+    return us(usage.ru_utime) + us(usage.ru_stime);
 }
 
 TEST(ZmqTransport, EndpointIsDialableAndContactMatches) {
@@ -340,6 +335,26 @@ TEST(ZmqTransport, BackpressureInsteadOfDropsAtTheHighWaterMark) {
     const auto sa = a.transport->stats();
     EXPECT_GT(sa.at("zmq.backpressure") + sa.at("zmq.publish_blocked"), 0u);
     EXPECT_EQ(b.transport->stats().at("zmq.gaps"), 0u);
+}
+
+TEST(ZmqTransport, TwoIdleNodesUseAlmostNoCpu) {
+    // An idle node wakes for its timers and heartbeats only. (Its loop once
+    // spun through the last millisecond before every 10 ms timer turn: 5 %
+    // of a core per node.) The budget is wide, 5 % of a core for both nodes
+    // together, and grows with the sanitizers' slowdown.
+    TestNode a("a"), b("b");
+    ASSERT_TRUE(a.start().ok() && b.start().ok());
+    join(a, b);
+    std::this_thread::sleep_for(200ms);  // the join's own traffic settles
+    const auto cpu_before = process_cpu_time();
+    const auto wall_before = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(2s);
+    const auto cpu = process_cpu_time() - cpu_before;
+    const auto wall =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - wall_before);
+    const double share = static_cast<double>(cpu.count()) / static_cast<double>(wall.count());
+    EXPECT_LT(share, 0.05 / grav::test::test_scale())
+        << "two idle nodes used " << cpu.count() / 1000 << " ms of CPU in " << wall.count() / 1000 << " ms";
 }
 
 TEST(ZmqTransport, ManyConnectStopCyclesLeakNoFdsOrThreads) {

@@ -2,7 +2,7 @@
 // (published and point-to-point) on 127.0.0.1 while tshark captures their
 // ports. In secure mode the capture must not contain the marker; in plain
 // mode it must (which proves the capture would catch a leak).
-#include "recording_events.hpp"
+#include "test_node.hpp"
 
 #include "child_process.hpp"
 #include "support/test_util.hpp"
@@ -29,16 +29,6 @@ using namespace std::chrono_literals;
 using grav::test::eventually;
 
 const std::string marker = "PLAINTEXT-MARKER-7f3a9c";
-
-MessagePtr make(const std::string& type, const std::string& payload, const NodeId& origin) {
-    MessageHeader h{.id = MessageId::random(),
-                    .parent_id = {},
-                    .reply_to = {},
-                    .type = type,
-                    .timestamp = Clock::now(),
-                    .origin = origin};
-    return std::make_shared<const Message>(std::move(h), payload);
-}
 
 struct Capture {
     std::string bytes;        // every captured TCP payload, decoded, one after another
