@@ -3,6 +3,7 @@
 // the handshake stands, and its sequence trackers.
 
 #include "stream_in.hpp"
+#include "string_hash.hpp"
 
 #include <grav/peer.hpp>
 #include <grav/transport.hpp>
@@ -29,11 +30,6 @@ struct Outgoing {
     std::array<::zmq::message_t, 2> frames;  // [type][data frame]
     std::size_t bytes = 0;
     SendDone done;
-};
-
-struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
 };
 
 struct PeerLink {

@@ -5,6 +5,8 @@
 // message of the whole node goes first. Holds the messages themselves
 // (shared, immutable): no copy of a payload is made.
 
+#include "string_hash.hpp"
+
 #include <grav/message.hpp>
 
 #include <cstddef>
@@ -42,11 +44,7 @@ private:
         MessagePtr message;
         std::size_t bytes;
     };
-    struct Hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    using Streams = std::unordered_map<std::string, std::deque<Entry>, Hash, std::equal_to<>>;
+    using Streams = std::unordered_map<std::string, std::deque<Entry>, StringHash, std::equal_to<>>;
 
     void evict();
 
