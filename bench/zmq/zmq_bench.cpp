@@ -12,7 +12,7 @@
 //     raw:  DEALER -> ROUTER (echo) -> DEALER
 //     grav: Transport::send_to -> peer echoes with send_to -> on_message
 //     bus:  Pod::send + Receipt::wait_until, the remote pod replies (whole stack)
-//   resident memory (VmRSS) of an idle node with one peer
+//   resident memory (VmRSS) of an idle node with one peer, and its CPU use
 //     raw:  a process with a ROUTER, an XPUB, a DEALER and a SUB connected
 //     grav: a process with a Bus + transport joined to one peer
 // The parent re-executes itself for the second process (roles below).
@@ -23,6 +23,8 @@
 #include <grav/zmq.hpp>
 
 #include <zmq.hpp>
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -71,12 +73,30 @@ long status_kb(const std::string& wanted, const char* file = "/proc/self/status"
     return -1;
 }
 
-// "VmRSS RssAnon Private" in kB: what the idle roles report.
+// CPU time this process used per second of wall time, over `period` of
+// doing nothing: the cost of an idle node's timers and heartbeats.
+double idle_cpu_ms_per_s(std::chrono::milliseconds period) {
+    const auto cpu = [] {
+        rusage u{};
+        getrusage(RUSAGE_SELF, &u);
+        return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
+               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+    };
+    const double before = cpu();
+    const auto t0 = Clock::now();
+    std::this_thread::sleep_for(period);
+    return (cpu() - before) / seconds_since(t0);
+}
+
+// "VmRSS RssAnon Private" in kB, then CPU in ms/s: what the idle roles report.
 std::string memory_line() {
     const long priv = status_kb("Private_Clean:", "/proc/self/smaps_rollup") +
                       status_kb("Private_Dirty:", "/proc/self/smaps_rollup");
-    return std::to_string(status_kb("VmRSS:")) + " " + std::to_string(status_kb("RssAnon:")) + " " +
-           std::to_string(priv);
+    const long rss = status_kb("VmRSS:");
+    const long anon = status_kb("RssAnon:");
+    const double cpu = idle_cpu_ms_per_s(3s);
+    return std::to_string(rss) + " " + std::to_string(anon) + " " + std::to_string(priv) + " " +
+           std::to_string(cpu);
 }
 
 // A child process of this same binary whose stdout we read line by line.
@@ -465,12 +485,13 @@ struct Rss {
     long total_kb;
     long anon_kb;
     long private_kb;
+    double cpu_ms_per_s;
 };
 
 Rss parse_rss(const std::string& line) {
     std::istringstream in(line);
     Rss rss{};
-    in >> rss.total_kb >> rss.anon_kb >> rss.private_kb;
+    in >> rss.total_kb >> rss.anon_kb >> rss.private_kb >> rss.cpu_ms_per_s;
     return rss;
 }
 
@@ -586,5 +607,8 @@ int main(int argc, char** argv) {
     std::printf("%-34s %11ld kB %11ld kB %7.2f\n", "idle node private (smaps_rollup)", raw_kb.private_kb,
                 grav_kb.private_kb,
                 static_cast<double>(grav_kb.private_kb) / static_cast<double>(raw_kb.private_kb));
+    // Raw libzmq without heartbeats does nothing at all when idle: no ratio.
+    std::printf("%-34s %8.2f ms/s %8.2f ms/s %7s\n", "idle node CPU, one peer", raw_kb.cpu_ms_per_s,
+                grav_kb.cpu_ms_per_s, "-");
     return 0;
 }
