@@ -351,6 +351,13 @@ private:
                     loss.reordered += t->second.reordered;
                     if (sent != sent_by_id.end() && sent->second > t->second.last)
                         loss.tails += sent->second - t->second.last;
+                } else if (l.rfind("TRIM ", 0) == 0) {
+                    const auto w = grav::testkit::split(l);
+                    if (w.size() == 4) {
+                        trims_ += std::stoull(w[1]);
+                        trim_total_ms_ += std::stod(w[2]);
+                        trim_max_ms_ = std::max(trim_max_ms_, std::stod(w[3]));
+                    }
                 } else if (l.rfind("STAT ", 0) == 0) {
                     const auto w = grav::testkit::split(l);
                     if (w.size() == 3) stats[w[1]] += std::stoull(w[2]);
@@ -379,6 +386,10 @@ private:
             print_growth("RSS", *base, &Memory::rss_kb);
             print_growth("malloc in use", *base, &Memory::heap_kb);
             print_growth("malloc held", *base, &Memory::heap_held_kb);
+        }
+        if (trims_ > 0) {
+            std::printf("malloc_trim(0) in the final nodes: %llu calls, mean %.3f ms, max %.3f ms\n", trims_,
+                        trim_total_ms_ / static_cast<double>(trims_), trim_max_ms_);
         }
         std::printf(
             "streams between the final nodes: %llu received, %llu lost in gaps, %llu never arrived at the "
@@ -454,6 +465,9 @@ private:
     std::vector<Slot> slots_;
     std::vector<Event> events_;
     std::vector<Sample> samples_;
+    unsigned long long trims_ = 0;  // the final nodes' TRIM lines
+    double trim_total_ms_ = 0;
+    double trim_max_ms_ = 0;
     std::vector<std::string> wrap_ = wrap_words();
 };
 

@@ -202,6 +202,52 @@ TEST(ZmqBus, AFrozenPeerIsTimedOutByHeartbeats) {
     b->signal(SIGKILL);
 }
 
+// A killed node never comes back under its node id (a restart is a new id):
+// what the survivor keeps of it (its streams' state, the direct stream in the
+// resend window, the link) must go once peer_state_retention has passed, or
+// a long-running node grows with every peer that ever left (the soak).
+TEST(ZmqBus, TheStateOfAKilledPeerIsErasedAfterTheRetentionNotBefore) {
+    constexpr auto retention = 2000ms;
+    BusOptions o;
+    o.transport = zmq::transport({.bind = "tcp://127.0.0.1:0",
+                                  .heartbeat_interval = 200ms,
+                                  .heartbeat_timeout = 1000ms,
+                                  .peer_state_retention = retention});
+    Bus a(std::move(o));
+    auto stat = [&](const char* name) { return a.stats().network.at(name); };
+    Pod pod = a.connect();
+    Recorded got;
+    pod.on([&](const Message& m) {
+        // One direct message back: A's window gets a direct stream to B.
+        if (m.payload_view() == "0") pod.reply_to(m, Message("ack.A", "0"));
+        got.add(m);
+    });
+    auto b = spawn("B", a.endpoint(), {"--heartbeat-ms", "1000", "--count", "20"});
+    pod.send(Message("hello.A", "1"));  // and a fan-out stream
+    ASSERT_TRUE(eventually([&] { return got.all().size() == 20; }, 10s)) << got.all().size();
+    ASSERT_TRUE(b->wait_for_prefix("got ack.A", 10s)) << "B did not get A's direct reply";
+    ASSERT_TRUE(
+        eventually([&] { return stat("zmq.window_streams") == 2 && stat("zmq.peer_links") == 1; }, 5s))
+        << "window streams " << stat("zmq.window_streams") << ", links " << stat("zmq.peer_links");
+    EXPECT_EQ(stat("zmq.retained_peers"), 0u);
+
+    b->signal(SIGKILL);
+    ASSERT_TRUE(eventually([&] { return a.peers().empty(); }, 10s)) << "B's death not seen";
+    const auto left = std::chrono::steady_clock::now();
+    // Kept for its return while the retention runs ...
+    ASSERT_TRUE(eventually([&] { return stat("zmq.retained_peers") == 1; }, 1s));
+    EXPECT_EQ(stat("zmq.peer_links"), 0u);
+    EXPECT_EQ(stat("zmq.window_streams"), 2u);
+    // ... and erased once it has passed: stream state and window stream.
+    ASSERT_TRUE(eventually([&] { return stat("zmq.retained_peers") == 0; }, retention + 5s))
+        << "B's stream state still kept";
+    EXPECT_GE(std::chrono::steady_clock::now() - left, retention - 200ms) << "erased before the retention";
+    ASSERT_TRUE(eventually([&] { return stat("zmq.window_streams") == 1; }, 1s))
+        << "B's direct stream still in the window: " << stat("zmq.window_streams");
+    EXPECT_EQ(stat("zmq.peer_links"), 0u);
+    EXPECT_EQ(stat("zmq.lost"), 0u);
+}
+
 TEST(ZmqBus, ARestartedPeerAtTheSameAddressIsReconnected) {
     auto a = make_bus("A");
     Pod pod = a->connect();

@@ -38,6 +38,15 @@ struct Counters {
     std::atomic<std::uint64_t> auth_refused{0};
     // Secure mode: a ZMTP handshake on the ROUTER or XPUB failed (e.g. no CURVE).
     std::atomic<std::uint64_t> handshake_failed{0};
+    // Gauges (current values, set by the transport thread at each timer
+    // round, ~every 10 ms): what the node holds per peer and for resending,
+    // so that state kept for departed peers can be seen going away.
+    std::atomic<std::uint64_t> peer_links{0};  // peers with a link (joined or handshaking)
+    std::atomic<std::uint64_t> retained_peers{
+        0};  // departed peers whose stream state is kept for their return
+    std::atomic<std::uint64_t> window_streams{0};  // streams with messages in the resend window
+    std::atomic<std::uint64_t> window_messages{0};
+    std::atomic<std::uint64_t> window_bytes{0};
 
     [[nodiscard]] std::map<std::string, std::uint64_t> snapshot() const {
         auto get = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
@@ -68,6 +77,11 @@ struct Counters {
             {"zmq.lost", get(lost)},
             {"zmq.auth_refused", get(auth_refused)},
             {"zmq.handshake_failed", get(handshake_failed)},
+            {"zmq.peer_links", get(peer_links)},
+            {"zmq.retained_peers", get(retained_peers)},
+            {"zmq.window_streams", get(window_streams)},
+            {"zmq.window_messages", get(window_messages)},
+            {"zmq.window_bytes", get(window_bytes)},
         };
     }
 };

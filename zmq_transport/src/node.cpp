@@ -334,6 +334,14 @@ void Node::run_timers(SteadyTime now) {
     }
     for (auto& [id, why] : gone) remove_peer(id, why.first, why.second);
     check_gaps(now);
+    const auto set = [](std::atomic<std::uint64_t>& gauge, std::size_t value) {
+        gauge.store(value, std::memory_order_relaxed);
+    };
+    set(counters_.peer_links, peers_.size());
+    set(counters_.retained_peers, retained_.size());
+    set(counters_.window_streams, window_.streams());
+    set(counters_.window_messages, window_.messages());
+    set(counters_.window_bytes, window_.bytes());
 
     for (std::size_t i = 0; i < probes_.size();) {
         if (now < probes_[i].deadline) {

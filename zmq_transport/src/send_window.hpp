@@ -37,6 +37,8 @@ public:
 
     [[nodiscard]] std::size_t messages() const noexcept { return messages_; }
     [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
+    // Streams known to the window (a stream emptied by eviction stays until forget()).
+    [[nodiscard]] std::size_t streams() const noexcept { return streams_.size(); }
 
 private:
     struct Entry {
