@@ -30,9 +30,9 @@ const std::string& Node::window_key(wire::StreamKind kind, std::string_view type
 void Node::remember_sent(wire::StreamKind kind, const NodeId& peer, std::uint64_t seq,
                          const MessagePtr& message) {
     if (kind == wire::StreamKind::direct) {
-        window_.record(window_key(kind, wire::routing_id(peer)), seq, message);
+        window_.record(window_key(kind, wire::routing_id(peer)), seq, *message);
     } else {
-        window_.record(window_key(kind, message->type()), seq, message);
+        window_.record(window_key(kind, message->type()), seq, *message);
     }
 }
 
@@ -145,13 +145,11 @@ void Node::on_resend_request(PeerLink& link, std::span<const std::byte> body) {
                                                     : std::string_view(request->type));
     // What is no longer in the window is not sent: the asker gives it up
     // after its resend timeout.
-    window_.for_each(key, request->from, request->to, [&](std::uint64_t seq, const MessagePtr& message) {
+    window_.for_each(key, request->from, request->to, [&](const SentMessage& sent) {
         const auto topic = wire::topic_of(wire::Control::resent);
-        const auto header = wire::encode_header(wire::header_of(*message, seq));
-        const auto resent = wire::encode_resent(request->kind, message->type(),
-                                                std::as_bytes(std::span(message->payload_view())));
+        const auto resent = wire::encode_resent(request->kind, sent.type, sent.payload);
         link.resend_out.push_back({::zmq::message_t(topic.data(), topic.size()),
-                                   ::zmq::message_t(header.data(), header.size()),
+                                   ::zmq::message_t(sent.header.data(), sent.header.size()),
                                    ::zmq::message_t(resent.data(), resent.size())});
         bump(counters_.resent);
     });

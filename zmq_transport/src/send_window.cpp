@@ -3,16 +3,26 @@
 #include "wire.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace grav::zmq {
 
-void SendWindow::record(std::string_view stream, std::uint64_t seq, const MessagePtr& message) {
+void SendWindow::record(std::string_view stream, std::uint64_t seq, const Message& message) {
     if (max_messages_ == 0 || max_bytes_ == 0) return;
     auto it = streams_.find(stream);
-    if (it == streams_.end()) it = streams_.emplace(std::string(stream), std::deque<Entry>{}).first;
-    const std::size_t size = message->type().size() + wire::header_size + message->payload_size();
-    it->second.push_back(Entry{seq, message, size});
-    order_.push_back(&it->second);
+    if (it == streams_.end()) it = streams_.emplace(std::string(stream), Entries{}).first;
+    const auto header = wire::encode_header(wire::header_of(message, seq));
+    const std::string_view type = message.type();
+    const auto payload = message.payload();
+    const std::size_t size = header.size() + type.size() + payload.size();
+    const std::span<std::byte> out = ring_.append(size);
+    std::memcpy(out.data(), header.data(), header.size());
+    std::memcpy(out.data() + header.size(), type.data(), type.size());
+    if (!payload.empty())
+        std::memcpy(out.data() + header.size() + type.size(), payload.data(), payload.size());
+    it->second.push_back(Entry{seq, out.data(), static_cast<std::uint32_t>(type.size()),
+                               static_cast<std::uint32_t>(payload.size())});
+    order_.push_back(Held{&it->second, size});
     ++messages_;
     bytes_ += size;
     evict();
@@ -21,22 +31,31 @@ void SendWindow::record(std::string_view stream, std::uint64_t seq, const Messag
 void SendWindow::evict() {
     // A single message larger than the byte bound is not kept either.
     while (!order_.empty() && (messages_ > max_messages_ || bytes_ > max_bytes_)) {
-        auto* entries = order_.front();
+        const Held oldest = order_.front();
         order_.pop_front();
+        if (oldest.stream) oldest.stream->pop_front();
+        ring_.release_front(oldest.bytes);
         --messages_;
-        bytes_ -= entries->front().bytes;
-        entries->pop_front();
+        bytes_ -= oldest.bytes;
     }
 }
 
 void SendWindow::for_each(std::string_view stream, std::uint64_t from, std::uint64_t to,
-                          const std::function<void(std::uint64_t, const MessagePtr&)>& each) const {
+                          const std::function<void(const SentMessage&)>& each) const {
     auto it = streams_.find(stream);
     if (it == streams_.end()) return;
     const auto& entries = it->second;
     auto at = std::lower_bound(entries.begin(), entries.end(), from,
                                [](const Entry& e, std::uint64_t seq) { return e.seq < seq; });
-    for (; at != entries.end() && at->seq <= to; ++at) each(at->seq, at->message);
+    for (; at != entries.end() && at->seq <= to; ++at) {
+        const std::byte* type = at->at + wire::header_size;
+        each(SentMessage{
+            .seq = at->seq,
+            .header = std::span(at->at, wire::header_size),
+            .type = std::string_view(reinterpret_cast<const char*>(type), at->type_size),
+            .payload = std::span(type + at->type_size, at->payload_size),
+        });
+    }
 }
 
 std::uint64_t SendWindow::oldest(std::string_view stream) const {
@@ -47,10 +66,9 @@ std::uint64_t SendWindow::oldest(std::string_view stream) const {
 void SendWindow::forget(std::string_view stream) {
     auto it = streams_.find(stream);
     if (it == streams_.end()) return;
-    auto* entries = &it->second;
-    std::erase(order_, entries);
-    messages_ -= entries->size();
-    for (const auto& e : *entries) bytes_ -= e.bytes;
+    for (auto& held : order_) {
+        if (held.stream == &it->second) held.stream = nullptr;
+    }
     streams_.erase(it);
 }
 

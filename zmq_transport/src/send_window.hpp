@@ -2,9 +2,14 @@
 // What this node sent lately, per stream, so that a peer whose link broke can
 // ask for what it missed (docs/PROTOCOL.md, "Resending after a broken link").
 // Bounded by message count and bytes over all streams together; the oldest
-// message of the whole node goes first. Holds the messages themselves
-// (shared, immutable): no copy of a payload is made.
+// message of the whole node goes first.
+//
+// It keeps a copy of each message as the wire carries it (encoded header,
+// type, payload) in a ByteRing, not the message itself: the Message objects
+// are freed as soon as they are sent, and the window's memory is a few large
+// blocks reused for as long as the node runs (byte_ring.hpp says why).
 
+#include "byte_ring.hpp"
 #include "string_hash.hpp"
 
 #include <grav/message.hpp>
@@ -13,11 +18,21 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 namespace grav::zmq {
+
+// One message as the window holds it: what a RESENT needs. Valid until the
+// next change of the window.
+struct SentMessage {
+    std::uint64_t seq = 0;
+    std::span<const std::byte> header;  // wire::encode_header of it, with seq
+    std::string_view type;
+    std::span<const std::byte> payload;
+};
 
 class SendWindow {
 public:
@@ -25,37 +40,44 @@ public:
         : max_messages_(max_messages), max_bytes_(max_bytes) {}
 
     // Sequence numbers of one stream must be recorded in increasing order.
-    void record(std::string_view stream, std::uint64_t seq, const MessagePtr& message);
-    // Calls `each(seq, message)` for every entry of `stream` in [from, to]
-    // still held, oldest first.
+    void record(std::string_view stream, std::uint64_t seq, const Message& message);
+    // Calls `each` for every entry of `stream` with seq in [from, to] still
+    // held, oldest first.
     void for_each(std::string_view stream, std::uint64_t from, std::uint64_t to,
-                  const std::function<void(std::uint64_t, const MessagePtr&)>& each) const;
+                  const std::function<void(const SentMessage&)>& each) const;
     // The oldest sequence number of `stream` still held (0: none).
     [[nodiscard]] std::uint64_t oldest(std::string_view stream) const;
-    // Drops a stream (a direct stream whose peer is gone for good).
+    // Drops a stream (a direct stream whose peer is gone for good). Its
+    // bytes stay in the ring, and counted, until they are the oldest.
     void forget(std::string_view stream);
 
     [[nodiscard]] std::size_t messages() const noexcept { return messages_; }
     [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
-    // Streams known to the window (a stream emptied by eviction stays until forget()).
     [[nodiscard]] std::size_t streams() const noexcept { return streams_.size(); }
 
 private:
     struct Entry {
         std::uint64_t seq;
-        MessagePtr message;
+        const std::byte* at;  // [header][type][payload] in ring_
+        std::uint32_t type_size;
+        std::uint32_t payload_size;
+    };
+    using Entries = std::deque<Entry>;
+    struct Held {
+        Entries* stream;  // null once the stream is forgotten
         std::size_t bytes;
     };
-    using Streams = std::unordered_map<std::string, std::deque<Entry>, StringHash, std::equal_to<>>;
+    using Streams = std::unordered_map<std::string, Entries, StringHash, std::equal_to<>>;
 
     void evict();
 
     std::size_t max_messages_;
     std::size_t max_bytes_;
     Streams streams_;
-    // One pointer per held entry, oldest first: which stream's front goes
-    // next. Map nodes do not move, so the pointers stay valid until forget().
-    std::deque<std::deque<Entry>*> order_;
+    // Every held entry, oldest first: its stream (whose front it is) and its
+    // size in the ring. Map nodes do not move, so the pointers stay valid.
+    std::deque<Held> order_;
+    ByteRing ring_;
     std::size_t messages_ = 0;
     std::size_t bytes_ = 0;
 };
