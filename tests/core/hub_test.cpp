@@ -17,7 +17,8 @@ namespace grav::test {
 namespace {
 
 struct Node {
-    Node(const InprocNetwork& net, std::string name, std::string group = "*", std::vector<std::string> interests = {}) {
+    Node(const InprocNetwork& net, std::string name, std::string group = "*",
+         std::vector<std::string> interests = {}) {
         auto t = net.make_transport();
         transport = t.get();
         BusOptions options;
@@ -55,8 +56,8 @@ bool meshed(const Node& a, const Node& b) {
 
 void link(Node& a, Node& b) {
     ASSERT_TRUE(a.bus->connect_endpoint(b.bus->endpoint()).ok());
-    ASSERT_TRUE(eventually([&] { return meshed(a, b); })) << "no mesh between " << a.bus->name() << " and "
-                                                          << b.bus->name();
+    ASSERT_TRUE(eventually([&] { return meshed(a, b); }))
+        << "no mesh between " << a.bus->name() << " and " << b.bus->name();
 }
 
 // Subscriptions travel asynchronously: wait until `from` passes `type` to `to`.
@@ -279,6 +280,7 @@ TEST(Hub, RepliesGoPointToPointToTheOriginNodeOnly) {
     Pod bystander = c.bus->connect();
     bystander.on([&](const Message& m) { seen_at_c.add(m); });
     wait_subscribed(a, b, "ask");
+    wait_subscribed(a, c, "ask");        // the request reaches the bystander too
     wait_subscribed(b, c, "ask.reply");  // a published reply would reach c
     const auto direct_before = b.stat("inproc.sent_direct");
 
@@ -305,7 +307,8 @@ TEST(Hub, ManyRemoteRequestsAllGetTheirReplies) {
     Node b(net, "b");
     link(a, b);
     Pod server = b.bus->connect();
-    server.on_type("echo", [&](const Message& m) { server.reply_to(m, Message("echo.reply", m.payload_view())); });
+    server.on_type("echo",
+                   [&](const Message& m) { server.reply_to(m, Message("echo.reply", m.payload_view())); });
     wait_subscribed(a, b, "echo");
     Pod client = a.bus->connect();
     const std::size_t n = scaled(2000, 100);
@@ -357,11 +360,13 @@ TEST(Hub, StoppingOrDestroyingABusTellsItsPeers) {
     pod.on([](const Message&) {});
     const NodeId b_id = b->bus->node_id();
     b.reset();  // ~Bus: stop, withdraw
-    ASSERT_TRUE(eventually([&] {
-        for (const auto& e : a.peer_events())
-            if (e.kind == PeerEvent::Kind::left && e.peer.id == b_id) return true;
-        return false;
-    }, 2s));
+    ASSERT_TRUE(eventually(
+        [&] {
+            for (const auto& e : a.peer_events())
+                if (e.kind == PeerEvent::Kind::left && e.peer.id == b_id) return true;
+            return false;
+        },
+        2s));
     EXPECT_TRUE(a.bus->peers().empty());
 }
 
