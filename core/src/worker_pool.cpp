@@ -1,12 +1,23 @@
 #include "worker_pool.hpp"
 
 #include <atomic>
+#include <chrono>
 
 namespace grav::detail {
 namespace {
 thread_local const void* t_current_pool = nullptr;
-constexpr int kSpinRounds = 2048;
-}
+
+// A worker that runs out of tasks spins a little before it sleeps: a sender
+// in a burst usually has more for it, and a futex wake costs more than the
+// message. The spin adapts, because on a trickle it is pure waste (every
+// round ends in sched_yield calls, and ten nodes on two cores spent most of
+// their CPU there): after each sleep that outlasted a spin, the next spin is
+// halved, down to none; a sleep short enough that a spin would have caught
+// the task restores the full spin.
+constexpr int kMaxSpinRounds = 2048;
+constexpr int kRoundsPerYield = 64;
+constexpr auto kSpinWouldHaveCaught = std::chrono::microseconds(50);
+}  // namespace
 
 WorkerPool::WorkerPool(std::size_t threads) : shared_(std::make_shared<Shared>()) {
     if (threads == 0) threads = std::max<std::size_t>(1, std::thread::hardware_concurrency());
@@ -57,23 +68,28 @@ bool WorkerPool::on_worker_thread() noexcept { return t_current_pool != nullptr;
 
 void WorkerPool::loop(const std::shared_ptr<Shared>& shared) {
     t_current_pool = shared.get();
+    int spin_rounds = kMaxSpinRounds;
     std::unique_lock lock(shared->mutex);
     for (;;) {
         if (shared->stopping) break;
         if (shared->queue.empty()) {
-            // Spin briefly before sleeping: a sender usually has more for us,
-            // and a futex wake costs more than the message.
             lock.unlock();
             bool work = false;
-            for (int i = 0; i < kSpinRounds && !work; ++i) {
-                if (shared->queued.load(std::memory_order_acquire) > 0) work = true;
-                else if (i % 64 == 63) std::this_thread::yield();
+            for (int i = 0; i < spin_rounds && !work; ++i) {
+                if (shared->queued.load(std::memory_order_acquire) > 0)
+                    work = true;
+                else if (i % kRoundsPerYield == kRoundsPerYield - 1)
+                    std::this_thread::yield();
             }
             lock.lock();
             if (work || !shared->queue.empty() || shared->stopping) continue;
             ++shared->sleepers;
+            const auto slept_at = std::chrono::steady_clock::now();
             shared->wake.wait(lock, [&] { return shared->stopping || !shared->queue.empty(); });
             --shared->sleepers;
+            spin_rounds = std::chrono::steady_clock::now() - slept_at < kSpinWouldHaveCaught
+                              ? kMaxSpinRounds
+                              : spin_rounds / 2;
             continue;
         }
         std::shared_ptr<Task> task = std::move(shared->queue.front());

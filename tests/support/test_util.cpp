@@ -1,5 +1,7 @@
 #include "support/test_util.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <string>
@@ -53,6 +55,15 @@ bool Gate::wait(std::chrono::milliseconds timeout) {
 bool Gate::is_open() const {
     std::lock_guard lock(mutex_);
     return open_;
+}
+
+std::chrono::microseconds process_cpu_time() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto us = [](const timeval& t) {
+        return std::chrono::seconds(t.tv_sec) + std::chrono::microseconds(t.tv_usec);
+    };
+    return us(usage.ru_utime) + us(usage.ru_stime);
 }
 
 }  // namespace grav::test

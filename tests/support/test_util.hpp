@@ -20,6 +20,9 @@ std::size_t scaled(std::size_t full, std::size_t minimum = 1);
 // Polls `done` until it holds or `timeout` passes; returns its last value.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s);
 
+// CPU time (user + system) of the whole process so far, every thread.
+std::chrono::microseconds process_cpu_time();
+
 // Holds handlers until opened. Every wait is bounded, so a test that forgets
 // to open it fails instead of hanging.
 class Gate {
