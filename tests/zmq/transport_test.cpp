@@ -6,9 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/resource.h>
-
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -17,15 +16,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using grav::test::eventually;
-
-std::chrono::microseconds process_cpu_time() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    const auto us = [](const timeval& t) {
-        return std::chrono::seconds(t.tv_sec) + std::chrono::microseconds(t.tv_usec);
-    };
-    return us(usage.ru_utime) + us(usage.ru_stime);
-}
+using grav::test::process_cpu_time;
 
 TEST(ZmqTransport, EndpointIsDialableAndContactMatches) {
     TestNode a("a", [] {
@@ -338,10 +329,12 @@ TEST(ZmqTransport, BackpressureInsteadOfDropsAtTheHighWaterMark) {
 }
 
 TEST(ZmqTransport, TwoIdleNodesUseAlmostNoCpu) {
-    // An idle node wakes for its timers and heartbeats only. (Its loop once
-    // spun through the last millisecond before every 10 ms timer turn: 5 %
-    // of a core per node.) The budget is wide, 5 % of a core for both nodes
-    // together, and grows with the sanitizers' slowdown.
+    // An idle node wakes for its timers and heartbeats only. Its loop once
+    // spun through the last millisecond before every 10 ms timer turn (262
+    // ms of CPU here); then it woke for a timer turn every 10 ms (25 ms);
+    // now its timers follow their deadlines (4-5 ms on a machine at load
+    // 28). The budget, 1 % of a core for both nodes together, grows with the
+    // sanitizers' slowdown.
     TestNode a("a"), b("b");
     ASSERT_TRUE(a.start().ok() && b.start().ok());
     join(a, b);
@@ -353,7 +346,9 @@ TEST(ZmqTransport, TwoIdleNodesUseAlmostNoCpu) {
     const auto wall =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - wall_before);
     const double share = static_cast<double>(cpu.count()) / static_cast<double>(wall.count());
-    EXPECT_LT(share, 0.05 / grav::test::test_scale())
+    std::printf("two idle nodes used %ld us of CPU in %ld ms\n", static_cast<long>(cpu.count()),
+                static_cast<long>(wall.count() / 1000));
+    EXPECT_LT(share, 0.01 / grav::test::test_scale())
         << "two idle nodes used " << cpu.count() / 1000 << " ms of CPU in " << wall.count() / 1000 << " ms";
 }
 

@@ -169,6 +169,7 @@ PeerLink& Node::link_for(const NodeId& id) {
         slot = std::make_unique<PeerLink>();
         slot->id = id;
         slot->handshake_deadline = SteadyClock::now() + options_.handshake_timeout;
+        arm_timers(slot->handshake_deadline);
     }
     return *slot;
 }
@@ -188,7 +189,7 @@ void Node::run() {
         // idle node).
         auto timeout =
             held_back ? 1ms : std::max(milliseconds(0), std::chrono::ceil<milliseconds>(next_timers_ - now));
-        timeout = std::min<milliseconds>(timeout, 100ms);
+        timeout = std::min<milliseconds>(timeout, timer_idle_period);
         try {
             ::zmq::poll(poll_items_, timeout);
         } catch (const ::zmq::error_t& e) {
@@ -231,7 +232,7 @@ void Node::run() {
         now = SteadyClock::now();
         if (now >= next_timers_) {
             run_timers(now);
-            next_timers_ = now + timer_period;
+            next_timers_ = next_deadline(SteadyClock::now());
         }
     }
     shutdown();
@@ -366,6 +367,27 @@ void Node::run_timers(SteadyTime now) {
             start_probe(m.endpoint);
         }
     }
+}
+
+SteadyTime Node::next_deadline(SteadyTime now) const {
+    SteadyTime next = now + timer_idle_period;
+    const auto due = [&next](SteadyTime at) { next = std::min(next, at); };
+    for (const auto& [id, link] : peers_) {
+        if (!link->outbox.empty() || !link->resend_out.empty()) due(now + timer_period);
+        if (link->leave_deadline) due(*link->leave_deadline);
+        if (link->down_since) due(*link->down_since + down_grace);
+        if (!link->joined) due(link->handshake_deadline);
+        if (link->direct_in.gap_deadline) due(*link->direct_in.gap_deadline);
+        for (const auto& [type, stream] : link->fanout_in) {
+            if (stream.gap_deadline) due(*stream.gap_deadline);
+        }
+    }
+    for (const auto& [id, retained] : retained_) due(retained.until);
+    for (const auto& probe : probes_) due(probe.deadline);
+    for (const auto& m : manual_) {
+        if (!m.peer && !m.probing && !m.given_up) due(m.next_attempt);
+    }
+    return next;
 }
 
 // ---------------------------------------------------------------- stop

@@ -104,6 +104,12 @@ private:
     void on_probe(std::size_t index);
     void on_server_monitor(::zmq::socket_t& monitor);
     void run_timers(SteadyTime now);
+    // The earliest deadline of all the state the timers watch.
+    [[nodiscard]] SteadyTime next_deadline(SteadyTime now) const;
+    // Whoever sets a deadline arms the timers for it.
+    void arm_timers(SteadyTime at) noexcept {
+        if (at < next_timers_) next_timers_ = at;
+    }
     void flush_fanout();
     void flush_outbox(PeerLink& link);
     void shutdown();

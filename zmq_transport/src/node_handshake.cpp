@@ -34,6 +34,7 @@ void Node::start_probe(const std::string& endpoint) {
         send_control(dealer, wire::Control::who);
         probes_.push_back(
             Probe{endpoint, std::move(dealer), SteadyClock::now() + options_.handshake_timeout});
+        arm_timers(probes_.back().deadline);
         poll_dirty_ = true;
     } catch (const ::zmq::error_t& e) {
         log("cannot dial " + endpoint + ": " + e.what());
@@ -61,6 +62,7 @@ void Node::on_probe(std::size_t index) {
             m.peer = peer;
             m.given_up = give_up;
             m.next_attempt = SteadyClock::now() + options_.heartbeat_interval;
+            arm_timers(m.next_attempt);
         }
     };
     auto control = frames.count == 3 ? wire::parse_control(frames.text(0)) : std::nullopt;
@@ -185,6 +187,7 @@ void Node::remove_peer(const NodeId& id, LeaveReason reason, const std::string& 
             m.peer.reset();
             m.next_attempt =
                 SteadyClock::now() + (reason == LeaveReason::withdrew ? options_.heartbeat_interval : 0ms);
+            arm_timers(m.next_attempt);
         }
     }
     if (link->joined) {
@@ -205,7 +208,10 @@ void Node::mark_down(PeerLink& link) {
     // Not alive from the moment a link drops, although the peer is reported
     // left only after down_grace (a goodbye may still explain the drop).
     set_live(link.id, false);
-    if (!link.down_since) link.down_since = SteadyClock::now();
+    if (!link.down_since) {
+        link.down_since = SteadyClock::now();
+        arm_timers(*link.down_since + down_grace);
+    }
 }
 
 void Node::on_hello(std::string_view identity, const wire::Hello& hello, std::string_view peer_address,

@@ -105,6 +105,7 @@ void Node::on_router() {
                         remove_peer(link->id, LeaveReason::withdrew, "said goodbye");
                     } else if (!link->leave_deadline) {
                         link->leave_deadline = SteadyClock::now() + leave_wait;
+                        arm_timers(*link->leave_deadline);
                     }
                 }
                 break;
@@ -137,7 +138,10 @@ void Node::on_sub(PeerLink& link) {
                 remove_peer(id, LeaveReason::withdrew, "said goodbye");
                 return;
             }
-            if (!current->leave_deadline) current->leave_deadline = SteadyClock::now() + leave_wait;
+            if (!current->leave_deadline) {
+                current->leave_deadline = SteadyClock::now() + leave_wait;
+                arm_timers(*current->leave_deadline);
+            }
             continue;
         }
         // The SYNC subscription may match nothing we publish; other control

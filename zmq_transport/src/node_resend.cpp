@@ -5,6 +5,7 @@
 #include "node.hpp"
 
 #include "frames.hpp"
+#include "node_tuning.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -80,7 +81,10 @@ void Node::accept(PeerLink& link, wire::StreamKind kind, std::string_view type, 
         {stream.last, stream.asked_to, stream.held.empty() ? std::uint64_t{0} : stream.held.rbegin()->first});
     stream.held.emplace(seq, std::move(message));
     if (seq - 1 > top) request_resend(link, kind, type, stream, top + 1, seq - 1);
-    if (!stream.gap_deadline) stream.gap_deadline = SteadyClock::now() + options_.resend_timeout;
+    if (!stream.gap_deadline) {
+        stream.gap_deadline = SteadyClock::now() + options_.resend_timeout;
+        arm_timers(*stream.gap_deadline);
+    }
     if (stream.held.size() > std::max<std::size_t>(options_.resend_window_messages, 1)) {
         give_up(link.id, &link, kind, type, stream);  // holding more than the window cannot be worth it
     }
@@ -115,6 +119,7 @@ void Node::give_up(const NodeId& from, PeerLink* link, wire::StreamKind kind, st
     if (!stream.held.empty()) {
         // A further gap among the held ones: its own turn, its own deadline.
         stream.gap_deadline = SteadyClock::now() + options_.resend_timeout;
+        arm_timers(*stream.gap_deadline);
         const std::uint64_t next = stream.held.begin()->first;
         if (link && next - 1 > std::max(stream.last, stream.asked_to)) {
             request_resend(*link, kind, type, stream, std::max(stream.last, stream.asked_to) + 1, next - 1);
@@ -126,7 +131,10 @@ void Node::request_resend(PeerLink& link, wire::StreamKind kind, std::string_vie
                           std::uint64_t from, std::uint64_t to) {
     stream.known_to = std::max(stream.known_to, to);
     stream.asked_to = std::max(stream.asked_to, to);
-    if (!stream.gap_deadline) stream.gap_deadline = SteadyClock::now() + options_.resend_timeout;
+    if (!stream.gap_deadline) {
+        stream.gap_deadline = SteadyClock::now() + options_.resend_timeout;
+        arm_timers(*stream.gap_deadline);
+    }
     if (!link.dealer || !link.admitted) return;
     bump(counters_.resend_requests);
     send_control(*link.dealer, wire::Control::resend,
@@ -158,7 +166,10 @@ void Node::on_resend_request(PeerLink& link, std::span<const std::byte> body) {
 
 void Node::flush_resends(PeerLink& link) {
     while (!link.resend_out.empty() && link.dealer) {
-        if (!send_all(*link.dealer, link.resend_out.front())) return;  // retried by the timers
+        if (!send_all(*link.dealer, link.resend_out.front())) {
+            arm_timers(SteadyClock::now() + tuning::timer_period);  // retried by the timers
+            return;
+        }
         link.resend_out.pop_front();
     }
 }
@@ -280,6 +291,7 @@ void Node::retain(PeerLink& link, LeaveReason reason) {
         .direct_seq_out = link.direct_seq_out,
         .until = SteadyClock::now() + options_.peer_state_retention,
     };
+    arm_timers(retained_[link.id].until);
 }
 
 void Node::restore(PeerLink& link) {
@@ -299,7 +311,10 @@ void Node::restore(PeerLink& link) {
         auto fresh = [&](StreamIn& stream) {
             stream.asked_to = stream.last;
             stream.gap_deadline.reset();
-            if (stream.gap_pending()) stream.gap_deadline = SteadyClock::now() + options_.resend_timeout;
+            if (stream.gap_pending()) {
+                stream.gap_deadline = SteadyClock::now() + options_.resend_timeout;
+                arm_timers(*stream.gap_deadline);
+            }
         };
         fresh(link.direct_in);
         for (auto& [type, stream] : link.fanout_in) fresh(stream);

@@ -148,7 +148,8 @@ void Node::flush_outbox(PeerLink& link) {
         auto& out = link.outbox.front();
         if (!send_all(*link.dealer, out.frames)) {
             bump(counters_.backpressure);
-            return;  // retried by the timers
+            arm_timers(SteadyClock::now() + timer_period);  // retried by the timers
+            return;
         }
         bump(counters_.messages_sent);
         bump(counters_.batches_sent);

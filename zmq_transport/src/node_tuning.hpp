@@ -18,7 +18,11 @@ inline constexpr auto leave_wait = 500ms;
 // How long a SUB waits for a sign of life from its publisher (ZMTP timeout):
 // long, because a SUB whose pod stalls cannot read one (node.cpp, make_socket).
 inline constexpr auto subscriber_patience = 1h;
-// How often deadlines (handshakes, goodbyes, re-dials) are checked.
+// How soon a send that met a full queue (an outbox, the resends) is retried.
 inline constexpr auto timer_period = 10ms;
+// The timers run when their next deadline (a handshake, a goodbye, a
+// re-dial, a gap) is due, and at least this often: the gauges in the stats
+// refresh then. An idle node wakes about once a second, not 100 times.
+inline constexpr auto timer_idle_period = 1s;
 
 }  // namespace grav::zmq::tuning
