@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -107,5 +108,26 @@ TEST(SendWindow, AForgottenStreamIsGoneAndItsBytesAgeOut) {
     EXPECT_EQ(held(w, "fa").size(), 4u);
 }
 
+TEST(SendWindow, ARunOfMessagesIsNumberedFromItsFirst) {
+    // A published batch is recorded in one call: the same entries as one by one.
+    SendWindow w(100, 1 << 20);
+    std::vector<MessagePtr> batch;
+    for (int i = 0; i < 3; ++i) batch.push_back(std::make_shared<const Message>("t", std::to_string(i)));
+    w.record_run("ft", 7, batch.begin(), batch.size());
+    w.record_run("ft", 10, batch.begin(), 0);  // nothing
+    const auto got = held(w, "ft");
+    ASSERT_EQ(got.size(), 3u);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].seq, 7 + i);
+        EXPECT_EQ(got[i].type, "t");
+        EXPECT_EQ(std::string(reinterpret_cast<const char*>(got[i].payload.data()), got[i].payload.size()),
+                  std::to_string(i));
+        const auto header = wire::decode_header(got[i].header);
+        ASSERT_TRUE(header.ok());
+        EXPECT_EQ(header->seq, 7 + i);
+        EXPECT_EQ(header->id, batch[i]->id());
+    }
+    EXPECT_EQ(w.messages(), 3u);
+}
 }  // namespace
 }  // namespace grav::zmq

@@ -97,10 +97,8 @@ void Node::publish_batch() {
     bump(counters_.bytes_sent, type.size() + size);
     bump(counters_.batches_sent);
     // Kept for RESEND (node_resend.cpp): each record with its own number.
-    const std::uint64_t first_seq = seq_it->second - count + 1;
-    for (std::size_t i = 0; i < count; ++i) {
-        remember_sent(wire::StreamKind::fanout, self_.id, first_seq + i, publishes_[i]);
-    }
+    window_.record_run(window_key(wire::StreamKind::fanout, type), seq_it->second - count + 1,
+                       publishes_.begin(), count);
     publishes_.erase(publishes_.begin(), publishes_.begin() + static_cast<std::ptrdiff_t>(count));
     if (!fanout_backlog_.empty() || !send_all(*xpub_, frames)) {
         if (fanout_backlog_.empty()) bump(counters_.backpressure);

@@ -7,10 +7,13 @@
 
 namespace grav::zmq {
 
-void SendWindow::record(std::string_view stream, std::uint64_t seq, const Message& message) {
-    if (max_messages_ == 0 || max_bytes_ == 0) return;
+SendWindow::Entries& SendWindow::entries(std::string_view stream) {
     auto it = streams_.find(stream);
     if (it == streams_.end()) it = streams_.emplace(std::string(stream), Entries{}).first;
+    return it->second;
+}
+
+void SendWindow::append(Entries& stream, std::uint64_t seq, const Message& message) {
     const auto header = wire::encode_header(wire::header_of(message, seq));
     const std::string_view type = message.type();
     const auto payload = message.payload();
@@ -20,9 +23,9 @@ void SendWindow::record(std::string_view stream, std::uint64_t seq, const Messag
     std::memcpy(out.data() + header.size(), type.data(), type.size());
     if (!payload.empty())
         std::memcpy(out.data() + header.size() + type.size(), payload.data(), payload.size());
-    it->second.push_back(Entry{seq, out.data(), static_cast<std::uint32_t>(type.size()),
-                               static_cast<std::uint32_t>(payload.size())});
-    order_.push_back(Held{&it->second, size});
+    stream.push_back(Entry{seq, out.data(), static_cast<std::uint32_t>(type.size()),
+                           static_cast<std::uint32_t>(payload.size())});
+    order_.push_back(Held{&stream, size});
     ++messages_;
     bytes_ += size;
     evict();

@@ -40,7 +40,17 @@ public:
         : max_messages_(max_messages), max_bytes_(max_bytes) {}
 
     // Sequence numbers of one stream must be recorded in increasing order.
-    void record(std::string_view stream, std::uint64_t seq, const Message& message);
+    void record(std::string_view stream, std::uint64_t seq, const Message& message) {
+        if (enabled()) append(entries(stream), seq, message);
+    }
+    // `count` messages (MessagePtrs from `first`) numbered from `first_seq`
+    // on: a published batch, whose messages share one stream, looked up once.
+    template <class It>
+    void record_run(std::string_view stream, std::uint64_t first_seq, It first, std::size_t count) {
+        if (!enabled() || count == 0) return;
+        Entries& into = entries(stream);
+        for (std::size_t i = 0; i < count; ++i, ++first) append(into, first_seq + i, **first);
+    }
     // Calls `each` for every entry of `stream` with seq in [from, to] still
     // held, oldest first.
     void for_each(std::string_view stream, std::uint64_t from, std::uint64_t to,
@@ -69,6 +79,9 @@ private:
     };
     using Streams = std::unordered_map<std::string, Entries, StringHash, std::equal_to<>>;
 
+    [[nodiscard]] bool enabled() const noexcept { return max_messages_ > 0 && max_bytes_ > 0; }
+    Entries& entries(std::string_view stream);
+    void append(Entries& stream, std::uint64_t seq, const Message& message);
     void evict();
 
     std::size_t max_messages_;
