@@ -234,6 +234,7 @@ void Node::run() {
             run_timers(now);
             next_timers_ = next_deadline(SteadyClock::now());
         }
+        update_gauges();
     }
     shutdown();
 }
@@ -335,14 +336,6 @@ void Node::run_timers(SteadyTime now) {
     }
     for (auto& [id, why] : gone) remove_peer(id, why.first, why.second);
     check_gaps(now);
-    const auto set = [](std::atomic<std::uint64_t>& gauge, std::size_t value) {
-        gauge.store(value, std::memory_order_relaxed);
-    };
-    set(counters_.peer_links, peers_.size());
-    set(counters_.retained_peers, retained_.size());
-    set(counters_.window_streams, window_.streams());
-    set(counters_.window_messages, window_.messages());
-    set(counters_.window_bytes, window_.bytes());
 
     for (std::size_t i = 0; i < probes_.size();) {
         if (now < probes_[i].deadline) {
@@ -367,6 +360,18 @@ void Node::run_timers(SteadyTime now) {
             start_probe(m.endpoint);
         }
     }
+}
+
+void Node::update_gauges() noexcept {
+    // A handful of relaxed stores per turn: the stats are never stale.
+    const auto set = [](std::atomic<std::uint64_t>& gauge, std::size_t value) {
+        gauge.store(value, std::memory_order_relaxed);
+    };
+    set(counters_.peer_links, peers_.size());
+    set(counters_.retained_peers, retained_.size());
+    set(counters_.window_streams, window_.streams());
+    set(counters_.window_messages, window_.messages());
+    set(counters_.window_bytes, window_.bytes());
 }
 
 SteadyTime Node::next_deadline(SteadyTime now) const {

@@ -104,6 +104,7 @@ private:
     void on_probe(std::size_t index);
     void on_server_monitor(::zmq::socket_t& monitor);
     void run_timers(SteadyTime now);
+    void update_gauges() noexcept;
     // The earliest deadline of all the state the timers watch.
     [[nodiscard]] SteadyTime next_deadline(SteadyTime now) const;
     // Whoever sets a deadline arms the timers for it.
