@@ -448,7 +448,33 @@ private:
                 worst_kb = b - a;
             }
         }
-        std::printf("  %-14s %+.1f %% (%+ld kB)\n", what, worst, worst_kb);
+        // Two samples tell growth from noise poorly (a node's RSS moves by a
+        // few hundred kB between samples): the least-squares slope of every
+        // sample from `base` on says whether it climbs.
+        std::string trends;
+        const auto first = std::find_if(samples_.begin(), samples_.end(),
+                                        [&base](const Sample& x) { return x.at_s >= base.at_s; });
+        const auto n = static_cast<double>(samples_.end() - first);
+        for (int i = 0; i < s_.nodes / 2 && n >= 3; ++i) {
+            double mx = 0, my = 0;
+            for (auto it = first; it != samples_.end(); ++it) {
+                mx += it->at_s / 60;
+                my += static_cast<double>(it->nodes[static_cast<std::size_t>(i)].*field);
+            }
+            mx /= n;
+            my /= n;
+            double sxy = 0, sxx = 0;
+            for (auto it = first; it != samples_.end(); ++it) {
+                const double dx = it->at_s / 60 - mx;
+                sxy += dx * (static_cast<double>(it->nodes[static_cast<std::size_t>(i)].*field) - my);
+                sxx += dx * dx;
+            }
+            char one[32];
+            std::snprintf(one, sizeof one, " %+.1f", sxx > 0 ? sxy / sxx : 0.0);
+            trends += one;
+        }
+        std::printf("  %-14s %+.1f %% (%+ld kB)%s%s\n", what, worst, worst_kb,
+                    trends.empty() ? "" : "; trend per node, kB a minute:", trends.c_str());
     }
 
     static std::vector<std::string> wrap_words() {
