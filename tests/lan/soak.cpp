@@ -383,9 +383,9 @@ private:
             std::printf(
                 "growth of the never-killed nodes 0-%d from t=%.0f s to t=%.0f s (at most, per node):\n",
                 s_.nodes / 2 - 1, base->at_s, samples_.back().at_s);
-            print_growth("RSS", *base, &Memory::rss_kb);
-            print_growth("malloc in use", *base, &Memory::heap_kb);
-            print_growth("malloc held", *base, &Memory::heap_held_kb);
+            print_growth("RSS", base, &Memory::rss_kb);
+            print_growth("malloc in use", base, &Memory::heap_kb);
+            print_growth("malloc held", base, &Memory::heap_held_kb);
         }
         if (trims_ > 0) {
             std::printf("malloc_trim(0) in the final nodes: %llu calls, mean %.3f ms, max %.3f ms\n", trims_,
@@ -437,7 +437,9 @@ private:
         }
     }
 
-    void print_growth(const char* what, const Sample& base, long Memory::*field) const {
+    // From the sample `from` (the first of the judged half) to the last one.
+    void print_growth(const char* what, std::vector<Sample>::const_iterator from, long Memory::*field) const {
+        const Sample& base = *from;
         double worst = 0;
         long worst_kb = 0;
         for (int i = 0; i < s_.nodes / 2; ++i) {
@@ -452,19 +454,17 @@ private:
         // few hundred kB between samples): the least-squares slope of every
         // sample from `base` on says whether it climbs.
         std::string trends;
-        const auto first = std::find_if(samples_.begin(), samples_.end(),
-                                        [&base](const Sample& x) { return x.at_s >= base.at_s; });
-        const auto n = static_cast<double>(samples_.end() - first);
+        const auto n = static_cast<double>(samples_.end() - from);
         for (int i = 0; i < s_.nodes / 2 && n >= 3; ++i) {
             double mx = 0, my = 0;
-            for (auto it = first; it != samples_.end(); ++it) {
+            for (auto it = from; it != samples_.end(); ++it) {
                 mx += it->at_s / 60;
                 my += static_cast<double>(it->nodes[static_cast<std::size_t>(i)].*field);
             }
             mx /= n;
             my /= n;
             double sxy = 0, sxx = 0;
-            for (auto it = first; it != samples_.end(); ++it) {
+            for (auto it = from; it != samples_.end(); ++it) {
                 const double dx = it->at_s / 60 - mx;
                 sxy += dx * (static_cast<double>(it->nodes[static_cast<std::size_t>(i)].*field) - my);
                 sxx += dx * dx;

@@ -38,12 +38,12 @@ struct Counters {
     std::atomic<std::uint64_t> auth_refused{0};
     // Secure mode: a ZMTP handshake on the ROUTER or XPUB failed (e.g. no CURVE).
     std::atomic<std::uint64_t> handshake_failed{0};
-    // Gauges (current values, set by the transport thread at each timer
-    // round, ~every 10 ms): what the node holds per peer and for resending,
-    // so that state kept for departed peers can be seen going away.
+    // Gauges (current values, set by the transport thread on every turn of
+    // its loop): what the node holds per peer and for resending, so that
+    // state kept for departed peers can be seen going away.
     std::atomic<std::uint64_t> peer_links{0};  // peers with a link (joined or handshaking)
-    std::atomic<std::uint64_t> retained_peers{
-        0};  // departed peers whose stream state is kept for their return
+    // Departed peers whose stream state is kept for their return.
+    std::atomic<std::uint64_t> retained_peers{0};
     std::atomic<std::uint64_t> window_streams{0};  // streams with messages in the resend window
     std::atomic<std::uint64_t> window_messages{0};
     std::atomic<std::uint64_t> window_bytes{0};

@@ -144,8 +144,6 @@ private:
         std::uint64_t direct_seq_out = 0;
         SteadyTime until;
     };
-    void remember_sent(wire::StreamKind kind, const NodeId& peer, std::uint64_t seq,
-                       const MessagePtr& message);
     StreamIn* stream_in(PeerLink& link, wire::StreamKind kind, std::string_view type, bool create);
     void accept(PeerLink& link, wire::StreamKind kind, std::string_view type, StreamIn& stream,
                 std::uint64_t seq, MessagePtr message, bool resent);

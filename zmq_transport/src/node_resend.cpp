@@ -28,15 +28,6 @@ const std::string& Node::window_key(wire::StreamKind kind, std::string_view type
     return window_key_;
 }
 
-void Node::remember_sent(wire::StreamKind kind, const NodeId& peer, std::uint64_t seq,
-                         const MessagePtr& message) {
-    if (kind == wire::StreamKind::direct) {
-        window_.record(window_key(kind, wire::routing_id(peer)), seq, *message);
-    } else {
-        window_.record(window_key(kind, message->type()), seq, *message);
-    }
-}
-
 StreamIn* Node::stream_in(PeerLink& link, wire::StreamKind kind, std::string_view type, bool create) {
     if (kind == wire::StreamKind::direct) return &link.direct_in;
     auto it = link.fanout_in.find(type);

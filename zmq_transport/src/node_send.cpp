@@ -136,7 +136,9 @@ void Node::send_direct(command::SendTo& request) {
         .bytes = message.type().size() + size,
         .done = std::move(request.done),
     };
-    remember_sent(wire::StreamKind::direct, link->id, link->direct_seq_out, request.message);
+    // Kept for RESEND (node_resend.cpp).
+    window_.record(window_key(wire::StreamKind::direct, wire::routing_id(link->id)), link->direct_seq_out,
+                   message);
     link->outbox.push_back(std::move(out));
     flush_outbox(*link);
 }
