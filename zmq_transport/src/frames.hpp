@@ -1,5 +1,9 @@
 #pragma once
-// Multipart receive and send on a ZeroMQ socket, never blocking.
+// Multipart receive and send on a ZeroMQ socket, never blocking. Both report
+// the use to the thread's SocketPoller: it may have consumed the signal on
+// the socket's edge-triggered fd.
+
+#include "socket_poller.hpp"
 
 #include <zmq.hpp>
 
@@ -36,6 +40,7 @@ struct Frames {
 inline bool receive(::zmq::socket_t& socket, Frames& frames) {
     frames.count = 0;
     frames.overflow = false;
+    SocketPoller::note_use(socket.handle());
     ::zmq::message_t scratch;
     if (!socket.recv(frames.part[0], ::zmq::recv_flags::dontwait)) return false;
     frames.count = 1;
@@ -58,6 +63,7 @@ inline bool receive(::zmq::socket_t& socket, Frames& frames) {
 // its high-water mark. A multipart message is atomic in ZeroMQ, so once the
 // first frame is accepted the rest are too.
 inline bool send_all(::zmq::socket_t& socket, std::span<::zmq::message_t> frames) {
+    SocketPoller::note_use(socket.handle());
     for (std::size_t i = 0; i < frames.size(); ++i) {
         auto flags = ::zmq::send_flags::dontwait;
         if (i + 1 < frames.size()) flags = flags | ::zmq::send_flags::sndmore;

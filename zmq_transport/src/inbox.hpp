@@ -1,8 +1,8 @@
 #pragma once
 // How other threads hand work to the transport thread: two queues under one
-// mutex, and an eventfd that the transport thread polls in the same
-// zmq_poll as its sockets. Publishes are bounded (publish() blocks while the
-// queue is full: backpressure); commands are few and never block.
+// mutex, and an eventfd that the transport thread polls in the same poll(2)
+// as its sockets (SocketPoller). Publishes are bounded (publish() blocks
+// while the queue is full: backpressure); commands are few and never block.
 
 #include <grav/transport.hpp>
 

@@ -180,8 +180,8 @@ void Node::run() {
     thread_id_ = std::this_thread::get_id();
     // Named like libzmq's own threads, so that top and perf tell it apart.
     pthread_setname_np(pthread_self(), "grav.zmq");
+    SocketPoller::ActiveOnThisThread poller_scope(poller_);
     while (!inbox_.stop_requested()) {
-        if (poll_dirty_) rebuild_poll_items();
         const bool held_back = !fanout_backlog_.empty();
         auto now = SteadyClock::now();
         // Rounded up: rounded down, the last millisecond before every timer
@@ -191,16 +191,20 @@ void Node::run() {
             held_back ? 1ms : std::max(milliseconds(0), std::chrono::ceil<milliseconds>(next_timers_ - now));
         timeout = std::min<milliseconds>(timeout, timer_idle_period);
         try {
-            ::zmq::poll(poll_items_, timeout);
+            if (poll_dirty_) rebuild_poll_items();
+            poller_.wait(timeout);
         } catch (const ::zmq::error_t& e) {
-            if (e.num() != EINTR) log(std::string("poll failed: ") + e.what());
+            log(std::string("poll failed: ") + e.what());
             continue;
         }
-        // Handlers never change these vectors, only mark them dirty. Once
-        // they are dirty, a later item may name a closed socket: stop and
-        // poll again (readiness is level-triggered, nothing is missed).
-        for (std::size_t i = 0; i < poll_items_.size() && !poll_dirty_; ++i) {
-            if ((poll_items_[i].revents & ZMQ_POLLIN) == 0) continue;
+        // Handlers never change the poll set, only mark it dirty. Once it is
+        // dirty, a later item may name a closed socket: stop and poll again
+        // (a rebuilt set asks every socket, nothing is missed).
+        for (std::size_t i = 0; i < poller_.size() && !poll_dirty_; ++i) {
+            if (!poller_.has_input(i)) continue;
+            // Whatever the handler does, ask this socket again next turn: it
+            // may leave input behind (batch limits) or not read at all.
+            poller_.touch_item(i);
             try {
                 const Source& source = sources_[i];
                 switch (source.kind) {
@@ -240,26 +244,27 @@ void Node::run() {
 }
 
 void Node::rebuild_poll_items() {
-    poll_items_.clear();
+    poller_.clear();
     sources_.clear();
-    auto add = [&](void* socket, int fd, Source source) {
-        poll_items_.push_back(::zmq::pollitem_t{socket, fd, ZMQ_POLLIN, 0});
+    auto add = [&](void* socket, Source source) {
+        poller_.add_socket(socket);
         sources_.push_back(std::move(source));
     };
-    add(nullptr, inbox_.wake_fd(), Source{Source::Kind::wake, {}});
-    add(router_->handle(), 0, Source{Source::Kind::router, {}});
-    add(xpub_->handle(), 0, Source{Source::Kind::xpub, {}});
+    poller_.add_fd(inbox_.wake_fd());
+    sources_.push_back(Source{Source::Kind::wake, {}});
+    add(router_->handle(), Source{Source::Kind::router, {}});
+    add(xpub_->handle(), Source{Source::Kind::xpub, {}});
     for (auto& [id, link] : peers_) {
-        if (link->dealer) add(link->dealer->handle(), 0, Source{Source::Kind::dealer, id});
-        if (link->sub) add(link->sub->handle(), 0, Source{Source::Kind::sub, id});
-        if (link->monitor) add(link->monitor->handle(), 0, Source{Source::Kind::monitor, id});
+        if (link->dealer) add(link->dealer->handle(), Source{Source::Kind::dealer, id});
+        if (link->sub) add(link->sub->handle(), Source{Source::Kind::sub, id});
+        if (link->monitor) add(link->monitor->handle(), Source{Source::Kind::monitor, id});
     }
     for (std::size_t i = 0; i < probes_.size(); ++i) {
-        add(probes_[i].dealer.handle(), 0, Source{Source::Kind::probe, {}, i});
+        add(probes_[i].dealer.handle(), Source{Source::Kind::probe, {}, i});
     }
-    if (zap_) add(zap_->socket().handle(), 0, Source{Source::Kind::zap, {}});
-    if (router_monitor_) add(router_monitor_->handle(), 0, Source{Source::Kind::server_monitor, {}, 0});
-    if (xpub_monitor_) add(xpub_monitor_->handle(), 0, Source{Source::Kind::server_monitor, {}, 1});
+    if (zap_) add(zap_->socket().handle(), Source{Source::Kind::zap, {}});
+    if (router_monitor_) add(router_monitor_->handle(), Source{Source::Kind::server_monitor, {}, 0});
+    if (xpub_monitor_) add(xpub_monitor_->handle(), Source{Source::Kind::server_monitor, {}, 1});
     poll_dirty_ = false;
 }
 
@@ -397,6 +402,12 @@ SteadyTime Node::next_deadline(SteadyTime now) const {
 
 // ---------------------------------------------------------------- stop
 
+// A pause that a new command cuts short.
+void Node::wait_for_wake(std::chrono::milliseconds timeout) {
+    ::zmq::pollitem_t wake{nullptr, inbox_.wake_fd(), ZMQ_POLLIN, 0};
+    ::zmq::poll(&wake, 1, timeout);
+}
+
 void Node::shutdown() {
     const auto deadline = SteadyClock::now() + options_.linger;
     // What was published before stop() still goes out, then the goodbyes.
@@ -404,7 +415,7 @@ void Node::shutdown() {
     while ((!fanout_backlog_.empty() || !publishes_.empty()) && SteadyClock::now() < deadline) {
         flush_fanout();
         if (!fanout_backlog_.empty()) {
-            ::zmq::poll(poll_items_.data(), 1, 1ms);
+            wait_for_wake(1ms);
         }
     }
     if (!fanout_backlog_.empty() || !publishes_.empty()) {
@@ -416,7 +427,7 @@ void Node::shutdown() {
     std::array<::zmq::message_t, 3> bye{::zmq::message_t(bye_topic.data(), bye_topic.size()),
                                         ::zmq::message_t(header.data(), header.size()), ::zmq::message_t()};
     while (!send_all(*xpub_, bye) && SteadyClock::now() < deadline) {
-        ::zmq::poll(poll_items_.data(), 1, 1ms);
+        wait_for_wake(1ms);
     }
     std::vector<NodeId> ids;
     for (auto& [id, link] : peers_) {

@@ -10,6 +10,7 @@
 #include "peer_link.hpp"
 #include "resend_wire.hpp"
 #include "send_window.hpp"
+#include "socket_poller.hpp"
 #include "wire.hpp"
 #include "zap_handler.hpp"
 
@@ -114,6 +115,7 @@ private:
     void flush_fanout();
     void flush_outbox(PeerLink& link);
     void shutdown();
+    void wait_for_wake(std::chrono::milliseconds timeout);
 
     // Protocol.
     void on_hello(std::string_view identity, const wire::Hello& hello, std::string_view peer_address,
@@ -230,8 +232,8 @@ private:
 
     std::vector<wire::Record> records_;  // on_data's scratch, reused
 
-    std::vector<::zmq::pollitem_t> poll_items_;
-    std::vector<Source> sources_;
+    SocketPoller poller_;
+    std::vector<Source> sources_;  // what each of poller_'s items is
     bool poll_dirty_ = true;
     std::size_t monitor_serial_ = 0;
     SteadyTime next_timers_{};

@@ -1,0 +1,80 @@
+#pragma once
+// The transport thread's wait for input on its ZeroMQ sockets and plain file
+// descriptors: one poll(2) over them all per turn, and ZMQ_EVENTS asked only
+// of the sockets whose state can have changed.
+//
+// Why not zmq_poll: it asks ZMQ_EVENTS of every socket, twice per call, and
+// each ask of an idle socket costs a poll(2) and a getpid(2). A node with one
+// peer polls ~8 sockets, so every wake-up cost ~35 system calls; on a virtual
+// machine where a system call is slow, that was most of the transport's share
+// of a round trip (and ~2,300 calls a second per node in the soak).
+//
+// The catch is that ZMQ_FD is edge-triggered: any operation on a socket
+// (send, receive, ZMQ_EVENTS) may consume the signal that says input is
+// waiting, and the fd then stays quiet although messages are there. So a
+// socket is asked again at the next wait when its fd was readable *or* when
+// it was used since the last wait. Every send and receive of the transport
+// thread reports its use (frames.hpp, through note_use), the loop touches
+// each item it handled, and adding a socket marks it too.
+
+#include <chrono>
+#include <cstddef>
+#include <unordered_map>
+#include <vector>
+
+#include <poll.h>
+
+namespace grav::zmq {
+
+class SocketPoller {
+public:
+    SocketPoller() = default;
+    SocketPoller(const SocketPoller&) = delete;
+    SocketPoller& operator=(const SocketPoller&) = delete;
+
+    void clear();
+    // Polled for input. A new socket is asked at the next wait.
+    void add_socket(void* socket);
+    void add_fd(int fd);
+    [[nodiscard]] std::size_t size() const noexcept { return fds_.size(); }
+
+    // The socket was used (or may have been): ask it at the next wait.
+    void touch(void* socket) noexcept;
+    void touch_item(std::size_t index) noexcept;
+    void touch_all() noexcept;
+
+    // Waits up to `timeout` for input (not at all when a used socket already
+    // has some); how many items have input. Interrupted by a signal: 0.
+    std::size_t wait(std::chrono::milliseconds timeout);
+    [[nodiscard]] bool has_input(std::size_t index) const noexcept { return ready_[index] != 0; }
+
+    // Reports a use of `socket` to the poller active on this thread, if any:
+    // the one place that keeps the edge-triggered fds honest, called by the
+    // send and receive helpers so that no call site can forget it.
+    static void note_use(void* socket) noexcept;
+
+    // Makes `poller` the one that note_use() reports to on this thread.
+    class ActiveOnThisThread {
+    public:
+        explicit ActiveOnThisThread(SocketPoller& poller) noexcept;
+        ~ActiveOnThisThread();
+        ActiveOnThisThread(const ActiveOnThisThread&) = delete;
+        ActiveOnThisThread& operator=(const ActiveOnThisThread&) = delete;
+
+    private:
+        SocketPoller* previous_;
+    };
+
+private:
+    // ZMQ_EVENTS: also takes the socket's pending commands, and with them
+    // the signal on its fd.
+    [[nodiscard]] bool socket_has_input(std::size_t index) const;
+
+    std::vector<void*> sockets_;  // null for a plain fd
+    std::vector<pollfd> fds_;
+    std::vector<char> asked_;  // ask ZMQ_EVENTS at the next wait
+    std::vector<char> ready_;
+    std::unordered_map<void*, std::size_t> index_;
+};
+
+}  // namespace grav::zmq
