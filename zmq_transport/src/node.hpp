@@ -155,6 +155,9 @@ private:
     void deliver(const NodeId& from, wire::StreamKind kind, MessagePtr message);
     void request_resend(PeerLink& link, wire::StreamKind kind, std::string_view type, StreamIn& stream,
                         std::uint64_t from, std::uint64_t to);
+    // Every missing range in (stream.last, to] that is not held.
+    void request_holes(PeerLink& link, wire::StreamKind kind, std::string_view type, StreamIn& stream,
+                       std::uint64_t to);
     void on_resend_request(PeerLink& link, std::span<const std::byte> body);
     void on_resent(PeerLink& link, std::span<const std::byte> header, std::span<const std::byte> body);
     void on_announcement(PeerLink& link, std::span<const std::byte> body);

@@ -132,6 +132,18 @@ void Node::request_resend(PeerLink& link, wire::StreamKind kind, std::string_vie
                  wire::encode_resend({.kind = kind, .type = std::string(type), .from = from, .to = to}));
 }
 
+void Node::request_holes(PeerLink& link, wire::StreamKind kind, std::string_view type, StreamIn& stream,
+                         std::uint64_t to) {
+    std::uint64_t from = stream.last + 1;
+    for (const auto& entry : stream.held) {
+        const std::uint64_t seq = entry.first;
+        if (seq > to) break;
+        if (seq > from) request_resend(link, kind, type, stream, from, seq - 1);
+        from = seq + 1;
+    }
+    if (from <= to) request_resend(link, kind, type, stream, from, to);
+}
+
 void Node::on_resend_request(PeerLink& link, std::span<const std::byte> body) {
     auto request = wire::decode_resend(body);
     if (!request) {
@@ -215,6 +227,13 @@ void Node::on_announcement(PeerLink& link, std::span<const std::byte> body) {
         if (!stream.started) {
             stream.started = true;
             stream.last = link.resume_from_zero ? 0 : last;
+        }
+        if (link.resume_from_zero) {
+            // Resumed after a broken link: what was asked on that link may
+            // never have been answered, and what arrived since may have
+            // raised asked_to past it. Ask for every hole again.
+            request_holes(link, kind, type, stream, last);
+            return;
         }
         const std::uint64_t asked = std::max(stream.last, stream.asked_to);
         if (last > asked) request_resend(link, kind, type, stream, asked + 1, last);
