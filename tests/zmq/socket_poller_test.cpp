@@ -31,6 +31,7 @@ struct Pair {
 
     explicit Pair(const std::string& name) {
         router.set(::zmq::sockopt::linger, 0);
+        router.set(::zmq::sockopt::rcvtimeo, 2000);  // never hang the test
         dealer.set(::zmq::sockopt::linger, 0);
         router.bind("inproc://" + name);
         dealer.connect("inproc://" + name);
@@ -59,53 +60,53 @@ struct Pair {
     // ZMQ_EVENTS, like any operation on the socket, takes its pending
     // commands and with them the signal on its fd.
     [[nodiscard]] bool dealer_has_input() { return (dealer.get(::zmq::sockopt::events) & ZMQ_POLLIN) != 0; }
+    // A reply waits for the dealer, but the dealer's fd no longer says so.
+    void hide_a_reply_behind_a_quiet_fd() {
+        send_to_dealer("reply");
+        ASSERT_TRUE(dealer_fd_signals());
+        ASSERT_TRUE(dealer_has_input());
+        ASSERT_TRUE(dealer_fd_quiet());
+    }
+};
+
+// A poller with the pair's dealer as its one item.
+class SocketPollerOnADealer : public ::testing::Test {
+protected:
+    SocketPollerOnADealer() : pair("poller-" + std::to_string(++serial)) {
+        poller.add_socket(pair.dealer.handle());
+    }
+    static inline int serial = 0;
+    Pair pair;
+    SocketPoller poller;
 };
 
 }  // namespace
 
-TEST(SocketPoller, FindsInputWaitingOnASocket) {
-    Pair pair("poller-finds");
-    SocketPoller poller;
-    poller.add_socket(pair.dealer.handle());
+TEST_F(SocketPollerOnADealer, FindsInputWaitingOnASocket) {
     EXPECT_EQ(poller.wait(0ms), 0u);
     pair.send_to_dealer("reply");
     ASSERT_EQ(poller.wait(2000ms), 1u);
     EXPECT_TRUE(poller.has_input(0));
 }
 
-TEST(SocketPoller, ReturnsNothingWhenNothingCame) {
-    Pair pair("poller-nothing");
-    SocketPoller poller;
-    poller.add_socket(pair.dealer.handle());
+TEST_F(SocketPollerOnADealer, ReturnsNothingWhenNothingCame) {
     EXPECT_EQ(poller.wait(20ms), 0u);
     EXPECT_FALSE(poller.has_input(0));
 }
 
 // The hazard the poller exists for, shown on libzmq itself: once an
 // operation has taken the signal, the fd stays quiet while input waits.
-TEST(SocketPoller, AnOperationCanLeaveInputBehindAQuietFd) {
-    Pair pair("poller-hazard");
-    SocketPoller poller;
-    poller.add_socket(pair.dealer.handle());
+TEST_F(SocketPollerOnADealer, AnOperationCanLeaveInputBehindAQuietFd) {
     EXPECT_EQ(poller.wait(0ms), 0u);  // takes the initial ask
-    pair.send_to_dealer("reply");
-    ASSERT_TRUE(pair.dealer_fd_signals());
-    ASSERT_TRUE(pair.dealer_has_input());
-    EXPECT_TRUE(pair.dealer_fd_quiet());
+    ASSERT_NO_FATAL_FAILURE(pair.hide_a_reply_behind_a_quiet_fd());
     // Nobody told the poller: it cannot see the reply.
     EXPECT_EQ(poller.wait(50ms), 0u);
 }
 
-TEST(SocketPoller, InputBehindAQuietFdIsFoundAfterASendReportsTheUse) {
-    Pair pair("poller-send");
-    SocketPoller poller;
+TEST_F(SocketPollerOnADealer, InputBehindAQuietFdIsFoundAfterASendReportsTheUse) {
     SocketPoller::ActiveOnThisThread active(poller);
-    poller.add_socket(pair.dealer.handle());
     EXPECT_EQ(poller.wait(0ms), 0u);
-    pair.send_to_dealer("reply");
-    ASSERT_TRUE(pair.dealer_fd_signals());
-    ASSERT_TRUE(pair.dealer_has_input());
-    ASSERT_TRUE(pair.dealer_fd_quiet());
+    ASSERT_NO_FATAL_FAILURE(pair.hide_a_reply_behind_a_quiet_fd());
     // The transport's send helper reports the use, as every send does.
     std::array<::zmq::message_t, 1> frames{::zmq::message_t(std::string("more"))};
     ASSERT_TRUE(grav::zmq::send_all(pair.dealer, frames));
@@ -113,10 +114,7 @@ TEST(SocketPoller, InputBehindAQuietFdIsFoundAfterASendReportsTheUse) {
     EXPECT_TRUE(poller.has_input(0));
 }
 
-TEST(SocketPoller, InputLeftUnreadIsFoundAgainOnceTheItemIsTouched) {
-    Pair pair("poller-left");
-    SocketPoller poller;
-    poller.add_socket(pair.dealer.handle());
+TEST_F(SocketPollerOnADealer, InputLeftUnreadIsFoundAgainOnceTheItemIsTouched) {
     pair.send_to_dealer("one");
     pair.send_to_dealer("two");
     ASSERT_EQ(poller.wait(2000ms), 1u);
@@ -127,12 +125,9 @@ TEST(SocketPoller, InputLeftUnreadIsFoundAgainOnceTheItemIsTouched) {
     EXPECT_TRUE(poller.has_input(0));
 }
 
-TEST(SocketPoller, UsesOnAnotherThreadOrWithoutAnActivePollerAreIgnored) {
-    Pair pair("poller-inactive");
-    SocketPoller poller;
-    poller.add_socket(pair.dealer.handle());
+TEST_F(SocketPollerOnADealer, UsesWithoutAnActivePollerAreIgnored) {
     EXPECT_EQ(poller.wait(0ms), 0u);
-    SocketPoller::note_use(pair.dealer.handle());  // no poller active here
+    SocketPoller::note_use(pair.dealer.handle());  // no poller active on this thread
     EXPECT_EQ(poller.wait(0ms), 0u);
 }
 
