@@ -57,6 +57,17 @@ bool SocketPoller::socket_has_input(std::size_t index) const {
 }
 
 std::size_t SocketPoller::wait(std::chrono::milliseconds timeout) {
+    try {
+        return wait_for_input(timeout);
+    } catch (...) {
+        // Some sockets may have been asked (their signal taken) before the
+        // failure: ask them all again next time rather than miss their input.
+        touch_all();
+        throw;
+    }
+}
+
+std::size_t SocketPoller::wait_for_input(std::chrono::milliseconds timeout) {
     std::fill(ready_.begin(), ready_.end(), 0);
     std::size_t count = 0;
     // Sockets used since the last wait may hold input that their fd no

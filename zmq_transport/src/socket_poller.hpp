@@ -66,6 +66,7 @@ public:
     };
 
 private:
+    std::size_t wait_for_input(std::chrono::milliseconds timeout);
     // ZMQ_EVENTS: also takes the socket's pending commands, and with them
     // the signal on its fd.
     [[nodiscard]] bool socket_has_input(std::size_t index) const;
