@@ -150,7 +150,13 @@ void Node::on_resend_request(PeerLink& link, std::span<const std::byte> body) {
         malformed("from " + link.id.short_str() + ": " + request.error().reason());
         return;
     }
-    if (!link.dealer) return;
+    if (!link.dealer) {
+        // Not silent: the asker reports the range lost after its resend
+        // timeout; this line says why it was never answered.
+        log("resend request from " + link.id.short_str() + " for " + std::to_string(request->from) + ".." +
+            std::to_string(request->to) + " not answered: no link back to it");
+        return;
+    }
     const auto& key = window_key(request->kind, request->kind == wire::StreamKind::direct
                                                     ? std::string_view(wire::routing_id(link.id))
                                                     : std::string_view(request->type));
