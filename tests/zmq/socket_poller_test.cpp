@@ -8,9 +8,12 @@
 #include <zmq.hpp>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -129,6 +132,62 @@ TEST_F(SocketPollerOnADealer, UsesWithoutAnActivePollerAreIgnored) {
     EXPECT_EQ(poller.wait(0ms), 0u);
     SocketPoller::note_use(pair.dealer.handle());  // no poller active on this thread
     EXPECT_EQ(poller.wait(0ms), 0u);
+}
+
+// A guest (another thread holding the owner's lock while the owner sleeps)
+// that took the signal with its send learns that input waits, so it can
+// wake the owner: otherwise the owner would sleep on with a reply unread.
+TEST_F(SocketPollerOnADealer, AGuestWhoseSendHidInputIsToldSo) {
+    EXPECT_EQ(poller.wait(0ms), 0u);
+    EXPECT_FALSE(poller.used_socket_has_input());  // nothing used yet
+    pair.send_to_dealer("reply");
+    ASSERT_TRUE(pair.dealer_fd_signals());
+    {
+        SocketPoller::ActiveOnThisThread guest(poller);
+        std::array<::zmq::message_t, 1> frames{::zmq::message_t(std::string("request"))};
+        ASSERT_TRUE(grav::zmq::send_all(pair.dealer, frames));
+    }
+    EXPECT_TRUE(poller.used_socket_has_input());
+    // And the owner, asking the used socket at its next wait, finds it.
+    ASSERT_EQ(poller.wait(0ms), 1u);
+    EXPECT_TRUE(poller.has_input(0));
+}
+
+TEST_F(SocketPollerOnADealer, AGuestWhoseSendFoundNothingDoesNotWakeTheOwner) {
+    EXPECT_EQ(poller.wait(0ms), 0u);
+    {
+        SocketPoller::ActiveOnThisThread guest(poller);
+        std::array<::zmq::message_t, 1> frames{::zmq::message_t(std::string("request"))};
+        ASSERT_TRUE(grav::zmq::send_all(pair.dealer, frames));
+    }
+    EXPECT_FALSE(poller.used_socket_has_input());
+    // Input that comes later signals the fd again.
+    pair.send_to_dealer("reply");
+    ASSERT_EQ(poller.wait(2000ms), 1u);
+    EXPECT_TRUE(poller.has_input(0));
+}
+
+// The owner's lock is free while it sleeps in poll(2), and held again when
+// wait() returns, so that a guest can use the sockets in between.
+TEST_F(SocketPollerOnADealer, TheOwnersLockIsFreeOnlyWhileItSleeps) {
+    std::mutex loop;
+    std::unique_lock owner(loop);
+    std::atomic<bool> guest_got_it{false};
+    std::thread guest([&] {
+        for (int i = 0; i < 2000 && !guest_got_it; ++i) {
+            if (std::unique_lock l(loop, std::try_to_lock); l.owns_lock()) {
+                guest_got_it = true;
+                pair.send_to_dealer("wake up");
+            } else {
+                std::this_thread::sleep_for(1ms);
+            }
+        }
+    });
+    EXPECT_EQ(poller.wait(5000ms, &owner), 1u);
+    EXPECT_TRUE(owner.owns_lock());
+    guest.join();
+    EXPECT_TRUE(guest_got_it);
+    EXPECT_TRUE(poller.has_input(0));
 }
 
 TEST(SocketPoller, APlainFdIsLevelTriggered) {

@@ -1,6 +1,6 @@
 #pragma once
-// The transport's counters: written by the transport thread, read by
-// stats() from any thread.
+// The transport's counters: written by the loop lock's holder (node.hpp),
+// read by stats() from any thread.
 
 #include <atomic>
 #include <cstdint>
@@ -15,6 +15,7 @@ struct Counters {
     std::atomic<std::uint64_t> batches_sent{0};       // ZeroMQ messages that carried them (records batched)
     std::atomic<std::uint64_t> published{0};          // of which fan-out
     std::atomic<std::uint64_t> direct_sent{0};        // of which point-to-point
+    std::atomic<std::uint64_t> sent_inline{0};        // sends done on the caller's thread (node_inline.cpp)
     std::atomic<std::uint64_t> messages_received{0};  // data messages accepted from peers
     std::atomic<std::uint64_t> bytes_received{0};
     std::atomic<std::uint64_t> direct_received{0};
@@ -56,6 +57,7 @@ struct Counters {
             {"zmq.batches_sent", get(batches_sent)},
             {"zmq.published", get(published)},
             {"zmq.direct_sent", get(direct_sent)},
+            {"zmq.sent_inline", get(sent_inline)},
             {"zmq.messages_received", get(messages_received)},
             {"zmq.bytes_received", get(bytes_received)},
             {"zmq.direct_received", get(direct_received)},

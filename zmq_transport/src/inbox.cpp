@@ -76,6 +76,21 @@ void Inbox::close() {
     not_full_.notify_all();
 }
 
+void Inbox::wake() {
+    std::lock_guard lock(mutex_);
+    wake_locked();
+}
+
+bool Inbox::has_commands() const {
+    std::lock_guard lock(mutex_);
+    return !commands_.empty();
+}
+
+bool Inbox::has_publishes() const {
+    std::lock_guard lock(mutex_);
+    return !publishes_.empty();
+}
+
 bool Inbox::stop_requested() const {
     std::lock_guard lock(mutex_);
     return stop_;

@@ -68,6 +68,11 @@ public:
     void close();
 
     [[nodiscard]] int wake_fd() const noexcept { return wake_.fd(); }
+    // Makes the transport thread take a turn (node_inline.cpp).
+    void wake();
+    // Whether work waits to be taken: what is sent inline must not overtake it.
+    [[nodiscard]] bool has_commands() const;
+    [[nodiscard]] bool has_publishes() const;
     [[nodiscard]] bool stop_requested() const;
 
     // Transport thread: takes what is queued. `max` bounds the publishes

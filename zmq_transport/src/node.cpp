@@ -181,6 +181,8 @@ void Node::run() {
     // Named like libzmq's own threads, so that top and perf tell it apart.
     pthread_setname_np(pthread_self(), "grav.zmq");
     SocketPoller::ActiveOnThisThread poller_scope(poller_);
+    std::unique_lock loop(loop_mutex_);
+    loop_running_ = true;
     while (!inbox_.stop_requested()) {
         const bool held_back = !fanout_backlog_.empty();
         auto now = SteadyClock::now();
@@ -192,7 +194,7 @@ void Node::run() {
         timeout = std::min<milliseconds>(timeout, timer_idle_period);
         try {
             if (poll_dirty_) rebuild_poll_items();
-            poller_.wait(timeout);
+            poller_.wait(timeout, &loop);
         } catch (const ::zmq::error_t& e) {
             log(std::string("poll failed: ") + e.what());
             continue;
@@ -240,6 +242,7 @@ void Node::run() {
         }
         update_gauges();
     }
+    loop_running_ = false;
     shutdown();
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // The transport's actor: one thread owns the context's every socket (ROUTER,
 // XPUB, per peer a DEALER + SUB + monitor PAIR, dial probes) and runs the
-// protocol of docs/PROTOCOL.md. Other threads talk to it only through the
-// Inbox, the counters and the small mutex-guarded views below.
+// protocol of docs/PROTOCOL.md. Other threads talk to it through the Inbox,
+// the counters and the small mutex-guarded views below; and while the thread
+// sleeps, a sender may borrow its sockets under the loop lock to send without
+// waking it (node_inline.cpp).
 
 #include "batch.hpp"
 #include "counters.hpp"
@@ -59,6 +61,13 @@ public:
         return std::this_thread::get_id() == thread_id_.load();
     }
     void send_now(command::SendTo request) { send_direct(request); }
+
+    // Any other thread (node_inline.cpp): does the work at once, on the
+    // calling thread, when the transport thread sleeps and nothing is queued
+    // ahead of it; otherwise false, with the argument untouched, and the
+    // caller queues it through the Inbox.
+    bool try_send_inline(command::SendTo& request);
+    bool try_publish_inline(MessagePtr& message);
 
 private:
     // A connect(endpoint) whose node id we learn by asking (WHO -> IAM)
@@ -131,6 +140,11 @@ private:
     void mark_down(PeerLink& link);
     void publish_batch();
     void send_direct(command::SendTo& request);
+    // After a send on another thread: wakes the transport thread if that
+    // send may have taken the signal of input waiting on a socket.
+    void wake_if_input_hidden();
+    // Why a message cannot be sent at all (bad type, payload too large).
+    static Status check_data(const Message& message);
     void apply_subscriptions(std::vector<std::string> prefixes);
     void send_control(::zmq::socket_t& socket, wire::Control command, std::string_view body = {},
                       std::string_view identity = {}, const MessageId& header_id = {});
@@ -207,7 +221,15 @@ private:
     mutable std::mutex live_mutex_;
     std::unordered_set<NodeId> live_;
 
-    // Transport thread only from here on.
+    // Held by the transport thread except while it sleeps in poll(2); whoever
+    // holds it owns everything below (node_inline.cpp). Other threads only
+    // ever try_lock it, so they never wait on the transport thread.
+    std::mutex loop_mutex_;
+    bool loop_running_ = false;  // run() is between start and shutdown
+    // When the last publish was asked for, by any thread (burst_gap).
+    std::atomic<SteadyTime::rep> last_publish_{0};
+
+    // The loop's owner only from here on.
     ::zmq::context_t context_;
     // Secure mode: bound before the ROUTER and XPUB, closed after them.
     std::optional<ZapHandler> zap_;

@@ -56,7 +56,9 @@ template <class It>
     return frame;
 }
 
-Status check_data(const Message& message) {
+}  // namespace
+
+Status Node::check_data(const Message& message) {
     if (auto ok = wire::check_type(message.type()); !ok) return ok;
     if (message.payload_size() > wire::max_record_payload) {
         return Error(Errc::invalid_argument,
@@ -64,8 +66,6 @@ Status check_data(const Message& message) {
     }
     return success();
 }
-
-}  // namespace
 
 void Node::publish_batch() {
     if (auto ok = check_data(*publishes_.front()); !ok) {

@@ -56,9 +56,16 @@ bool SocketPoller::socket_has_input(std::size_t index) const {
     return (events & ZMQ_POLLIN) != 0;
 }
 
-std::size_t SocketPoller::wait(std::chrono::milliseconds timeout) {
+bool SocketPoller::used_socket_has_input() const {
+    for (std::size_t i = 0; i < sockets_.size(); ++i) {
+        if (asked_[i] && socket_has_input(i)) return true;
+    }
+    return false;
+}
+
+std::size_t SocketPoller::wait(std::chrono::milliseconds timeout, std::unique_lock<std::mutex>* asleep) {
     try {
-        return wait_for_input(timeout);
+        return wait_for_input(timeout, asleep);
     } catch (...) {
         // Some sockets may have been asked (their signal taken) before the
         // failure: ask them all again next time rather than miss their input.
@@ -67,7 +74,8 @@ std::size_t SocketPoller::wait(std::chrono::milliseconds timeout) {
     }
 }
 
-std::size_t SocketPoller::wait_for_input(std::chrono::milliseconds timeout) {
+std::size_t SocketPoller::wait_for_input(std::chrono::milliseconds timeout,
+                                         std::unique_lock<std::mutex>* asleep) {
     std::fill(ready_.begin(), ready_.end(), 0);
     std::size_t count = 0;
     // Sockets used since the last wait may hold input that their fd no
@@ -83,7 +91,19 @@ std::size_t SocketPoller::wait_for_input(std::chrono::milliseconds timeout) {
     // Then one poll(2) over every fd, without waiting when input is there:
     // the other items still get their turn.
     const int wait_ms = count > 0 ? 0 : static_cast<int>(std::max<long long>(timeout.count(), 0));
-    const int rc = ::poll(fds_.data(), fds_.size(), wait_ms);
+    int rc = 0;
+    if (asleep && wait_ms > 0) {
+        // Only poll(2) runs unlocked: it reads fds_ and writes their revents,
+        // which no other thread touches; a thread holding the lock meanwhile
+        // may only mark asked_ (touch), read again below once we hold it.
+        asleep->unlock();
+        rc = ::poll(fds_.data(), fds_.size(), wait_ms);
+        const int poll_errno = errno;
+        asleep->lock();
+        errno = poll_errno;
+    } else {
+        rc = ::poll(fds_.data(), fds_.size(), wait_ms);
+    }
     if (rc < 0) {
         if (errno == EINTR) return count;
         throw ::zmq::error_t();

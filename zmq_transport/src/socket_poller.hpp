@@ -16,9 +16,16 @@
 // it was used since the last wait. Every send and receive of the transport
 // thread reports its use (frames.hpp, through note_use), the loop touches
 // each item it handled, and adding a socket marks it too.
+//
+// Another thread may use the sockets while the owner sleeps in poll(2)
+// (node_inline.cpp): wait() releases the owner's lock for the sleep alone,
+// and that thread, holding the lock, reports its uses to this poller like
+// the owner does and then asks used_socket_has_input() whether it must wake
+// the owner.
 
 #include <chrono>
 #include <cstddef>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -45,7 +52,12 @@ public:
 
     // Waits up to `timeout` for input (not at all when a used socket already
     // has some); how many items have input. Interrupted by a signal: 0.
-    std::size_t wait(std::chrono::milliseconds timeout);
+    // `asleep`, if given, is unlocked for the poll(2) alone.
+    std::size_t wait(std::chrono::milliseconds timeout, std::unique_lock<std::mutex>* asleep = nullptr);
+    // For a thread that used sockets while the owner slept: true when one
+    // of them holds input its fd may no longer show (the owner must wake).
+    // The sockets stay marked, so the owner asks them again too.
+    [[nodiscard]] bool used_socket_has_input() const;
     [[nodiscard]] bool has_input(std::size_t index) const noexcept { return ready_[index] != 0; }
 
     // Reports a use of `socket` to the poller active on this thread, if any:
@@ -66,7 +78,7 @@ public:
     };
 
 private:
-    std::size_t wait_for_input(std::chrono::milliseconds timeout);
+    std::size_t wait_for_input(std::chrono::milliseconds timeout, std::unique_lock<std::mutex>* asleep);
     // ZMQ_EVENTS: also takes the socket's pending commands, and with them
     // the signal on its fd.
     [[nodiscard]] bool socket_has_input(std::size_t index) const;

@@ -1,6 +1,7 @@
-// grav::zmq::transport(): the thread-safe face of the transport. Everything
-// that touches a socket happens on the Node's thread; this class queues work
-// for it and reads what it publishes for other threads.
+// grav::zmq::transport(): the thread-safe face of the transport. Sockets
+// belong to the Node's thread; this class queues work for it, or has the
+// Node do a send at once while its thread sleeps (node_inline.cpp), and
+// reads what it publishes for other threads.
 #include "endpoint.hpp"
 #include "node.hpp"
 
@@ -37,6 +38,7 @@ public:
     }
 
     void publish(MessagePtr message) override {
+        if (running() && !node_->on_own_thread() && node_->try_publish_inline(message)) return;
         if (!running() || !node_->inbox().publish(std::move(message))) {
             if (node_) bump(node_->counters().dropped_after_stop);
         }
@@ -47,13 +49,16 @@ public:
             node_->send_now(command::SendTo{peer, std::move(message), std::move(done)});
             return;
         }
+        command::SendTo request{peer, std::move(message), std::move(done)};
+        if (!running()) {
+            if (request.done) request.done(Error(Errc::closed, "the transport is not running"));
+            return;
+        }
+        if (node_->try_send_inline(request)) return;
         Command rejected;
-        if (!running() ||
-            !node_->inbox().push(command::SendTo{peer, std::move(message), std::move(done)}, &rejected)) {
+        if (!node_->inbox().push(std::move(request), &rejected)) {
             if (auto* send = std::get_if<command::SendTo>(&rejected); send && send->done) {
                 send->done(Error(Errc::closed, "the transport is not running"));
-            } else if (!running() && done) {
-                done(Error(Errc::closed, "the transport is not running"));
             }
         }
     }

@@ -6,8 +6,9 @@
 //   b.connect_endpoint(a.endpoint());
 //
 // Per node a ROUTER (handshake, direct messages) and an XPUB (fan-out); per
-// peer a DEALER and a SUB. One thread owns every socket. The wire format is
-// in docs/PROTOCOL.md.
+// peer a DEALER and a SUB. One thread owns every socket; a sender may use
+// them while that thread sleeps, under its lock, which saves a wake-up per
+// message. The wire format is in docs/PROTOCOL.md.
 
 #include <grav/security.hpp>
 #include <grav/transport.hpp>
