@@ -374,6 +374,12 @@ public:
     }
     GravPinger(const GravPinger&) = delete;
     GravPinger& operator=(const GravPinger&) = delete;
+    // Of the requests sent so far, how many went out on the caller's thread.
+    [[nodiscard]] double inline_share() const {
+        const auto s = transport_->stats();
+        return static_cast<double>(s.at("zmq.sent_inline")) /
+               static_cast<double>(std::max<std::uint64_t>(s.at("zmq.direct_sent"), 1));
+    }
     void ping(long count, std::vector<double>* us) {
         for (long i = 0; i < count; ++i) {
             const auto t0 = Clock::now();
@@ -565,7 +571,7 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
     }
     if (wanted("rtt")) {
-        std::vector<double> r50, r99, g50, g99, b50, b99;
+        std::vector<double> r50, r99, g50, g99, b50, b99, inline_shares;
         for (int r = 0; r < runs; ++r) {
             RawPinger raw_pinger;
             GravPinger grav_pinger;
@@ -581,6 +587,7 @@ int main(int argc, char** argv) {
                 grav_pinger.ping(n, &grav);
                 bus_pinger.ping(n, &bus);
             }
+            inline_shares.push_back(grav_pinger.inline_share());
             const auto rp = percentiles(std::move(raw)), gp = percentiles(std::move(grav)),
                        bp = percentiles(std::move(bus));
             r50.push_back(rp.p50_us), r99.push_back(rp.p99_us);
@@ -591,6 +598,8 @@ int main(int argc, char** argv) {
                     median(g50), median(g50) / median(r50));
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p99 (transport)", median(r99),
                     median(g99), median(g99) / median(r99));
+        std::printf("  (transport: %.0f %% of the requests sent on the caller's thread)\n",
+                    100 * median(inline_shares));
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p50 (Bus, pod->pod)", median(r50),
                     median(b50), median(b50) / median(r50));
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p99 (Bus, pod->pod)", median(r99),
