@@ -73,19 +73,21 @@ long status_kb(const std::string& wanted, const char* file = "/proc/self/status"
     return -1;
 }
 
+// CPU time (user + system) of this process, all its threads, in ms.
+double process_cpu_ms() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+}
+
 // CPU time this process used per second of wall time, over `period` of
 // doing nothing: the cost of an idle node's timers and heartbeats.
 double idle_cpu_ms_per_s(std::chrono::milliseconds period) {
-    const auto cpu = [] {
-        rusage u{};
-        getrusage(RUSAGE_SELF, &u);
-        return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
-               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
-    };
-    const double before = cpu();
+    const double before = process_cpu_ms();
     const auto t0 = Clock::now();
     std::this_thread::sleep_for(period);
-    return (cpu() - before) / seconds_since(t0);
+    return (process_cpu_ms() - before) / seconds_since(t0);
 }
 
 // "VmRSS RssAnon Private" in kB, then CPU in ms/s: what the idle roles report.
@@ -194,17 +196,36 @@ int raw_sub(const std::string& endpoint, long count) {
     (void)sub.recv(m);  // first real message
     while (m.size() == 1) (void)sub.recv(m);
     const auto t0 = Clock::now();
+    const double cpu0 = process_cpu_ms();
     for (long i = 1; i < count; ++i) {
         if (!sub.recv(m)) {
-            say("rate 0");
+            say("rate 0 0");
             return 1;
         }
     }
-    say("rate " + std::to_string((count - 1) / seconds_since(t0)));
+    say("rate " + std::to_string((count - 1) / seconds_since(t0)) + " " +
+        std::to_string((process_cpu_ms() - cpu0) * 1e6 / static_cast<double>(count - 1)));
     return 0;
 }
 
-double raw_throughput(std::size_t size, long count) {
+// What a throughput run measured: the receiver's rate, and the CPU time per
+// message of each process (all its threads: libzmq's I/O thread, grav's
+// transport thread), which on 2 vCPUs bounds the rate once both are busy.
+struct Throughput {
+    double rate = 0;
+    double pub_ns = 0;  // publisher, from its first publish to the receiver's report
+    double sub_ns = 0;  // receiver, from its first message to its last
+};
+
+Throughput read_rate(Child& child, double pub_cpu0, long count) {
+    std::istringstream in(child.expect("rate "));
+    Throughput t;
+    in >> t.rate >> t.sub_ns;
+    t.pub_ns = (process_cpu_ms() - pub_cpu0) * 1e6 / static_cast<double>(count);
+    return t;
+}
+
+Throughput raw_throughput(std::size_t size, long count) {
     ::zmq::context_t ctx;
     ::zmq::socket_t pub(ctx, ::zmq::socket_type::pub);
     pub.set(::zmq::sockopt::sndhwm, 0);
@@ -221,9 +242,10 @@ double raw_throughput(std::size_t size, long count) {
     ready = true;
     probe.join();
     const std::string payload(size, 'x');
+    const double cpu0 = process_cpu_ms();
     for (long i = 0; i < count; ++i)
         pub.send(::zmq::message_t(payload.data(), payload.size()), ::zmq::send_flags::none);
-    return std::stod(child.expect("rate "));
+    return read_rate(child, cpu0, count);
 }
 
 int grav_sub(const std::string& endpoint, long count) {
@@ -232,9 +254,13 @@ int grav_sub(const std::string& endpoint, long count) {
     Clock::time_point t0;
     std::mutex m;
     std::condition_variable cv;
+    double cpu0 = 0;
     events.on_msg = [&](const grav::NodeId&, grav::MessagePtr) {
         const long n = ++received;
-        if (n == 1) t0 = Clock::now();
+        if (n == 1) {
+            t0 = Clock::now();
+            cpu0 = process_cpu_ms();
+        }
         if (n == count) {
             std::lock_guard lock(m);
             cv.notify_all();
@@ -251,18 +277,22 @@ int grav_sub(const std::string& endpoint, long count) {
     if (!cv.wait_for(lock, 120s, [&] { return received.load() == count; })) {
         std::fprintf(stderr, "grav subscriber: only %ld of %ld messages within 120 s\n", received.load(),
                      count);
-        say("rate 0");
+        say("rate 0 0");
         return 1;
     }
-    say("rate " + std::to_string((count - 1) / seconds_since(t0)));
+    say("rate " + std::to_string((count - 1) / seconds_since(t0)) + " " +
+        std::to_string((process_cpu_ms() - cpu0) * 1e6 / static_cast<double>(count - 1)));
     t->stop();
     return 0;
 }
 
 // Messages per ZeroMQ message (data frame) in the last grav throughput run.
 double last_mean_batch = 0;
+// Where the last grav throughput run waited: publish() calls that found the
+// transport's queue full, and times the XPUB's high-water mark held a batch.
+std::uint64_t last_publish_blocked = 0, last_backpressure = 0;
 
-double grav_throughput(std::size_t size, long count) {
+Throughput grav_throughput(std::size_t size, long count) {
     Events events;
     auto t = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
     const auto self = local("pub");
@@ -271,13 +301,16 @@ double grav_throughput(std::size_t size, long count) {
     child.expect("ready");
     events.wait_joined();
     const std::string payload(size, 'x');
+    const double cpu0 = process_cpu_ms();
     for (long i = 0; i < count; ++i) t->publish(make(self.id, payload));
-    const double rate = std::stod(child.expect("rate "));
+    const Throughput result = read_rate(child, cpu0, count);
     const auto stats = t->stats();
+    last_publish_blocked = stats.at("zmq.publish_blocked");
+    last_backpressure = stats.at("zmq.backpressure");
     last_mean_batch = static_cast<double>(stats.at("zmq.published")) /
                       static_cast<double>(std::max<std::uint64_t>(stats.at("zmq.batches_sent"), 1));
     t->stop();
-    return rate;
+    return result;
 }
 
 // ------------------------------------------------------------ round trip
@@ -559,15 +592,24 @@ int main(int argc, char** argv) {
     auto wanted = [&](const std::string& figure) { return only.empty() || only == figure; };
     for (std::size_t size : {std::size_t{64}, std::size_t{1024}}) {
         if (!wanted("throughput" + std::to_string(size))) continue;
-        std::vector<double> raw, grav;
+        std::vector<double> raw, grav, raw_pub, raw_sub, grav_pub, grav_sub;
         for (int r = 0; r < runs; ++r) {
-            raw.push_back(raw_throughput(size, count));
-            grav.push_back(grav_throughput(size, count));
+            const Throughput x = raw_throughput(size, count);
+            const Throughput y = grav_throughput(size, count);
+            raw.push_back(x.rate), raw_pub.push_back(x.pub_ns), raw_sub.push_back(x.sub_ns);
+            grav.push_back(y.rate), grav_pub.push_back(y.pub_ns), grav_sub.push_back(y.sub_ns);
         }
         const double a = median(raw), b = median(grav);
         std::printf("%-34s %12.0f/s %12.0f/s %7.2f\n",
                     ("fan-out throughput, " + std::to_string(size) + " B").c_str(), a, b, b / a);
-        std::printf("  (grav, last run: %.1f messages per ZeroMQ message)\n", last_mean_batch);
+        const double rp = median(raw_pub), rs = median(raw_sub), gp = median(grav_pub), gs = median(grav_sub);
+        std::printf("  CPU per message, ns (publisher + receiver): raw %.0f + %.0f = %.0f, grav %.0f + %.0f = %.0f "
+                    "(%.2f)\n",
+                    rp, rs, rp + rs, gp, gs, gp + gs, (gp + gs) / (rp + rs));
+        std::printf("  (grav, last run: %.1f messages per ZeroMQ message; publish blocked %llu times, "
+                    "XPUB full %llu times)\n",
+                    last_mean_batch, static_cast<unsigned long long>(last_publish_blocked),
+                    static_cast<unsigned long long>(last_backpressure));
         std::fflush(stdout);
     }
     if (wanted("rtt")) {
