@@ -134,14 +134,8 @@ void Node::request_resend(PeerLink& link, wire::StreamKind kind, std::string_vie
 
 void Node::request_holes(PeerLink& link, wire::StreamKind kind, std::string_view type, StreamIn& stream,
                          std::uint64_t to) {
-    std::uint64_t from = stream.last + 1;
-    for (const auto& entry : stream.held) {
-        const std::uint64_t seq = entry.first;
-        if (seq > to) break;
-        if (seq > from) request_resend(link, kind, type, stream, from, seq - 1);
-        from = seq + 1;
-    }
-    if (from <= to) request_resend(link, kind, type, stream, from, to);
+    for (const auto& [from, through] : stream.holes(to))
+        request_resend(link, kind, type, stream, from, through);
 }
 
 void Node::on_resend_request(PeerLink& link, std::span<const std::byte> body) {

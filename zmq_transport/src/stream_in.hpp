@@ -5,10 +5,13 @@
 
 #include <grav/message.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <utility>
+#include <vector>
 
 namespace grav::zmq {
 
@@ -22,6 +25,22 @@ struct StreamIn {
     std::optional<std::chrono::steady_clock::time_point> gap_deadline;
 
     [[nodiscard]] bool gap_pending() const noexcept { return !held.empty() || known_to > last; }
+
+    // The ranges [from, to] in (last, up_to] that are neither delivered nor
+    // held, whatever was asked before: what a resumed link asks for again,
+    // since a request made on the old link may never have been answered.
+    [[nodiscard]] std::vector<std::pair<std::uint64_t, std::uint64_t>> holes(std::uint64_t up_to) const {
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+        std::uint64_t from = last + 1;
+        for (const auto& entry : held) {
+            const std::uint64_t seq = entry.first;
+            if (seq > up_to) break;
+            if (seq > from) ranges.emplace_back(from, seq - 1);
+            from = std::max(from, seq + 1);
+        }
+        if (from <= up_to) ranges.emplace_back(from, up_to);
+        return ranges;
+    }
 };
 
 }  // namespace grav::zmq
