@@ -77,7 +77,9 @@ public:
     // Fan-out to every ready peer that subscribed to the message's type.
     virtual void publish(MessagePtr message) = 0;
     // Point-to-point to one peer (replies, tunnel). `done` is called once,
-    // from any thread, with ok or the reason it could not be sent.
+    // from any thread, with ok or the reason it could not be sent; possibly
+    // on the calling thread before send_to returns, so the caller must not
+    // hold a lock that `done` takes.
     virtual void send_to(const NodeId& peer, MessagePtr message, SendDone done) = 0;
 
     // Dials a peer given by hand ("tcp://10.0.0.2:5670") ...
