@@ -603,13 +603,15 @@ int main(int argc, char** argv) {
         std::printf("%-34s %12.0f/s %12.0f/s %7.2f\n",
                     ("fan-out throughput, " + std::to_string(size) + " B").c_str(), a, b, b / a);
         const double rp = median(raw_pub), rs = median(raw_sub), gp = median(grav_pub), gs = median(grav_sub);
-        std::printf("  CPU per message, ns (publisher + receiver): raw %.0f + %.0f = %.0f, grav %.0f + %.0f = %.0f "
-                    "(%.2f)\n",
-                    rp, rs, rp + rs, gp, gs, gp + gs, (gp + gs) / (rp + rs));
-        std::printf("  (grav, last run: %.1f messages per ZeroMQ message; publish blocked %llu times, "
-                    "XPUB full %llu times)\n",
-                    last_mean_batch, static_cast<unsigned long long>(last_publish_blocked),
-                    static_cast<unsigned long long>(last_backpressure));
+        std::printf(
+            "  CPU per message, ns (publisher + receiver): raw %.0f + %.0f = %.0f, grav %.0f + %.0f = %.0f "
+            "(%.2f)\n",
+            rp, rs, rp + rs, gp, gs, gp + gs, (gp + gs) / (rp + rs));
+        std::printf(
+            "  (grav, last run: %.1f messages per ZeroMQ message; publish blocked %llu times, "
+            "XPUB full %llu times)\n",
+            last_mean_batch, static_cast<unsigned long long>(last_publish_blocked),
+            static_cast<unsigned long long>(last_backpressure));
         std::fflush(stdout);
     }
     if (wanted("rtt")) {

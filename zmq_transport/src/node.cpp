@@ -163,6 +163,11 @@ PeerLink* Node::find(const NodeId& id) {
     return it == peers_.end() ? nullptr : it->second.get();
 }
 
+PeerLink* Node::joined_link(const NodeId& id) {
+    PeerLink* link = find(id);
+    return link && link->joined && link->dealer ? link : nullptr;
+}
+
 PeerLink& Node::link_for(const NodeId& id) {
     auto& slot = peers_[id];
     if (!slot) {

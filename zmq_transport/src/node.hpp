@@ -200,6 +200,8 @@ private:
     void stop_server_monitors();
     [[nodiscard]] bool secure() const noexcept { return options_.security != nullptr; }
     PeerLink* find(const NodeId& id);
+    // The peer's link if direct messages can go to it now (joined, DEALER up).
+    PeerLink* joined_link(const NodeId& id);
     PeerLink& link_for(const NodeId& id);
     wire::Hello hello_of_self() const;
     void set_live(const NodeId& id, bool live);

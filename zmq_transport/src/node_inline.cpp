@@ -31,8 +31,8 @@ bool Node::try_send_inline(command::SendTo& request) {
     {
         std::unique_lock loop(loop_mutex_, std::try_to_lock);
         if (!loop.owns_lock() || !loop_running_ || !commands_.empty() || inbox_.has_commands()) return false;
-        PeerLink* link = find(request.peer);
-        if (!link || !link->joined || !link->dealer || !link->outbox.empty()) return false;
+        PeerLink* link = joined_link(request.peer);
+        if (!link || !link->outbox.empty()) return false;
         if (!check_data(*request.message)) return false;
         SocketPoller::ActiveOnThisThread uses(poller_);
         // Called below, once the lock is released: a callback may send again.

@@ -115,8 +115,8 @@ void Node::flush_fanout() {
 }
 
 void Node::send_direct(command::SendTo& request) {
-    PeerLink* link = find(request.peer);
-    if (!link || !link->joined || !link->dealer) {
+    PeerLink* link = joined_link(request.peer);
+    if (!link) {
         bump(counters_.send_failed);
         if (request.done) {
             request.done(Error(Errc::no_peer, "no connected peer " + request.peer.short_str()));

@@ -51,14 +51,14 @@ public:
         }
         command::SendTo request{peer, std::move(message), std::move(done)};
         if (!running()) {
-            if (request.done) request.done(Error(Errc::closed, "the transport is not running"));
+            if (request.done) request.done(not_running());
             return;
         }
         if (node_->try_send_inline(request)) return;
         Command rejected;
         if (!node_->inbox().push(std::move(request), &rejected)) {
             if (auto* send = std::get_if<command::SendTo>(&rejected); send && send->done) {
-                send->done(Error(Errc::closed, "the transport is not running"));
+                send->done(not_running());
             }
         }
     }
@@ -107,13 +107,14 @@ public:
     }
 
 private:
+    static Error not_running() { return Error(Errc::closed, "the transport is not running"); }
     // node_ is set once by start() before any other call may race with it
     // (the hub starts the transport before using it).
     [[nodiscard]] bool running() const { return node_ != nullptr; }
 
     Status queue(Command command) {
         if (!running() || !node_->inbox().push(std::move(command))) {
-            return Error(Errc::closed, "the transport is not running");
+            return not_running();
         }
         return success();
     }
