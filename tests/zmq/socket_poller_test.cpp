@@ -134,6 +134,39 @@ TEST_F(SocketPollerOnADealer, UsesWithoutAnActivePollerAreIgnored) {
     EXPECT_EQ(poller.wait(0ms), 0u);
 }
 
+// A receive that found nothing took every pending command, so the fd will
+// signal the next input: the poller need not ask that socket again (it saves
+// two system calls per socket per turn), and indeed input still wakes it.
+TEST_F(SocketPollerOnADealer, InputAfterAReceiveFoundNothingStillWakesThePoller) {
+    SocketPoller::ActiveOnThisThread active(poller);
+    EXPECT_EQ(poller.wait(0ms), 0u);
+    poller.touch_item(0);  // the loop touches every item it handles
+    grav::zmq::Frames frames;
+    ASSERT_FALSE(grav::zmq::receive(pair.dealer, frames));  // marks it drained
+    EXPECT_EQ(poller.wait(20ms), 0u);
+    pair.send_to_dealer("reply");
+    ASSERT_EQ(poller.wait(2000ms), 1u);
+    EXPECT_TRUE(poller.has_input(0));
+}
+
+// Drained, then used again: the later use may take a later signal, so the
+// socket is asked once more. (Were the drain to win, the reply hidden below
+// would stay unread: AnOperationCanLeaveInputBehindAQuietFd.)
+TEST_F(SocketPollerOnADealer, AUseAfterAReceiveFoundNothingIsStillAsked) {
+    SocketPoller::ActiveOnThisThread active(poller);
+    EXPECT_EQ(poller.wait(0ms), 0u);
+    grav::zmq::Frames frames;
+    ASSERT_FALSE(grav::zmq::receive(pair.dealer, frames));
+    pair.send_to_dealer("reply");
+    ASSERT_TRUE(pair.dealer_fd_signals());
+    std::array<::zmq::message_t, 1> request{::zmq::message_t(std::string("request"))};
+    ASSERT_TRUE(grav::zmq::send_all(pair.dealer, request));  // reports the use
+    ASSERT_TRUE(pair.dealer_has_input());                    // takes the signal, unreported
+    ASSERT_TRUE(pair.dealer_fd_quiet());
+    ASSERT_EQ(poller.wait(0ms), 1u);
+    EXPECT_TRUE(poller.has_input(0));
+}
+
 // A guest (another thread holding the owner's lock while the owner sleeps)
 // that took the signal with its send learns that input waits, so it can
 // wake the owner: otherwise the owner would sleep on with a reply unread.

@@ -1,7 +1,8 @@
 #pragma once
 // Multipart receive and send on a ZeroMQ socket, never blocking. Both report
 // the use to the thread's SocketPoller: it may have consumed the signal on
-// the socket's edge-triggered fd.
+// the socket's edge-triggered fd. A receive that finds nothing says so too:
+// then the fd is honest again.
 
 #include "socket_poller.hpp"
 
@@ -42,7 +43,10 @@ inline bool receive(::zmq::socket_t& socket, Frames& frames) {
     frames.overflow = false;
     SocketPoller::note_use(socket.handle());
     ::zmq::message_t scratch;
-    if (!socket.recv(frames.part[0], ::zmq::recv_flags::dontwait)) return false;
+    if (!socket.recv(frames.part[0], ::zmq::recv_flags::dontwait)) {
+        SocketPoller::note_drained(socket.handle());
+        return false;
+    }
     frames.count = 1;
     bool more = frames.part[0].more();
     while (more) {

@@ -41,6 +41,10 @@ void SocketPoller::touch(void* socket) noexcept {
     if (auto it = index_.find(socket); it != index_.end()) asked_[it->second] = 1;
 }
 
+void SocketPoller::untouch(void* socket) noexcept {
+    if (auto it = index_.find(socket); it != index_.end()) asked_[it->second] = 0;
+}
+
 void SocketPoller::touch_item(std::size_t index) noexcept {
     if (sockets_[index]) asked_[index] = 1;
 }
@@ -123,6 +127,10 @@ std::size_t SocketPoller::wait_for_input(std::chrono::milliseconds timeout,
 
 void SocketPoller::note_use(void* socket) noexcept {
     if (active_poller) active_poller->touch(socket);
+}
+
+void SocketPoller::note_drained(void* socket) noexcept {
+    if (active_poller) active_poller->untouch(socket);
 }
 
 SocketPoller::ActiveOnThisThread::ActiveOnThisThread(SocketPoller& poller) noexcept
