@@ -3,9 +3,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -36,7 +38,10 @@ void Inbox::wake_locked() {
 }
 
 bool Inbox::publish(MessagePtr message) {
+    // Declared first, so destroyed last: after the unlock (give_back says why).
+    std::vector<MessagePtr> sent;
     std::unique_lock lock(mutex_);
+    sent.swap(returned_);
     if (publishes_.size() >= max_publishes_ && !closed_ && !stop_) {
         ++blocked_;
         not_full_.wait(lock, [&] { return publishes_.size() < max_publishes_ || closed_ || stop_; });
@@ -45,6 +50,25 @@ bool Inbox::publish(MessagePtr message) {
     publishes_.push_back(std::move(message));
     wake_locked();
     return true;
+}
+
+void Inbox::give_back(std::vector<MessagePtr>& spent) {
+    if (spent.empty()) return;
+    {
+        std::lock_guard lock(mutex_);
+        // `spent` leaves with what the publisher did not collect since the
+        // last hand-back (usually nothing), to be dropped below.
+        returned_.swap(spent);
+        ++returns_;
+    }
+    spent.clear();
+}
+
+void Inbox::drop_uncollected() {
+    std::vector<MessagePtr> stale;
+    std::lock_guard lock(mutex_);
+    if (returns_ == returns_seen_) stale.swap(returned_);
+    returns_seen_ = returns_;
 }
 
 bool Inbox::push(Command command, Command* rejected) {
@@ -101,7 +125,7 @@ std::uint64_t Inbox::blocked_publishes() const {
     return blocked_;
 }
 
-void Inbox::take(std::deque<Command>& commands, std::deque<MessagePtr>& publishes, std::size_t max) {
+void Inbox::take(std::deque<Command>& commands, std::vector<MessagePtr>& publishes, std::size_t max) {
     bool freed = false;
     {
         std::lock_guard lock(mutex_);
@@ -111,16 +135,15 @@ void Inbox::take(std::deque<Command>& commands, std::deque<MessagePtr>& publishe
             commands.push_back(std::move(commands_.front()));
             commands_.pop_front();
         }
-        if (max >= publishes_.size() && publishes.empty()) {
+        const std::size_t n = std::min(max, publishes_.size());
+        if (n == publishes_.size() && publishes.empty()) {
             publishes.swap(publishes_);  // the common case: O(1) under the lock
-            freed = !publishes.empty();
         } else {
-            for (std::size_t i = 0; i < max && !publishes_.empty(); ++i) {
-                publishes.push_back(std::move(publishes_.front()));
-                publishes_.pop_front();
-                freed = true;
-            }
+            const auto end = publishes_.begin() + static_cast<std::ptrdiff_t>(n);
+            std::move(publishes_.begin(), end, std::back_inserter(publishes));
+            publishes_.erase(publishes_.begin(), end);
         }
+        freed = n > 0;
         // Publishes left behind: make sure the thread comes back for them.
         if (!publishes_.empty() && max > 0) wake_locked();
     }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <utility>
 
 #include <pthread.h>
@@ -240,6 +241,8 @@ void Node::run() {
         }
         if (!fanout_backlog_.empty() || !publishes_.empty()) flush_fanout();
         if (!publishes_.empty() || held_back) take_work(false);
+        // Freed by the publishers' threads, not this one (Inbox::give_back).
+        inbox_.give_back(spent_);
         now = SteadyClock::now();
         if (now >= next_timers_) {
             run_timers(now);
@@ -280,7 +283,13 @@ void Node::take_work(bool stopping) {
     // While the XPUB holds messages back, take no more publishes: the
     // inbox fills and publish() blocks its callers (backpressure).
     const std::size_t max = stopping || fanout_backlog_.empty() ? SIZE_MAX : 0;
-    inbox_.take(commands_, publishes_, max);
+    inbox_.take(commands_, incoming_, max);
+    // Moved into a deque of this thread's own: its blocks are allocated and
+    // freed here, the vector goes back to the publishers (Inbox::take).
+    std::move(incoming_.begin(), incoming_.end(), std::back_inserter(publishes_));
+    incoming_.clear();
+    // After a burst, do not keep a queue's worth of capacity for ever.
+    if (incoming_.capacity() > incoming_capacity_kept) incoming_ = {};
     while (!commands_.empty()) {
         Command command = std::move(commands_.front());
         commands_.pop_front();
@@ -327,6 +336,7 @@ void Node::handle(Command& command) {
 // ---------------------------------------------------------------- timers
 
 void Node::run_timers(SteadyTime now) {
+    inbox_.drop_uncollected();
     std::vector<std::pair<NodeId, std::pair<LeaveReason, std::string>>> gone;
     for (auto& [id, link] : peers_) {
         if (!link->outbox.empty()) flush_outbox(*link);

@@ -248,6 +248,8 @@ private:
 
     std::deque<Command> commands_;
     std::deque<MessagePtr> publishes_;
+    std::vector<MessagePtr> incoming_;  // from the Inbox, emptied into publishes_ at once
+    std::vector<MessagePtr> spent_;     // published this turn: handed back (Inbox::give_back)
     std::deque<std::array<::zmq::message_t, 2>> fanout_backlog_;  // [type][data frame]
     std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> fanout_seq_out_;
     // What this node sent lately, for RESEND; its own incarnation (HELLO

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <utility>
 
 namespace grav::zmq {
@@ -99,7 +100,11 @@ void Node::publish_batch() {
     // Kept for RESEND (node_resend.cpp): each record with its own number.
     window_.record_run(window_key(wire::StreamKind::fanout, type), seq_it->second - count + 1,
                        publishes_.begin(), count);
-    publishes_.erase(publishes_.begin(), publishes_.begin() + static_cast<std::ptrdiff_t>(count));
+    const auto sent = publishes_.begin() + static_cast<std::ptrdiff_t>(count);
+    std::move(publishes_.begin(), sent, std::back_inserter(spent_));
+    publishes_.erase(publishes_.begin(), sent);
+    // In parts, so that no publish() call frees a whole queue's worth.
+    if (spent_.size() >= give_back_batch) inbox_.give_back(spent_);
     if (!fanout_backlog_.empty() || !send_all(*xpub_, frames)) {
         if (fanout_backlog_.empty()) bump(counters_.backpressure);
         fanout_backlog_.push_back(std::move(frames));
