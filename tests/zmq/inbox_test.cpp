@@ -91,17 +91,26 @@ TEST(Inbox, SentPublishesHandedBackAreFreedByTheNextPublishOnItsThread) {
     for (const auto& t : threads) EXPECT_EQ(t, publisher);
 }
 
-TEST(Inbox, AHandBackFreesWhatThePreviousOneLeftUncollected) {
+TEST(Inbox, HandBacksAddUpUntilAPublishCollectsThemUpToACap) {
     FreedOn freed;  // first: outlives the Inbox and what it still holds
     Inbox inbox(100);
     std::vector<MessagePtr> first{freed.make("1"), freed.make("2")};
     std::vector<MessagePtr> second{freed.make("3")};
     inbox.give_back(first);
+    inbox.give_back(second);  // nobody published in between: both kept
     EXPECT_TRUE(freed.threads().empty());
-    inbox.give_back(second);  // nobody published in between
-    EXPECT_EQ(freed.threads().size(), 2u);
     ASSERT_TRUE(inbox.publish(std::make_shared<const Message>("t", "x")));
     EXPECT_EQ(freed.threads().size(), 3u);
+
+    // A publisher that does not collect makes the transport drop the surplus.
+    std::vector<MessagePtr> many;
+    for (std::size_t i = 0; i < Inbox::max_returned; ++i) many.push_back(freed.make("m"));
+    inbox.give_back(many);
+    std::vector<MessagePtr> more{freed.make("over")};
+    inbox.give_back(more);
+    EXPECT_EQ(freed.threads().size(), 4u);  // "over", freed by the hand-back
+    ASSERT_TRUE(inbox.publish(std::make_shared<const Message>("t", "y")));
+    EXPECT_EQ(freed.threads().size(), 4u + Inbox::max_returned);
 }
 
 TEST(Inbox, HandedBackPublishesNobodyCollectsAreFreedAfterOneQuietTimerTurn) {

@@ -56,10 +56,13 @@ void Inbox::give_back(std::vector<MessagePtr>& spent) {
     if (spent.empty()) return;
     {
         std::lock_guard lock(mutex_);
-        // `spent` leaves with what the publisher did not collect since the
-        // last hand-back (usually nothing), to be dropped below.
-        returned_.swap(spent);
         ++returns_;
+        if (returned_.empty()) {
+            returned_.swap(spent);  // the common case: O(1) under the lock
+        } else if (returned_.size() < max_returned) {
+            std::move(spent.begin(), spent.end(), std::back_inserter(returned_));
+        }
+        // Otherwise nobody is collecting: `spent` is dropped below, here.
     }
     spent.clear();
 }

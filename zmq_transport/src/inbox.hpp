@@ -97,10 +97,12 @@ public:
     // beforehand. Freed by the thread that made them, they go through that
     // thread's own malloc cache, and its next messages reuse them.
     //
-    // Handed-back messages nobody collects (no publish since) are dropped
-    // here, on the transport thread, at the next hand-back or at
-    // drop_uncollected(): they outlive their send by at most that.
+    // Hand-backs add up until a publish() collects them, to at most
+    // `max_returned` messages (that publish() then pauses ~0.3 ms): beyond
+    // that, or once nobody has published for a timer turn
+    // (drop_uncollected), the transport thread drops them itself.
     void give_back(std::vector<MessagePtr>& spent);
+    static constexpr std::size_t max_returned = 8192;
     // Transport thread, once per timer turn: drops what was handed back
     // before the previous call and is still there (the publisher went quiet).
     void drop_uncollected();
