@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds grav and runs the whole test suite three times:
 #   plain  — RelWithDebInfo, everything (benchmarks built; install/export test)   in build/
+#            with GRAV_STATIC_DEPS=ON: the tool, samples and zmq_bench fully static
+#            (the sanitizer builds below link everything dynamically, the default)
 #   asan   — AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer, built   in build-asan/
 #            by clang (faster than GCC's UBSan, and a second compiler's warnings),
 #            with the libFuzzer targets, whose ctests fuzz from their seed corpus
@@ -77,7 +79,7 @@ run_phase() {
     case $phase in
         plain)
             dir=build scale=1
-            configure=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+            configure=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRAV_STATIC_DEPS=ON) ;;
         asan)
             dir=build-asan scale=0.25
             configure=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
