@@ -11,6 +11,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -64,6 +65,51 @@ TEST(InlineSend, AnIdleSendersMessagesGoOutOnItsOwnThread) {
     const auto sb = b.transport->stats();
     EXPECT_EQ(sb.at("zmq.gaps"), 0u);
     EXPECT_EQ(sb.at("zmq.duplicates"), 0u);
+}
+
+// A published message is freed on the thread that made it, whether it went
+// out inline or queued and batched by the transport thread, which hands it
+// back for the publisher's next publish to drop (Inbox::give_back: freed
+// across threads, messages made the publisher and the transport thread
+// contend for malloc's lock).
+TEST(InlineSend, PublishesAreFreedOnThePublishingThreadInlineOrQueued) {
+    TestNode a("a"), b("b");
+    ASSERT_TRUE(a.start().ok() && b.start().ok());
+    join(a, b);
+    std::mutex mutex;
+    std::vector<std::thread::id> freed_on;
+    const auto tracked = [&](const std::string& payload) {
+        auto owned = std::make_unique<const Message>(*make("t.freed", payload, a.id()));
+        return MessagePtr(owned.release(), [&](const Message* m) {
+            {
+                std::lock_guard lock(mutex);
+                freed_on.push_back(std::this_thread::get_id());
+            }
+            std::default_delete<const Message>()(m);
+        });
+    };
+    const std::size_t paced = 10, burst = 200;
+    for (std::size_t i = 0; i < paced; ++i) {
+        a.transport->publish(tracked("paced"));  // alone: inline
+        std::this_thread::sleep_for(2ms);
+    }
+    for (std::size_t i = 0; i < burst; ++i) a.transport->publish(tracked("burst"));  // queued
+    ASSERT_TRUE(eventually([&] { return b.events.message_count() == paced + burst; }, 10s));
+    // Later publishes (untracked) collect what the transport thread handed back.
+    const auto all_freed = [&] {
+        std::lock_guard lock(mutex);
+        return freed_on.size() == paced + burst;
+    };
+    for (int i = 0; i < 2500 && !all_freed(); ++i) {
+        a.transport->publish(make("t.probe", "", a.id()));
+        std::this_thread::sleep_for(2ms);
+    }
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(freed_on.size(), paced + burst);
+    const auto here = std::this_thread::get_id();
+    for (const auto& t : freed_on) EXPECT_EQ(t, here);
+    const auto sa = a.transport->stats();
+    EXPECT_LT(sa.at("zmq.batches_sent"), sa.at("zmq.published")) << "the burst went out in batches";
 }
 
 // Several threads send at once, in bursts with pauses, so that some of each

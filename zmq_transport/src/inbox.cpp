@@ -67,6 +67,16 @@ void Inbox::give_back(std::vector<MessagePtr>& spent) {
     spent.clear();
 }
 
+void Inbox::collect(std::vector<MessagePtr>& into) {
+    std::lock_guard lock(mutex_);
+    if (into.empty()) {
+        into.swap(returned_);
+    } else {
+        std::move(returned_.begin(), returned_.end(), std::back_inserter(into));
+        returned_.clear();
+    }
+}
+
 void Inbox::drop_uncollected() {
     std::vector<MessagePtr> stale;
     std::lock_guard lock(mutex_);

@@ -103,6 +103,10 @@ public:
     // (drop_uncollected), the transport thread drops them itself.
     void give_back(std::vector<MessagePtr>& spent);
     static constexpr std::size_t max_returned = 8192;
+    // What publish() does with handed-back messages, for a publisher that
+    // sends on its own thread instead (node_inline.cpp): moves them into
+    // `into`, which the caller drops after its unlocks.
+    void collect(std::vector<MessagePtr>& into);
     // Transport thread, once per timer turn: drops what was handed back
     // before the previous call and is still there (the publisher went quiet).
     void drop_uncollected();

@@ -21,8 +21,10 @@
 #include "node_tuning.hpp"
 
 #include <exception>
+#include <iterator>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace grav::zmq {
 
@@ -64,12 +66,16 @@ bool Node::try_publish_inline(MessagePtr& message) {
     const auto now = SteadyClock::now().time_since_epoch().count();
     const auto previous = last_publish_.exchange(now, std::memory_order_relaxed);
     if (now - previous < SteadyClock::duration(tuning::burst_gap).count()) return false;
+    // Declared before the lock, so freed after the unlock, here, on the
+    // thread that made the message (Inbox::give_back says why).
+    std::vector<MessagePtr> sent;
     std::unique_lock loop(loop_mutex_, std::try_to_lock);
     if (!loop.owns_lock() || !loop_running_ || !publishes_.empty() || !fanout_backlog_.empty() ||
         inbox_.has_publishes()) {
         return false;
     }
     SocketPoller::ActiveOnThisThread uses(poller_);
+    inbox_.collect(sent);
     bump(counters_.sent_inline);
     publishes_.push_back(std::move(message));
     try {
@@ -82,6 +88,8 @@ bool Node::try_publish_inline(MessagePtr& message) {
     } else {
         wake_if_input_hidden();
     }
+    std::move(spent_.begin(), spent_.end(), std::back_inserter(sent));
+    spent_.clear();
     return true;
 }
 
