@@ -309,16 +309,30 @@ TEST(ZmqTransport, BackpressureInsteadOfDropsAtTheHighWaterMark) {
     small.max_queued = 1000;
     TestNode a("a", small), b("b", small);
     std::atomic<int> seen{0};
+    std::atomic<bool> published_all{false};
     b.events.on_message_fn = [&](const Message&) {
-        if (++seen % 500 == 0) std::this_thread::sleep_for(20ms);  // a slow consumer
+        // The first message is held until the sender has had to wait (or has
+        // sent everything, and the test fails): a consumer this slow makes
+        // the outcome independent of how fast a sanitizer lets the sender go.
+        if (++seen == 1) {
+            for (int i = 0; i < 1000 && !published_all; ++i) {
+                const auto s = a.transport->stats();
+                if (s.at("zmq.backpressure") + s.at("zmq.publish_blocked") > 0) break;
+                std::this_thread::sleep_for(10ms);
+            }
+        }
+        if (seen % 500 == 0) std::this_thread::sleep_for(20ms);  // and slow afterwards
     };
     ASSERT_TRUE(a.start().ok() && b.start().ok());
     join(a, b);
-    const int n = static_cast<int>(grav::test::scaled(20000, 2000));
-    // 4 KiB each: far more than the socket buffers and the high-water marks
-    // (counted in batches of at most ~8 KiB) hold, so the sender must wait.
+    const int n = static_cast<int>(grav::test::scaled(20000, 5000));
+    // 4 KiB each, 20 MB or more: far more than the queue (1000 messages),
+    // the high-water marks (counted in batches of at most ~8 KiB) and the
+    // socket buffers of a consumer that stopped reading hold, so the sender
+    // must wait.
     const std::string pad(4096, '.');
     for (int i = 0; i < n; ++i) a.transport->publish(make("t", std::to_string(i) + pad, a.id()));
+    published_all = true;
     ASSERT_TRUE(eventually([&] { return b.events.message_count() == static_cast<std::size_t>(n); }, 30s))
         << b.events.message_count() << " of " << n;
     int i = 0;
