@@ -41,7 +41,7 @@ bool Inbox::publish(MessagePtr message) {
     // Declared first, so destroyed last: after the unlock (give_back says why).
     std::vector<MessagePtr> sent;
     std::unique_lock lock(mutex_);
-    sent.swap(returned_);
+    collect_locked(sent);
     if (publishes_.size() >= max_publishes_ && !closed_ && !stop_) {
         ++blocked_;
         not_full_.wait(lock, [&] { return publishes_.size() < max_publishes_ || closed_ || stop_; });
@@ -69,6 +69,10 @@ void Inbox::give_back(std::vector<MessagePtr>& spent) {
 
 void Inbox::collect(std::vector<MessagePtr>& into) {
     std::lock_guard lock(mutex_);
+    collect_locked(into);
+}
+
+void Inbox::collect_locked(std::vector<MessagePtr>& into) {
     if (into.empty()) {
         into.swap(returned_);
     } else {

@@ -115,6 +115,7 @@ public:
 
 private:
     void wake_locked();
+    void collect_locked(std::vector<MessagePtr>& into);
 
     const std::size_t max_publishes_;
     mutable std::mutex mutex_;

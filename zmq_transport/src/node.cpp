@@ -240,12 +240,13 @@ void Node::run() {
             }
         }
         if (!fanout_backlog_.empty() || !publishes_.empty()) flush_fanout();
-        // Also when publishes wait in the Inbox: a take while held back
-        // (max 0) consumed their wake-up, and `held_back` was read before the
-        // poll, during which a sender's inline publish may have filled the
-        // XPUB. Without this, a backlog that cleared within the turn left
-        // the queue full, its publishers blocked and this thread asleep.
-        if (!publishes_.empty() || held_back || inbox_.has_publishes()) take_work(false);
+        // Whenever publishes wait in the Inbox, not only when the turn began
+        // held back: a take while held back (max 0) consumed their wake-up,
+        // and `held_back` was read before the poll, during which a sender's
+        // inline publish may have filled the XPUB. Asked only of `held_back`,
+        // a backlog that cleared within the turn left the queue full, its
+        // publishers blocked and this thread asleep.
+        if (!publishes_.empty() || inbox_.has_publishes()) take_work(false);
         // Freed by the publishers' threads, not this one (Inbox::give_back).
         inbox_.give_back(spent_);
         now = SteadyClock::now();
