@@ -1,14 +1,18 @@
 // The Inbox between other threads and the transport thread, alone (no
-// sockets): publishes arrive in order, and sent publishes handed back are
-// freed by the next publish, on the publisher's thread (why: inbox.hpp).
+// sockets): publishes are encoded on the publisher's thread into the data
+// frames that carry them (fanout_queue.hpp), numbered per type, in order,
+// and the Inbox keeps no reference to a published message.
 #include "inbox.hpp"
+#include "batch.hpp"
 
 #include <gtest/gtest.h>
 
+#include <poll.h>
+
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,118 +22,181 @@ namespace {
 using grav::Message;
 using grav::MessagePtr;
 using grav::zmq::Command;
+using grav::zmq::FanoutQueue;
 using grav::zmq::Inbox;
+namespace wire = grav::zmq::wire;
 
-// Messages that record the thread that frees them.
-class FreedOn {
-public:
-    MessagePtr make(const std::string& payload) {
-        auto owned = std::make_unique<const Message>("inbox.test", payload);
-        return MessagePtr(owned.release(), [this](const Message* m) {
-            {
-                std::lock_guard lock(mutex_);
-                threads_.push_back(std::this_thread::get_id());
-            }
-            std::default_delete<const Message>()(m);
-        });
-    }
-    [[nodiscard]] std::vector<std::thread::id> threads() const {
-        std::lock_guard lock(mutex_);
-        return threads_;
-    }
-
-private:
-    mutable std::mutex mutex_;
-    std::vector<std::thread::id> threads_;
-};
-
-std::vector<MessagePtr> take_all(Inbox& inbox) {
+std::vector<FanoutQueue::Batch> take_all(Inbox& inbox) {
     std::deque<Command> commands;
-    std::vector<MessagePtr> publishes;
-    inbox.take(commands, publishes, SIZE_MAX);
-    return publishes;
+    std::vector<FanoutQueue::Batch> batches;
+    inbox.take(commands, batches, true);
+    return batches;
+}
+
+// The records of a taken batch, decoded as a peer decodes them.
+std::vector<wire::Record> records_of(const FanoutQueue::Batch& batch) {
+    std::vector<wire::Record> records;
+    EXPECT_TRUE(wire::decode_batch(batch.frame, records).ok());
+    EXPECT_EQ(records.size(), batch.count);
+    return records;
+}
+
+std::string text(std::span<const std::byte> bytes) {
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
 }  // namespace
 
-TEST(Inbox, PublishesAreTakenInOrderAndHeldBackWhenAskedTo) {
+TEST(Inbox, PublishesAreEncodedInOrderAndHeldBackWhenAskedTo) {
     Inbox inbox(10);
-    for (const char* p : {"a", "b", "c"}) ASSERT_TRUE(inbox.publish(std::make_shared<const Message>("t", p)));
-    std::deque<Command> commands;
-    std::vector<MessagePtr> publishes;
-    inbox.take(commands, publishes, 0);  // held back: none taken
-    EXPECT_TRUE(publishes.empty());
-    EXPECT_TRUE(inbox.has_publishes());
-    inbox.take(commands, publishes, 2);
-    ASSERT_EQ(publishes.size(), 2u);
-    EXPECT_EQ(publishes[0]->payload_view(), "a");
-    EXPECT_EQ(publishes[1]->payload_view(), "b");
-    publishes.clear();
-    inbox.take(commands, publishes, SIZE_MAX);
-    ASSERT_EQ(publishes.size(), 1u);
-    EXPECT_EQ(publishes[0]->payload_view(), "c");
-    EXPECT_FALSE(inbox.has_publishes());
-}
-
-TEST(Inbox, SentPublishesHandedBackAreFreedByTheNextPublishOnItsThread) {
-    FreedOn freed;  // first: outlives the Inbox and what it still holds
-    Inbox inbox(100);
-    const auto publisher = std::this_thread::get_id();
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(inbox.publish(freed.make(std::to_string(i))));
-    // The transport thread takes them, sends them, hands them back.
-    std::thread transport([&] {
-        std::vector<MessagePtr> spent = take_all(inbox);
-        ASSERT_EQ(spent.size(), 5u);
-        inbox.give_back(spent);
-        EXPECT_TRUE(spent.empty());
-    });
-    transport.join();
-    EXPECT_TRUE(freed.threads().empty());  // held for the publisher
-    ASSERT_TRUE(inbox.publish(freed.make("next")));
-    const auto threads = freed.threads();
-    ASSERT_EQ(threads.size(), 5u);
-    for (const auto& t : threads) EXPECT_EQ(t, publisher);
-}
-
-TEST(Inbox, HandBacksAddUpUntilAPublishCollectsThemUpToACap) {
-    FreedOn freed;  // first: outlives the Inbox and what it still holds
-    Inbox inbox(100);
-    std::vector<MessagePtr> first{freed.make("1"), freed.make("2")};
-    std::vector<MessagePtr> second{freed.make("3")};
-    inbox.give_back(first);
-    inbox.give_back(second);  // nobody published in between: both kept
-    EXPECT_TRUE(freed.threads().empty());
-    ASSERT_TRUE(inbox.publish(std::make_shared<const Message>("t", "x")));
-    EXPECT_EQ(freed.threads().size(), 3u);
-
-    // A publisher that does not collect makes the transport drop the surplus.
-    std::vector<MessagePtr> many;
-    for (std::size_t i = 0; i < Inbox::max_returned; ++i) many.push_back(freed.make("m"));
-    inbox.give_back(many);
-    std::vector<MessagePtr> more{freed.make("over")};
-    inbox.give_back(more);
-    EXPECT_EQ(freed.threads().size(), 4u);  // "over", freed by the hand-back
-    ASSERT_TRUE(inbox.publish(std::make_shared<const Message>("t", "y")));
-    EXPECT_EQ(freed.threads().size(), 4u + Inbox::max_returned);
-}
-
-TEST(Inbox, HandedBackPublishesNobodyCollectsAreFreedAfterOneQuietTimerTurn) {
-    FreedOn freed;  // first: outlives the Inbox and what it still holds
-    Inbox inbox(100);
-    std::vector<MessagePtr> spent{freed.make("1")};
-    inbox.give_back(spent);
-    inbox.drop_uncollected();  // handed back since the last turn: kept
-    EXPECT_TRUE(freed.threads().empty());
-    inbox.drop_uncollected();  // still there a turn later: the publisher went quiet
-    EXPECT_EQ(freed.threads().size(), 1u);
-}
-
-TEST(Inbox, WhatIsHandedBackIsFreedWhenTheInboxGoesAway) {
-    FreedOn freed;
-    {
-        Inbox inbox(100);
-        std::vector<MessagePtr> spent{freed.make("1"), freed.make("2")};
-        inbox.give_back(spent);
+    std::vector<MessagePtr> sent;
+    for (const char* p : {"a", "b", "c"}) {
+        sent.push_back(std::make_shared<const Message>("t", p));
+        ASSERT_TRUE(inbox.publish(*sent.back()));
     }
-    EXPECT_EQ(freed.threads().size(), 2u);
+    std::deque<Command> commands;
+    std::vector<FanoutQueue::Batch> batches;
+    inbox.take(commands, batches, false);  // held back: none taken
+    EXPECT_TRUE(batches.empty());
+    EXPECT_TRUE(inbox.has_publishes());
+    inbox.take(commands, batches, true);
+    EXPECT_FALSE(inbox.has_publishes());
+    ASSERT_EQ(batches.size(), 1u);  // one type, one run: one data frame
+    EXPECT_EQ(batches[0].type, "t");
+    EXPECT_EQ(batches[0].first_seq, 1u);
+    const auto records = records_of(batches[0]);
+    ASSERT_EQ(records.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(records[i].header.seq, i + 1);
+        EXPECT_EQ(records[i].header.id, sent[i]->id());
+        EXPECT_EQ(text(records[i].payload), sent[i]->payload_view());
+    }
+}
+
+TEST(Inbox, KeepsNoReferenceSoAPublishedMessageIsFreedOnThePublishersThread) {
+    Inbox inbox(10);
+    std::atomic<bool> freed{false};
+    std::thread::id freed_on;
+    {
+        auto owned = std::make_unique<const Message>("t", "x");
+        MessagePtr message(owned.release(), [&](const Message* m) {
+            freed_on = std::this_thread::get_id();
+            freed = true;
+            std::default_delete<const Message>()(m);
+        });
+        ASSERT_TRUE(inbox.publish(*message));
+        EXPECT_EQ(message.use_count(), 1);
+    }
+    EXPECT_TRUE(freed);
+    EXPECT_EQ(freed_on, std::this_thread::get_id());
+    EXPECT_EQ(take_all(inbox).size(), 1u);  // and still sent
+}
+
+TEST(Inbox, EachTypeIsNumberedOnItsOwnAndOtherTypesBreakTheRun) {
+    Inbox inbox(100);
+    for (const char* type : {"a", "a", "b", "a"}) ASSERT_TRUE(inbox.publish(Message(type, "p")));
+    auto batches = take_all(inbox);
+    ASSERT_EQ(batches.size(), 3u);  // a a | b | a: the order between types holds
+    EXPECT_EQ(batches[0].type, "a");
+    EXPECT_EQ(batches[0].count, 2u);
+    EXPECT_EQ(batches[1].type, "b");
+    EXPECT_EQ(batches[1].first_seq, 1u);
+    EXPECT_EQ(batches[2].type, "a");
+    EXPECT_EQ(batches[2].first_seq, 3u);
+    EXPECT_EQ(records_of(batches[2])[0].header.seq, 3u);
+    // Numbers go on across takes.
+    ASSERT_TRUE(inbox.publish(Message("a", "p")));
+    batches = take_all(inbox);
+    ASSERT_EQ(batches.size(), 1u);
+    EXPECT_EQ(batches[0].first_seq, 4u);
+}
+
+TEST(Inbox, ABatchIsBoundedInRecordsAndBytesAndABigMessageTravelsAlone) {
+    Inbox inbox(10000);
+    const std::size_t n = 1000;
+    for (std::size_t i = 0; i < n; ++i) ASSERT_TRUE(inbox.publish(Message("r", "")));
+    auto batches = take_all(inbox);
+    ASSERT_GT(batches.size(), 1u);
+    std::uint64_t next = 1;
+    for (const auto& batch : batches) {
+        EXPECT_LE(batch.count, wire::max_batch_records);
+        EXPECT_LE(batch.frame.size(), wire::max_batch_bytes);
+        EXPECT_EQ(batch.first_seq, next);
+        next += batch.count;
+    }
+    EXPECT_EQ(next, n + 1);
+    // Full batches: the next record would not have fitted.
+    EXPECT_GT(batches[0].frame.size() + wire::record_size(0), wire::max_batch_bytes);
+
+    const std::string half(wire::max_batch_bytes / 2, 'h');
+    const std::string big(wire::max_batch_bytes * 2, 'B');
+    for (const std::string* p : {&half, &half, &big, &half}) ASSERT_TRUE(inbox.publish(Message("s", *p)));
+    batches = take_all(inbox);
+    ASSERT_EQ(batches.size(), 4u);  // two halves do not fit one batch with their headers
+    for (const auto& batch : batches) {
+        EXPECT_EQ(batch.count, 1u);
+        EXPECT_LE(batch.frame.size(), wire::batch_prefix_size + wire::record_size(big.size()));
+    }
+    EXPECT_EQ(text(records_of(batches[2])[0].payload), big);
+}
+
+TEST(Inbox, AMessageThatCannotTravelIsRejectedInItsPlaceWithTheReason) {
+    Inbox inbox(10);
+    ASSERT_TRUE(inbox.publish(Message("ok", "1")));
+    ASSERT_TRUE(inbox.publish(Message(std::string(wire::max_type + 1, 't'), "2")));  // type too long
+    ASSERT_TRUE(inbox.publish(Message("ok", "3")));
+    const auto batches = take_all(inbox);
+    ASSERT_EQ(batches.size(), 3u);
+    EXPECT_TRUE(batches[0].rejected.empty());
+    EXPECT_FALSE(batches[1].rejected.empty());
+    EXPECT_EQ(batches[1].count, 0u);
+    EXPECT_EQ(batches[2].first_seq, 2u);  // the rejected one took no number
+}
+
+TEST(Inbox, PublishBlocksWhileFullAndPublishNowRefusesInstead) {
+    Inbox inbox(2);
+    ASSERT_TRUE(inbox.publish(Message("t", "1")));
+    ASSERT_TRUE(inbox.publish(Message("t", "2")));
+    EXPECT_FALSE(inbox.publish_now(Message("t", "x")));  // full: no wait
+    std::atomic<bool> done{false};
+    std::thread publisher([&] {
+        EXPECT_TRUE(inbox.publish(Message("t", "3")));
+        done = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(done);  // blocked: backpressure
+    EXPECT_EQ(inbox.blocked_publishes(), 1u);
+    auto batches = take_all(inbox);
+    publisher.join();
+    EXPECT_TRUE(done);
+    batches = take_all(inbox);
+    ASSERT_EQ(batches.size(), 1u);
+    EXPECT_EQ(batches[0].first_seq, 3u);
+    inbox.close();
+    EXPECT_FALSE(inbox.publish(Message("t", "late")));
+    EXPECT_FALSE(inbox.publish_now(Message("t", "late")));
+}
+
+TEST(Inbox, TakingOnlyThePublishesLeavesAWakeUpArmed) {
+    Inbox inbox(10);
+    inbox.wake();  // e.g. input hidden on a socket a sender used
+    ASSERT_TRUE(inbox.publish_now(Message("t", "1")));
+    std::vector<FanoutQueue::Batch> batches;
+    inbox.take_publishes(batches);
+    EXPECT_EQ(batches.size(), 1u);
+    ::pollfd fd{inbox.wake_fd(), POLLIN, 0};
+    EXPECT_EQ(::poll(&fd, 1, 0), 1) << "the transport thread must still wake";
+}
+
+TEST(FanoutQueue, KeepsAFewSentFramesForNewBatchesAndLeavesTheRest) {
+    FanoutQueue queue;
+    std::vector<std::vector<std::byte>> frames(FanoutQueue::spares_kept + 4, std::vector<std::byte>(100));
+    queue.recycle(frames);
+    EXPECT_EQ(frames.size(), 4u);  // for the caller to free
+    queue.push(Message("t", "x"));
+    std::vector<FanoutQueue::Batch> batches;
+    queue.take(batches);
+    ASSERT_EQ(batches.size(), 1u);
+    EXPECT_GE(batches[0].frame.capacity(), wire::max_batch_bytes);
+    EXPECT_EQ(batches[0].frame.size(), wire::batch_prefix_size + wire::record_size(1));
 }

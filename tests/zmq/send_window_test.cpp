@@ -108,13 +108,18 @@ TEST(SendWindow, AForgottenStreamIsGoneAndItsBytesAgeOut) {
     EXPECT_EQ(held(w, "fa").size(), 4u);
 }
 
-TEST(SendWindow, ARunOfMessagesIsNumberedFromItsFirst) {
+TEST(SendWindow, ABatchIsRecordedWithEachRecordsOwnNumber) {
     // A published batch is recorded in one call: the same entries as one by one.
     SendWindow w(100, 1 << 20);
     std::vector<MessagePtr> batch;
-    for (int i = 0; i < 3; ++i) batch.push_back(std::make_shared<const Message>("t", std::to_string(i)));
-    w.record_run("ft", 7, batch.begin(), batch.size());
-    w.record_run("ft", 10, batch.begin(), 0);  // nothing
+    std::vector<wire::Record> records;
+    for (int i = 0; i < 3; ++i) {
+        batch.push_back(std::make_shared<const Message>("t", std::to_string(i)));
+        records.push_back(
+            {wire::header_of(*batch.back(), 7 + static_cast<std::uint64_t>(i)), batch.back()->payload()});
+    }
+    w.record_batch("ft", "t", records);
+    w.record_batch("ft", "t", {});  // nothing
     const auto got = held(w, "ft");
     ASSERT_EQ(got.size(), 3u);
     for (std::size_t i = 0; i < got.size(); ++i) {

@@ -8,6 +8,15 @@ namespace grav::zmq::wire {
 
 using namespace bytes;
 
+Status check_data(const Message& message) {
+    if (auto ok = check_type(message.type()); !ok) return ok;
+    if (message.payload_size() > max_record_payload) {
+        return Error(Errc::invalid_argument,
+                     "payload of " + std::to_string(message.payload_size()) + " bytes is too large to send");
+    }
+    return success();
+}
+
 void write_batch_prefix(std::span<std::byte> out, std::uint32_t count) noexcept {
     out[0] = std::byte{1};  // little-endian
     out[1] = std::byte{batch_version};

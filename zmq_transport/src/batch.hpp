@@ -43,6 +43,10 @@ constexpr std::size_t record_size(std::size_t payload_size) noexcept {
     return record_fixed_size + payload_size;
 }
 
+// Why `message` cannot travel in a record (a type that is no valid topic, a
+// payload too large), or success.
+Status check_data(const Message& message);
+
 // Writes the frame prefix for `count` records into out[0, batch_prefix_size).
 void write_batch_prefix(std::span<std::byte> out, std::uint32_t count) noexcept;
 // Writes one record at the start of `out` (which must hold record_size(payload)

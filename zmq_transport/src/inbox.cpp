@@ -37,55 +37,26 @@ void Inbox::wake_locked() {
     }
 }
 
-bool Inbox::publish(MessagePtr message) {
-    // Declared first, so destroyed last: after the unlock (give_back says why).
-    std::vector<MessagePtr> sent;
+bool Inbox::publish(const Message& message) {
     std::unique_lock lock(mutex_);
-    collect_locked(sent);
-    if (publishes_.size() >= max_publishes_ && !closed_ && !stop_) {
+    if (publishes_.messages() >= max_publishes_ && !closed_ && !stop_) {
         ++blocked_;
-        not_full_.wait(lock, [&] { return publishes_.size() < max_publishes_ || closed_ || stop_; });
+        not_full_.wait(lock, [&] { return publishes_.messages() < max_publishes_ || closed_ || stop_; });
     }
-    if (closed_ || stop_) return false;
-    publishes_.push_back(std::move(message));
+    if (!publish_locked(message)) return false;
     wake_locked();
     return true;
 }
 
-void Inbox::give_back(std::vector<MessagePtr>& spent) {
-    if (spent.empty()) return;
-    {
-        std::lock_guard lock(mutex_);
-        ++returns_;
-        if (returned_.empty()) {
-            returned_.swap(spent);  // the common case: O(1) under the lock
-        } else if (returned_.size() < max_returned) {
-            std::move(spent.begin(), spent.end(), std::back_inserter(returned_));
-        }
-        // Otherwise nobody is collecting: `spent` is dropped below, here.
-    }
-    spent.clear();
-}
-
-void Inbox::collect(std::vector<MessagePtr>& into) {
+bool Inbox::publish_now(const Message& message) {
     std::lock_guard lock(mutex_);
-    collect_locked(into);
+    return publishes_.messages() < max_publishes_ && publish_locked(message);
 }
 
-void Inbox::collect_locked(std::vector<MessagePtr>& into) {
-    if (into.empty()) {
-        into.swap(returned_);
-    } else {
-        std::move(returned_.begin(), returned_.end(), std::back_inserter(into));
-        returned_.clear();
-    }
-}
-
-void Inbox::drop_uncollected() {
-    std::vector<MessagePtr> stale;
-    std::lock_guard lock(mutex_);
-    if (returns_ == returns_seen_) stale.swap(returned_);
-    returns_seen_ = returns_;
+bool Inbox::publish_locked(const Message& message) {
+    if (closed_ || stop_) return false;
+    publishes_.push(message);
+    return true;
 }
 
 bool Inbox::push(Command command, Command* rejected) {
@@ -142,7 +113,7 @@ std::uint64_t Inbox::blocked_publishes() const {
     return blocked_;
 }
 
-void Inbox::take(std::deque<Command>& commands, std::vector<MessagePtr>& publishes, std::size_t max) {
+void Inbox::take(std::deque<Command>& commands, std::vector<FanoutQueue::Batch>& batches, bool publishes) {
     bool freed = false;
     {
         std::lock_guard lock(mutex_);
@@ -152,19 +123,29 @@ void Inbox::take(std::deque<Command>& commands, std::vector<MessagePtr>& publish
             commands.push_back(std::move(commands_.front()));
             commands_.pop_front();
         }
-        const std::size_t n = std::min(max, publishes_.size());
-        if (n == publishes_.size() && publishes.empty()) {
-            publishes.swap(publishes_);  // the common case: O(1) under the lock
-        } else {
-            const auto end = publishes_.begin() + static_cast<std::ptrdiff_t>(n);
-            std::move(publishes_.begin(), end, std::back_inserter(publishes));
-            publishes_.erase(publishes_.begin(), end);
+        if (publishes) {
+            freed = publishes_.messages() > 0;
+            publishes_.take(batches);
         }
-        freed = n > 0;
-        // Publishes left behind: make sure the thread comes back for them.
-        if (!publishes_.empty() && max > 0) wake_locked();
     }
     if (freed) not_full_.notify_all();
+}
+
+void Inbox::take_publishes(std::vector<FanoutQueue::Batch>& batches) {
+    {
+        std::lock_guard lock(mutex_);
+        publishes_.take(batches);
+    }
+    not_full_.notify_all();
+}
+
+void Inbox::recycle(std::vector<std::vector<std::byte>>& frames) {
+    if (frames.empty()) return;
+    {
+        std::lock_guard lock(mutex_);
+        publishes_.recycle(frames);
+    }
+    frames.clear();
 }
 
 }  // namespace grav::zmq

@@ -239,16 +239,15 @@ void Node::run() {
                 log(std::string("error while handling input: ") + e.what());
             }
         }
-        if (!fanout_backlog_.empty() || !publishes_.empty()) flush_fanout();
+        if (!fanout_backlog_.empty() || !batches_.empty()) flush_fanout();
         // Whenever publishes wait in the Inbox, not only when the turn began
         // held back: a take while held back (max 0) consumed their wake-up,
         // and `held_back` was read before the poll, during which a sender's
         // inline publish may have filled the XPUB. Asked only of `held_back`,
         // a backlog that cleared within the turn left the queue full, its
         // publishers blocked and this thread asleep.
-        if (!publishes_.empty() || inbox_.has_publishes()) take_work(false);
-        // Freed by the publishers' threads, not this one (Inbox::give_back).
-        inbox_.give_back(spent_);
+        if (!batches_.empty() || inbox_.has_publishes()) take_work(false);
+        inbox_.recycle(spent_frames_);
         now = SteadyClock::now();
         if (now >= next_timers_) {
             run_timers(now);
@@ -288,14 +287,9 @@ void Node::rebuild_poll_items() {
 void Node::take_work(bool stopping) {
     // While the XPUB holds messages back, take no more publishes: the
     // inbox fills and publish() blocks its callers (backpressure).
-    const std::size_t max = stopping || fanout_backlog_.empty() ? SIZE_MAX : 0;
-    inbox_.take(commands_, incoming_, max);
-    // Moved into a deque of this thread's own: its blocks are allocated and
-    // freed here, the vector goes back to the publishers (Inbox::take).
-    std::move(incoming_.begin(), incoming_.end(), std::back_inserter(publishes_));
+    inbox_.take(commands_, incoming_, stopping || fanout_backlog_.empty());
+    std::move(incoming_.begin(), incoming_.end(), std::back_inserter(batches_));
     incoming_.clear();
-    // After a burst, do not keep a queue's worth of capacity for ever.
-    if (incoming_.capacity() > incoming_capacity_kept) incoming_ = {};
     while (!commands_.empty()) {
         Command command = std::move(commands_.front());
         commands_.pop_front();
@@ -342,7 +336,6 @@ void Node::handle(Command& command) {
 // ---------------------------------------------------------------- timers
 
 void Node::run_timers(SteadyTime now) {
-    inbox_.drop_uncollected();
     std::vector<std::pair<NodeId, std::pair<LeaveReason, std::string>>> gone;
     for (auto& [id, link] : peers_) {
         if (!link->outbox.empty()) flush_outbox(*link);
@@ -436,15 +429,15 @@ void Node::shutdown() {
     const auto deadline = SteadyClock::now() + options_.linger;
     // What was published before stop() still goes out, then the goodbyes.
     take_work(true);
-    while ((!fanout_backlog_.empty() || !publishes_.empty()) && SteadyClock::now() < deadline) {
+    while ((!fanout_backlog_.empty() || !batches_.empty()) && SteadyClock::now() < deadline) {
         flush_fanout();
         if (!fanout_backlog_.empty()) {
             wait_for_wake(1ms);
         }
     }
-    if (!fanout_backlog_.empty() || !publishes_.empty()) {
-        log(std::to_string(fanout_backlog_.size() + publishes_.size()) +
-            " published message(s) could not leave before the linger time");
+    if (!fanout_backlog_.empty() || !batches_.empty()) {
+        log("published messages in " + std::to_string(fanout_backlog_.size() + batches_.size()) +
+            " batch(es) could not leave before the linger time");
     }
     const auto bye_topic = wire::topic_of(wire::Control::bye);
     const auto header = wire::encode_header(wire::control_header(self_.id));
@@ -468,8 +461,8 @@ void Node::shutdown() {
         }
     }
     commands_.clear();
-    bump(counters_.dropped_after_stop, publishes_.size());
-    publishes_.clear();
+    for (const auto& batch : batches_) bump(counters_.dropped_after_stop, batch.count);
+    batches_.clear();
     fanout_backlog_.clear();
     stop_server_monitors();
     router_.reset();

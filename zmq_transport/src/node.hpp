@@ -67,7 +67,7 @@ public:
     // ahead of it; otherwise false, with the argument untouched, and the
     // caller queues it through the Inbox.
     bool try_send_inline(command::SendTo& request);
-    bool try_publish_inline(MessagePtr& message);
+    bool try_publish_inline(const Message& message);
 
 private:
     // A connect(endpoint) whose node id we learn by asking (WHO -> IAM)
@@ -247,10 +247,13 @@ private:
     std::vector<std::string> prefixes_{""};
 
     std::deque<Command> commands_;
-    std::deque<MessagePtr> publishes_;
-    std::vector<MessagePtr> incoming_;  // from the Inbox, emptied into publishes_ at once
-    std::vector<MessagePtr> spent_;     // published this turn: handed back (Inbox::give_back)
+    // Publishes, encoded by their publishers (fanout_queue.hpp), to send.
+    std::deque<FanoutQueue::Batch> batches_;
+    std::vector<FanoutQueue::Batch> incoming_;          // from the Inbox, emptied into batches_ at once
+    std::vector<std::vector<std::byte>> spent_frames_;  // sent this turn: back to the Inbox for reuse
+    std::vector<wire::Record> sent_records_;            // publish_batch's scratch, reused
     std::deque<std::array<::zmq::message_t, 2>> fanout_backlog_;  // [type][data frame]
+    // The last number sent of each type (announced to peers after a break).
     std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> fanout_seq_out_;
     // What this node sent lately, for RESEND; its own incarnation (HELLO
     // header id); the stream state of peers whose link broke.

@@ -60,36 +60,36 @@ bool Node::try_send_inline(command::SendTo& request) {
     return true;
 }
 
-bool Node::try_publish_inline(MessagePtr& message) {
+bool Node::try_publish_inline(const Message& message) {
     // A burst is queued instead: the transport thread sends it in batches,
     // which costs far less per message than one send each on this thread.
     const auto now = SteadyClock::now().time_since_epoch().count();
     const auto previous = last_publish_.exchange(now, std::memory_order_relaxed);
     if (now - previous < SteadyClock::duration(tuning::burst_gap).count()) return false;
-    // Declared before the lock, so freed after the unlock, here, on the
-    // thread that made the message (Inbox::give_back says why).
-    std::vector<MessagePtr> sent;
     std::unique_lock loop(loop_mutex_, std::try_to_lock);
-    if (!loop.owns_lock() || !loop_running_ || !publishes_.empty() || !fanout_backlog_.empty() ||
+    if (!loop.owns_lock() || !loop_running_ || !batches_.empty() || !fanout_backlog_.empty() ||
         inbox_.has_publishes()) {
         return false;
     }
+    // Through the Inbox, which numbers and encodes it, and straight out
+    // again: what the transport thread would do on its next turn.
+    if (!inbox_.publish_now(message)) return false;
     SocketPoller::ActiveOnThisThread uses(poller_);
-    inbox_.collect(sent);
     bump(counters_.sent_inline);
-    publishes_.push_back(std::move(message));
+    inbox_.take_publishes(incoming_);
+    std::move(incoming_.begin(), incoming_.end(), std::back_inserter(batches_));
+    incoming_.clear();
     try {
         flush_fanout();
     } catch (const std::exception& e) {
         log(std::string("error while publishing: ") + e.what());
     }
-    if (!publishes_.empty() || !fanout_backlog_.empty()) {
+    if (!batches_.empty() || !fanout_backlog_.empty()) {
         inbox_.wake();  // held back at the high-water mark: the thread retries
     } else {
         wake_if_input_hidden();
     }
-    std::move(spent_.begin(), spent_.end(), std::back_inserter(sent));
-    spent_.clear();
+    inbox_.recycle(spent_frames_);
     return true;
 }
 

@@ -59,52 +59,32 @@ template <class It>
 
 }  // namespace
 
-Status Node::check_data(const Message& message) {
-    if (auto ok = wire::check_type(message.type()); !ok) return ok;
-    if (message.payload_size() > wire::max_record_payload) {
-        return Error(Errc::invalid_argument,
-                     "payload of " + std::to_string(message.payload_size()) + " bytes is too large to send");
-    }
-    return success();
-}
+Status Node::check_data(const Message& message) { return wire::check_data(message); }
 
 void Node::publish_batch() {
-    if (auto ok = check_data(*publishes_.front()); !ok) {
-        log("not published: " + ok.error().reason());
+    FanoutQueue::Batch batch = std::move(batches_.front());
+    batches_.pop_front();
+    if (!batch.rejected.empty()) {
+        log("not published: " + batch.rejected);
         bump(counters_.send_failed);
-        publishes_.pop_front();
         return;
     }
-    // Coalesce the run of queued publishes of the same type (only what is
-    // already here: a lone message leaves at once), bounded in count and
-    // bytes. Other types break the run, so the order between types holds.
-    const std::string& type = publishes_.front()->type();
-    std::size_t count = 0;
-    std::size_t size = wire::batch_prefix_size;
-    for (auto it = publishes_.begin(); it != publishes_.end() && count < wire::max_batch_records; ++it) {
-        const Message& message = **it;
-        if (message.type() != type || message.payload_size() > wire::max_record_payload) break;
-        const std::size_t next = size + wire::record_size(message.payload_size());
-        if (count > 0 && next > wire::max_batch_bytes) break;
-        size = next;
-        ++count;
-    }
-    auto seq_it = fanout_seq_out_.find(type);
-    if (seq_it == fanout_seq_out_.end()) seq_it = fanout_seq_out_.emplace(type, 0).first;
+    const std::string& type = batch.type;
     std::array<::zmq::message_t, 2> frames{::zmq::message_t(type.data(), type.size()),
-                                           data_frame(publishes_.begin(), count, size, seq_it->second)};
-    bump(counters_.messages_sent, count);
-    bump(counters_.published, count);
-    bump(counters_.bytes_sent, type.size() + size);
+                                           ::zmq::message_t(batch.frame.data(), batch.frame.size())};
+    bump(counters_.messages_sent, batch.count);
+    bump(counters_.published, batch.count);
+    bump(counters_.bytes_sent, type.size() + batch.frame.size());
     bump(counters_.batches_sent);
+    fanout_seq_out_[type] = batch.first_seq + batch.count - 1;
     // Kept for RESEND (node_resend.cpp): each record with its own number.
-    window_.record_run(window_key(wire::StreamKind::fanout, type), seq_it->second - count + 1,
-                       publishes_.begin(), count);
-    const auto sent = publishes_.begin() + static_cast<std::ptrdiff_t>(count);
-    std::move(publishes_.begin(), sent, std::back_inserter(spent_));
-    publishes_.erase(publishes_.begin(), sent);
-    // In parts, so that no publish() call frees a whole queue's worth.
-    if (spent_.size() >= give_back_batch) inbox_.give_back(spent_);
+    if (auto ok = wire::decode_batch(batch.frame, sent_records_); ok) {
+        window_.record_batch(window_key(wire::StreamKind::fanout, type), type, sent_records_);
+    } else {
+        log("a batch of ours did not decode: " + ok.error().reason());  // a bug: say so
+    }
+    sent_records_.clear();
+    spent_frames_.push_back(std::move(batch.frame));
     if (!fanout_backlog_.empty() || !send_all(*xpub_, frames)) {
         if (fanout_backlog_.empty()) bump(counters_.backpressure);
         fanout_backlog_.push_back(std::move(frames));
@@ -116,7 +96,7 @@ void Node::flush_fanout() {
         if (!send_all(*xpub_, fanout_backlog_.front())) return;
         fanout_backlog_.pop_front();
     }
-    while (!publishes_.empty() && fanout_backlog_.empty()) publish_batch();
+    while (!batches_.empty() && fanout_backlog_.empty()) publish_batch();
 }
 
 void Node::send_direct(command::SendTo& request) {

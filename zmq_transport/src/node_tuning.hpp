@@ -31,13 +31,4 @@ inline constexpr auto timer_idle_period = 1s;
 // of waking the transport thread on a virtual machine.
 inline constexpr auto burst_gap = 50us;
 
-// Publishes the transport thread's hand-over vector may keep room for after
-// a burst (Node::take_work): 64 KB of pointers, a few turns' worth.
-inline constexpr std::size_t incoming_capacity_kept = 4096;
-
-// Sent publishes are handed back to the publishers (Inbox::give_back) at the
-// end of each turn, or sooner once this many wait: the publish() that frees
-// them then pauses for tens of microseconds, not milliseconds.
-inline constexpr std::size_t give_back_batch = 1024;
-
 }  // namespace grav::zmq::tuning

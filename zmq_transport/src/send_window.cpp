@@ -13,10 +13,10 @@ SendWindow::Entries& SendWindow::entries(std::string_view stream) {
     return it->second;
 }
 
-void SendWindow::append(Entries& stream, std::uint64_t seq, const Message& message) {
-    const auto header = wire::encode_header(wire::header_of(message, seq));
-    const std::string_view type = message.type();
-    const auto payload = message.payload();
+void SendWindow::append(Entries& stream, const wire::Header& fields, std::string_view type,
+                        std::span<const std::byte> payload) {
+    const std::uint64_t seq = fields.seq;
+    const auto header = wire::encode_header(fields);
     const std::size_t size = header.size() + type.size() + payload.size();
     const std::span<std::byte> out = ring_.append(size);
     std::memcpy(out.data(), header.data(), header.size());

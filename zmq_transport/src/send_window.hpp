@@ -9,6 +9,7 @@
 // are freed as soon as they are sent, and the window's memory is a few large
 // blocks reused for as long as the node runs (byte_ring.hpp says why).
 
+#include "batch.hpp"
 #include "byte_ring.hpp"
 #include "string_hash.hpp"
 
@@ -41,15 +42,15 @@ public:
 
     // Sequence numbers of one stream must be recorded in increasing order.
     void record(std::string_view stream, std::uint64_t seq, const Message& message) {
-        if (enabled()) append(entries(stream), seq, message);
+        if (enabled())
+            append(entries(stream), wire::header_of(message, seq), message.type(), message.payload());
     }
-    // `count` messages (MessagePtrs from `first`) numbered from `first_seq`
-    // on: a published batch, whose messages share one stream, looked up once.
-    template <class It>
-    void record_run(std::string_view stream, std::uint64_t first_seq, It first, std::size_t count) {
-        if (!enabled() || count == 0) return;
+    // The records of a published batch (decoded from its data frame, each
+    // with its own number), whose messages share one stream, looked up once.
+    void record_batch(std::string_view stream, std::string_view type, std::span<const wire::Record> records) {
+        if (!enabled() || records.empty()) return;
         Entries& into = entries(stream);
-        for (std::size_t i = 0; i < count; ++i, ++first) append(into, first_seq + i, **first);
+        for (const auto& r : records) append(into, r.header, type, r.payload);
     }
     // Calls `each` for every entry of `stream` with seq in [from, to] still
     // held, oldest first.
@@ -81,7 +82,8 @@ private:
 
     [[nodiscard]] bool enabled() const noexcept { return max_messages_ > 0 && max_bytes_ > 0; }
     Entries& entries(std::string_view stream);
-    void append(Entries& stream, std::uint64_t seq, const Message& message);
+    void append(Entries& stream, const wire::Header& header, std::string_view type,
+                std::span<const std::byte> payload);
     void evict();
 
     std::size_t max_messages_;

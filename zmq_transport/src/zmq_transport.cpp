@@ -38,8 +38,10 @@ public:
     }
 
     void publish(MessagePtr message) override {
-        if (running() && !node_->on_own_thread() && node_->try_publish_inline(message)) return;
-        if (!running() || !node_->inbox().publish(std::move(message))) {
+        // Encoded before these return, so `message` is freed on this thread
+        // when the caller lets go of it (fanout_queue.hpp says why).
+        if (running() && !node_->on_own_thread() && node_->try_publish_inline(*message)) return;
+        if (!running() || !node_->inbox().publish(*message)) {
             if (node_) bump(node_->counters().dropped_after_stop);
         }
     }

@@ -1,0 +1,75 @@
+#include "fanout_queue.hpp"
+
+#include "batch.hpp"
+
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
+namespace grav::zmq {
+
+void FanoutQueue::push(const Message& message) {
+    if (auto ok = wire::check_data(message); !ok) {
+        Batch rejected;
+        rejected.type = message.type();
+        rejected.rejected = ok.error().reason();
+        batches_.push_back(std::move(rejected));
+        return;
+    }
+    const std::size_t record = wire::record_size(message.payload_size());
+    Batch& batch = open_batch(message.type(), record);
+    auto seq = last_seq_.find(message.type());
+    if (seq == last_seq_.end()) seq = last_seq_.emplace(message.type(), 0).first;
+    if (batch.count == 0) batch.first_seq = seq->second + 1;
+    const std::size_t at = batch.frame.size();
+    batch.frame.resize(at + record);
+    wire::write_record(std::span(batch.frame).subspan(at), wire::header_of(message, ++seq->second),
+                       message.payload());
+    ++batch.count;
+    ++messages_;
+}
+
+FanoutQueue::Batch& FanoutQueue::open_batch(const std::string& type, std::size_t record) {
+    // Same rules as before encoding moved here: a run of one type, bounded
+    // in records and bytes; a record larger than the bound travels alone.
+    if (!batches_.empty()) {
+        Batch& last = batches_.back();
+        if (last.rejected.empty() && last.type == type && last.count < wire::max_batch_records &&
+            last.frame.size() + record <= wire::max_batch_bytes) {
+            return last;
+        }
+    }
+    Batch batch;
+    batch.type = type;
+    if (!spares_.empty()) {
+        batch.frame = std::move(spares_.back());
+        spares_.pop_back();
+    }
+    batch.frame.reserve(std::max(wire::max_batch_bytes, wire::batch_prefix_size + record));
+    batch.frame.resize(wire::batch_prefix_size);
+    batches_.push_back(std::move(batch));
+    return batches_.back();
+}
+
+void FanoutQueue::take(std::vector<Batch>& into) {
+    for (auto& batch : batches_) {
+        if (batch.rejected.empty()) wire::write_batch_prefix(batch.frame, batch.count);
+    }
+    if (into.empty()) {
+        into.swap(batches_);
+    } else {
+        std::move(batches_.begin(), batches_.end(), std::back_inserter(into));
+        batches_.clear();
+    }
+    messages_ = 0;
+}
+
+void FanoutQueue::recycle(std::vector<std::vector<std::byte>>& frames) {
+    while (!frames.empty() && spares_.size() < spares_kept) {
+        spares_.push_back(std::move(frames.back()));
+        spares_.back().clear();
+        frames.pop_back();
+    }
+}
+
+}  // namespace grav::zmq

@@ -1,0 +1,66 @@
+#pragma once
+// Publishes waiting for the transport thread, already encoded: each run of
+// one type is the data frame (batch.hpp) that will carry it, written by the
+// thread that publishes, record by record as the messages arrive.
+//
+// Why on the publisher's thread: a Message made on one core and read on
+// another moves its cache lines across, and comes back again when it is
+// freed; on the 2-vCPU VM handing a publish over as a pointer cost the
+// publisher ~560 ns a message, encoding it on its own thread ~90 ns (a
+// two-thread model of the two, bench notes in docs/BENCHMARKS.md). Encoded,
+// the message is freed at once where it was made, and what crosses to the
+// transport thread is a few contiguous frames.
+//
+// Not thread-safe: the Inbox's mutex guards it.
+
+#include <grav/message.hpp>
+
+#include "string_hash.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace grav::zmq {
+
+class FanoutQueue {
+public:
+    // One data frame's worth of publishes of one type, numbered from
+    // first_seq on; or a publish that cannot be sent, with the reason, kept
+    // in its place so that the transport thread reports it in order.
+    struct Batch {
+        std::string type;
+        std::vector<std::byte> frame;  // prefix + records; count written when taken
+        std::uint32_t count = 0;
+        std::uint64_t first_seq = 0;
+        std::string rejected;  // non-empty: nothing to send, only this to report
+    };
+
+    // Encodes `message` at the end of the queue, numbered next in its type.
+    void push(const Message& message);
+    // Moves every batch into `into`, their counts written into their frames.
+    void take(std::vector<Batch>& into);
+    // Frames the transport thread is done with: keeps up to `spares_kept`
+    // for new batches and leaves the rest in `frames`.
+    void recycle(std::vector<std::vector<std::byte>>& frames);
+
+    [[nodiscard]] std::size_t messages() const noexcept { return messages_; }
+    [[nodiscard]] bool empty() const noexcept { return batches_.empty(); }
+
+    // Spare frames kept for reuse: enough for a few turns of a burst.
+    static constexpr std::size_t spares_kept = 16;
+
+private:
+    Batch& open_batch(const std::string& type, std::size_t record);
+
+    std::vector<Batch> batches_;
+    std::size_t messages_ = 0;
+    // The last number given to each type's publishes.
+    std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> last_seq_;
+    std::vector<std::vector<std::byte>> spares_;
+};
+
+}  // namespace grav::zmq
