@@ -10,7 +10,10 @@
 //     grav: Transport::publish -> peer's TransportEvents::on_message
 //   request/reply round trip, 64 B, p50 and p99
 //     raw:  DEALER -> ROUTER (echo) -> DEALER
-//     grav: Transport::send_to -> peer echoes with send_to -> on_message
+//     grav: Transport::send_to -> peer echoes with send_to -> on_message,
+//           which wakes the thread that waits for the reply
+//     grav, reactive: the same, each next request sent from on_message
+//           (no thread waits: no hand-over of the reply between threads)
 //     bus:  Pod::send + Receipt::wait_until, the remote pod replies (whole stack)
 //   resident memory (VmRSS) of an idle node with one peer, and its CPU use
 //     raw:  a process with a ROUTER, an XPUB, a DEALER and a SUB connected
@@ -391,6 +394,10 @@ public:
     GravPinger() : child_("grav-echo") {
         const std::string endpoint = child_.expect("endpoint ");
         events_.on_msg = [this](const grav::NodeId&, grav::MessagePtr) {
+            if (reactive_left_ > 0) {
+                on_reply_reactive();
+                return;
+            }
             std::lock_guard lock(mutex_);
             got_ = true;
             cv_.notify_one();
@@ -407,11 +414,13 @@ public:
     }
     GravPinger(const GravPinger&) = delete;
     GravPinger& operator=(const GravPinger&) = delete;
-    // Of the requests sent so far, how many went out on the caller's thread.
+    // Of the requests ping() sent so far, how many went out on the caller's
+    // thread (ping_reactive's are sent on the transport's own thread).
     [[nodiscard]] double inline_share() const {
         const auto s = transport_->stats();
+        const auto blocking = s.at("zmq.direct_sent") - static_cast<std::uint64_t>(reactive_sent_);
         return static_cast<double>(s.at("zmq.sent_inline")) /
-               static_cast<double>(std::max<std::uint64_t>(s.at("zmq.direct_sent"), 1));
+               static_cast<double>(std::max<std::uint64_t>(blocking, 1));
     }
     void ping(long count, std::vector<double>* us) {
         for (long i = 0; i < count; ++i) {
@@ -423,8 +432,41 @@ public:
             if (us) us->push_back(seconds_since(t0) * 1e6);
         }
     }
+    // The same round trips, each next request sent from on_message, on the
+    // transport's thread: how a program that reacts to replies (instead of
+    // blocking a thread on each) uses the transport. No hand-over of the
+    // reply to a waiting thread.
+    void ping_reactive(long count, std::vector<double>* us) {
+        if (count <= 0) return;
+        {
+            std::lock_guard lock(mutex_);
+            reactive_us_ = us;
+            got_ = false;
+        }
+        reactive_left_ = count;
+        reactive_sent_ += count;
+        reactive_t0_ = Clock::now();
+        transport_->send_to(peer_, make(self_.id, payload_), nullptr);
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return got_; });
+        got_ = false;
+    }
 
 private:
+    void on_reply_reactive() {
+        const auto now = Clock::now();
+        if (reactive_us_)
+            reactive_us_->push_back(std::chrono::duration<double, std::micro>(now - reactive_t0_).count());
+        if (--reactive_left_ > 0) {
+            reactive_t0_ = Clock::now();
+            transport_->send_to(peer_, make(self_.id, payload_), nullptr);
+            return;
+        }
+        std::lock_guard lock(mutex_);
+        got_ = true;
+        cv_.notify_one();
+    }
+
     Child child_;
     Events events_;
     std::unique_ptr<grav::Transport> transport_ = grav::zmq::transport({.bind = "tcp://127.0.0.1:0"});
@@ -433,6 +475,12 @@ private:
     std::mutex mutex_;
     std::condition_variable cv_;
     bool got_ = false;
+    // ping_reactive: written by the caller before the first request and by
+    // the transport's thread after; the request/reply chain orders them.
+    std::atomic<long> reactive_left_{0};
+    Clock::time_point reactive_t0_;
+    std::vector<double>* reactive_us_ = nullptr;
+    long reactive_sent_ = 0;
     const std::string payload_ = std::string(64, 'x');
 };
 
@@ -615,27 +663,30 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
     }
     if (wanted("rtt")) {
-        std::vector<double> r50, r99, g50, g99, b50, b99, inline_shares;
+        std::vector<double> r50, r99, g50, g99, e50, e99, b50, b99, inline_shares;
         for (int r = 0; r < runs; ++r) {
             RawPinger raw_pinger;
             GravPinger grav_pinger;
             BusPinger bus_pinger;
             raw_pinger.ping(1000, nullptr);  // warm-up
             grav_pinger.ping(1000, nullptr);
+            grav_pinger.ping_reactive(1000, nullptr);
             bus_pinger.ping(1000, nullptr);
-            std::vector<double> raw, grav, bus;
+            std::vector<double> raw, grav, reactive, bus;
             // Blocks of 100 round trips each, interleaved.
             for (long done = 0; done < rtt_count; done += 100) {
                 const long n = std::min(100L, rtt_count - done);
                 raw_pinger.ping(n, &raw);
                 grav_pinger.ping(n, &grav);
+                grav_pinger.ping_reactive(n, &reactive);
                 bus_pinger.ping(n, &bus);
             }
             inline_shares.push_back(grav_pinger.inline_share());
             const auto rp = percentiles(std::move(raw)), gp = percentiles(std::move(grav)),
-                       bp = percentiles(std::move(bus));
+                       ep = percentiles(std::move(reactive)), bp = percentiles(std::move(bus));
             r50.push_back(rp.p50_us), r99.push_back(rp.p99_us);
             g50.push_back(gp.p50_us), g99.push_back(gp.p99_us);
+            e50.push_back(ep.p50_us), e99.push_back(ep.p99_us);
             b50.push_back(bp.p50_us), b99.push_back(bp.p99_us);
         }
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p50 (transport)", median(r50),
@@ -644,6 +695,10 @@ int main(int argc, char** argv) {
                     median(g99), median(g99) / median(r99));
         std::printf("  (transport: %.0f %% of the requests sent on the caller's thread)\n",
                     100 * median(inline_shares));
+        std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p50 (transport, reactive)", median(r50),
+                    median(e50), median(e50) / median(r50));
+        std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p99 (transport, reactive)", median(r99),
+                    median(e99), median(e99) / median(r99));
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p50 (Bus, pod->pod)", median(r50),
                     median(b50), median(b50) / median(r50));
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p99 (Bus, pod->pod)", median(r99),
