@@ -190,13 +190,21 @@ TEST(Inbox, TakingOnlyThePublishesLeavesAWakeUpArmed) {
 
 TEST(FanoutQueue, KeepsAFewSentFramesForNewBatchesAndLeavesTheRest) {
     FanoutQueue queue;
-    std::vector<std::vector<std::byte>> frames(FanoutQueue::spares_kept + 4, std::vector<std::byte>(100));
+    std::vector<std::vector<std::byte>> frames(FanoutQueue::spares_kept + 4);
+    for (auto& f : frames) f.reserve(wire::max_batch_bytes);
+    // One that a large message made large: never kept.
+    frames.front().reserve(FanoutQueue::spare_capacity_max + 1);
+    const std::byte* large = frames.front().data();
+    const std::byte* last_kept = frames[4].data();  // kept last (from the back)
     queue.recycle(frames);
-    EXPECT_EQ(frames.size(), 4u);  // for the caller to free
+    std::size_t left = 0;
+    for (const auto& f : frames) left += f.capacity() > 0 ? 1 : 0;
+    EXPECT_EQ(left, 4u);  // three over the cap and the large one, for the caller to free
+    EXPECT_EQ(frames.front().data(), large);
     queue.push(Message("t", "x"));
     std::vector<FanoutQueue::Batch> batches;
     queue.take(batches);
     ASSERT_EQ(batches.size(), 1u);
-    EXPECT_GE(batches[0].frame.capacity(), wire::max_batch_bytes);
+    EXPECT_EQ(batches[0].frame.data(), last_kept) << "a new batch reuses a kept frame";
     EXPECT_EQ(batches[0].frame.size(), wire::batch_prefix_size + wire::record_size(1));
 }

@@ -65,10 +65,11 @@ void FanoutQueue::take(std::vector<Batch>& into) {
 }
 
 void FanoutQueue::recycle(std::vector<std::vector<std::byte>>& frames) {
-    while (!frames.empty() && spares_.size() < spares_kept) {
-        spares_.push_back(std::move(frames.back()));
+    // What is not kept stays in `frames` (moved-from ones empty).
+    for (std::size_t i = frames.size(); i-- > 0 && spares_.size() < spares_kept;) {
+        if (frames[i].capacity() > spare_capacity_max) continue;
+        spares_.push_back(std::move(frames[i]));
         spares_.back().clear();
-        frames.pop_back();
     }
 }
 

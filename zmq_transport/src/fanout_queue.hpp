@@ -50,8 +50,10 @@ public:
     [[nodiscard]] std::size_t messages() const noexcept { return messages_; }
     [[nodiscard]] bool empty() const noexcept { return batches_.empty(); }
 
-    // Spare frames kept for reuse: enough for a few turns of a burst.
+    // Spare frames kept for reuse: enough for a few turns of a burst, and
+    // none that a large message made large (they are freed instead).
     static constexpr std::size_t spares_kept = 16;
+    static constexpr std::size_t spare_capacity_max = 16 * 1024;
 
 private:
     Batch& open_batch(const std::string& type, std::size_t record);

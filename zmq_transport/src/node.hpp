@@ -122,6 +122,9 @@ private:
         if (at < next_timers_) next_timers_ = at;
     }
     void flush_fanout();
+    // A publish batch's data frame as libzmq sends it: small ones copied
+    // (their buffer goes back to the Inbox for reuse), large ones as they are.
+    ::zmq::message_t frame_message(std::vector<std::byte>&& frame);
     void flush_outbox(PeerLink& link);
     void shutdown();
     void wait_for_wake(std::chrono::milliseconds timeout);

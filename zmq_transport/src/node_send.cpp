@@ -41,6 +41,11 @@ void Node::send_control(::zmq::socket_t& socket, wire::Control command, std::str
 
 namespace {
 
+// libzmq's call when it is done with a frame handed over without a copy.
+void free_frame(void* /*data*/, void* hint) noexcept {
+    const std::unique_ptr<std::vector<std::byte>> owned(static_cast<std::vector<std::byte>*>(hint));
+}
+
 // One data frame (docs/PROTOCOL.md, "Data messages") holding `count`
 // messages from `first` on, numbered from ++seq: written in place into the
 // frame libzmq sends, so a batch costs one allocation whatever its size.
@@ -70,8 +75,6 @@ void Node::publish_batch() {
         return;
     }
     const std::string& type = batch.type;
-    std::array<::zmq::message_t, 2> frames{::zmq::message_t(type.data(), type.size()),
-                                           ::zmq::message_t(batch.frame.data(), batch.frame.size())};
     bump(counters_.messages_sent, batch.count);
     bump(counters_.published, batch.count);
     bump(counters_.bytes_sent, type.size() + batch.frame.size());
@@ -84,11 +87,25 @@ void Node::publish_batch() {
         log("a batch of ours did not decode: " + ok.error().reason());  // a bug: say so
     }
     sent_records_.clear();
-    spent_frames_.push_back(std::move(batch.frame));
+    std::array<::zmq::message_t, 2> frames{::zmq::message_t(type.data(), type.size()),
+                                           frame_message(std::move(batch.frame))};
     if (!fanout_backlog_.empty() || !send_all(*xpub_, frames)) {
         if (fanout_backlog_.empty()) bump(counters_.backpressure);
         fanout_backlog_.push_back(std::move(frames));
     }
+}
+
+::zmq::message_t Node::frame_message(std::vector<std::byte>&& frame) {
+    if (frame.size() < zero_copy_above) {
+        ::zmq::message_t copy(frame.data(), frame.size());
+        spent_frames_.push_back(std::move(frame));  // back to the Inbox, for new batches
+        return copy;
+    }
+    // Large: handed to libzmq as it is, which frees it once sent.
+    auto owned = std::make_unique<std::vector<std::byte>>(std::move(frame));
+    ::zmq::message_t message(owned->data(), owned->size(), free_frame, owned.get());
+    (void)owned.release();  // now libzmq's
+    return message;
 }
 
 void Node::flush_fanout() {

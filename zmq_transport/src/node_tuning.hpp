@@ -31,4 +31,8 @@ inline constexpr auto timer_idle_period = 1s;
 // of waking the transport thread on a virtual machine.
 inline constexpr auto burst_gap = 50us;
 
+// A publish batch's data frame this large goes to libzmq without a copy
+// (Node::frame_message): copying costs more than the allocation it saves.
+inline constexpr std::size_t zero_copy_above = 64 * 1024;
+
 }  // namespace grav::zmq::tuning
