@@ -18,12 +18,9 @@ void FanoutQueue::push(const Message& message) {
     }
     const std::size_t record = wire::record_size(message.payload_size());
     Batch& batch = open_batch(message.type(), record);
-    auto seq = last_seq_.find(message.type());
-    if (seq == last_seq_.end()) seq = last_seq_.emplace(message.type(), 0).first;
-    if (batch.count == 0) batch.first_seq = seq->second + 1;
     const std::size_t at = batch.frame.size();
     batch.frame.resize(at + record);
-    wire::write_record(std::span(batch.frame).subspan(at), wire::header_of(message, ++seq->second),
+    wire::write_record(std::span(batch.frame).subspan(at), wire::header_of(message, ++*batch.last_seq),
                        message.payload());
     ++batch.count;
     ++messages_;
@@ -41,6 +38,11 @@ FanoutQueue::Batch& FanoutQueue::open_batch(const std::string& type, std::size_t
     }
     Batch batch;
     batch.type = type;
+    // Looked up once per batch, not per message (map nodes do not move).
+    auto seq = last_seq_.find(type);
+    if (seq == last_seq_.end()) seq = last_seq_.emplace(type, 0).first;
+    batch.last_seq = &seq->second;
+    batch.first_seq = seq->second + 1;
     if (!spares_.empty()) {
         batch.frame = std::move(spares_.back());
         spares_.pop_back();

@@ -37,6 +37,8 @@ public:
         std::uint32_t count = 0;
         std::uint64_t first_seq = 0;
         std::string rejected;  // non-empty: nothing to send, only this to report
+        // While queued: the type's counter in the FanoutQueue that numbers it.
+        std::uint64_t* last_seq = nullptr;
     };
 
     // Encodes `message` at the end of the queue, numbered next in its type.
