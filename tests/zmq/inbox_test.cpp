@@ -153,11 +153,10 @@ TEST(Inbox, AMessageThatCannotTravelIsRejectedInItsPlaceWithTheReason) {
     EXPECT_EQ(batches[2].first_seq, 2u);  // the rejected one took no number
 }
 
-TEST(Inbox, PublishBlocksWhileFullAndPublishNowRefusesInstead) {
+TEST(Inbox, PublishBlocksWhileFull) {
     Inbox inbox(2);
     ASSERT_TRUE(inbox.publish(Message("t", "1")));
     ASSERT_TRUE(inbox.publish(Message("t", "2")));
-    EXPECT_FALSE(inbox.publish_now(Message("t", "x")));  // full: no wait
     std::atomic<bool> done{false};
     std::thread publisher([&] {
         EXPECT_TRUE(inbox.publish(Message("t", "3")));
@@ -174,18 +173,31 @@ TEST(Inbox, PublishBlocksWhileFullAndPublishNowRefusesInstead) {
     EXPECT_EQ(batches[0].first_seq, 3u);
     inbox.close();
     EXPECT_FALSE(inbox.publish(Message("t", "late")));
-    EXPECT_FALSE(inbox.publish_now(Message("t", "late")));
 }
 
-TEST(Inbox, TakingOnlyThePublishesLeavesAWakeUpArmed) {
+// The inline sender's publish (node_inline.cpp): straight back, never ahead
+// of queued publishes, and without eating a wake-up meant for the transport
+// thread.
+TEST(Inbox, APublishAloneComesStraightBackOnlyWhenNothingWaits) {
     Inbox inbox(10);
-    inbox.wake();  // e.g. input hidden on a socket a sender used
-    ASSERT_TRUE(inbox.publish_now(Message("t", "1")));
     std::vector<FanoutQueue::Batch> batches;
-    inbox.take_publishes(batches);
-    EXPECT_EQ(batches.size(), 1u);
+    inbox.wake();  // e.g. input hidden on a socket a sender used
+    ASSERT_TRUE(inbox.publish_alone(Message("t", "1"), batches));
+    ASSERT_EQ(batches.size(), 1u);
+    EXPECT_EQ(batches[0].first_seq, 1u);
+    EXPECT_EQ(records_of(batches[0]).size(), 1u);
+    EXPECT_FALSE(inbox.has_publishes());
     ::pollfd fd{inbox.wake_fd(), POLLIN, 0};
     EXPECT_EQ(::poll(&fd, 1, 0), 1) << "the transport thread must still wake";
+
+    batches.clear();
+    ASSERT_TRUE(inbox.publish(Message("t", "2")));
+    EXPECT_FALSE(inbox.publish_alone(Message("t", "3"), batches));  // would overtake "2"
+    EXPECT_TRUE(batches.empty());
+    EXPECT_EQ(take_all(inbox).size(), 1u);
+    inbox.close();
+    EXPECT_FALSE(inbox.publish_alone(Message("t", "late"), batches));
+    EXPECT_TRUE(batches.empty());
 }
 
 TEST(FanoutQueue, KeepsAFewSentFramesForNewBatchesAndLeavesTheRest) {

@@ -48,9 +48,12 @@ bool Inbox::publish(const Message& message) {
     return true;
 }
 
-bool Inbox::publish_now(const Message& message) {
+bool Inbox::publish_alone(const Message& message, std::vector<FanoutQueue::Batch>& batches) {
     std::lock_guard lock(mutex_);
-    return publishes_.messages() < max_publishes_ && publish_locked(message);
+    if (!publishes_.empty() || !publish_locked(message)) return false;
+    // Nobody waits for room: the queue was empty.
+    publishes_.take(batches);
+    return true;
 }
 
 bool Inbox::publish_locked(const Message& message) {
@@ -129,14 +132,6 @@ void Inbox::take(std::deque<Command>& commands, std::vector<FanoutQueue::Batch>&
         }
     }
     if (freed) not_full_.notify_all();
-}
-
-void Inbox::take_publishes(std::vector<FanoutQueue::Batch>& batches) {
-    {
-        std::lock_guard lock(mutex_);
-        publishes_.take(batches);
-    }
-    not_full_.notify_all();
 }
 
 void Inbox::recycle(std::vector<std::vector<std::byte>>& frames) {

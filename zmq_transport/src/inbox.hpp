@@ -65,9 +65,12 @@ public:
     // while `max_publishes` wait (backpressure). False once closed (nothing
     // queued). The caller keeps the message: it is freed on its thread.
     bool publish(const Message& message);
-    // The same, for a sender that holds the loop lock and sends at once
-    // (node_inline.cpp): never waits, wakes nobody; false when closed or full.
-    bool publish_now(const Message& message);
+    // For a sender that holds the loop lock and sends at once
+    // (node_inline.cpp): when no publish waits, encodes `message` and hands
+    // it straight back in `batches`, in one lock; never waits, wakes nobody
+    // and leaves any wake-up armed. False (nothing done) when publishes wait
+    // (it must not overtake them) or the Inbox is closed.
+    bool publish_alone(const Message& message, std::vector<FanoutQueue::Batch>& batches);
     // False once closed (the command is handed back untouched in `rejected`).
     bool push(Command command, Command* rejected = nullptr);
     // Stops the transport thread at its next turn; wakes blocked publishers.
@@ -85,10 +88,6 @@ public:
     // Transport thread: takes the commands, and the publish queue's batches
     // unless `publishes` is false (the thread is itself held back).
     void take(std::deque<Command>& commands, std::vector<FanoutQueue::Batch>& batches, bool publishes);
-    // Only the batches, leaving commands and any wake-up armed: for a sender
-    // that holds the loop lock (node_inline.cpp), whose take must not eat a
-    // wake-up meant for the sleeping transport thread.
-    void take_publishes(std::vector<FanoutQueue::Batch>& batches);
     // Transport thread: frames it has sent, kept for new batches
     // (FanoutQueue::recycle); the surplus is freed here, after the unlock.
     void recycle(std::vector<std::vector<std::byte>>& frames);
@@ -96,7 +95,7 @@ public:
 
 private:
     void wake_locked();
-    // publish() and publish_now(), under the lock.
+    // publish() and publish_alone(), under the lock.
     bool publish_locked(const Message& message);
 
     const std::size_t max_publishes_;

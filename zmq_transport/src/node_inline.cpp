@@ -67,16 +67,12 @@ bool Node::try_publish_inline(const Message& message) {
     const auto previous = last_publish_.exchange(now, std::memory_order_relaxed);
     if (now - previous < SteadyClock::duration(tuning::burst_gap).count()) return false;
     std::unique_lock loop(loop_mutex_, std::try_to_lock);
-    if (!loop.owns_lock() || !loop_running_ || !batches_.empty() || !fanout_backlog_.empty() ||
-        inbox_.has_publishes()) {
-        return false;
-    }
+    if (!loop.owns_lock() || !loop_running_ || !batches_.empty() || !fanout_backlog_.empty()) return false;
     // Through the Inbox, which numbers and encodes it, and straight out
     // again: what the transport thread would do on its next turn.
-    if (!inbox_.publish_now(message)) return false;
+    if (!inbox_.publish_alone(message, incoming_)) return false;
     SocketPoller::ActiveOnThisThread uses(poller_);
     bump(counters_.sent_inline);
-    inbox_.take_publishes(incoming_);
     std::move(incoming_.begin(), incoming_.end(), std::back_inserter(batches_));
     incoming_.clear();
     try {
