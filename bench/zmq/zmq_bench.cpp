@@ -36,7 +36,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -82,6 +84,38 @@ double process_cpu_ms() {
     getrusage(RUSAGE_SELF, &u);
     return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
            static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+}
+
+// CPU time of each thread of this process so far, in ns, by thread id, with
+// the thread's name (/proc/self/task/<tid>/schedstat: time on a CPU).
+struct ThreadCpu {
+    std::string name;
+    double ns = 0;
+};
+std::map<std::string, ThreadCpu> thread_cpu() {
+    std::map<std::string, ThreadCpu> threads;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+        std::ifstream comm(task.path() / "comm"), sched(task.path() / "schedstat");
+        ThreadCpu t;
+        if (!std::getline(comm, t.name) || !(sched >> t.ns)) continue;
+        threads[task.path().filename().string()] = t;
+    }
+    return threads;
+}
+
+// Per message, what each thread that lived through [before, after] spent.
+std::string thread_cpu_per_message(const std::map<std::string, ThreadCpu>& before,
+                                   const std::map<std::string, ThreadCpu>& after, long count) {
+    std::string out;
+    for (const auto& [tid, t] : after) {
+        auto it = before.find(tid);
+        if (it == before.end() || t.name.starts_with("ZMQbg/Reaper")) continue;
+        char part[96];
+        std::snprintf(part, sizeof part, "%s%s %.0f", out.empty() ? "" : ", ", t.name.c_str(),
+                      (t.ns - it->second.ns) / static_cast<double>(count));
+        out += part;
+    }
+    return out;
 }
 
 // CPU time this process used per second of wall time, over `period` of
@@ -291,6 +325,8 @@ int grav_sub(const std::string& endpoint, long count) {
 
 // Messages per ZeroMQ message (data frame) in the last grav throughput run.
 double last_mean_batch = 0;
+// CPU per message of each thread of the publishing process in that run.
+std::string last_publisher_threads;
 // Where the last grav throughput run waited: publish() calls that found the
 // transport's queue full, and times the XPUB's high-water mark held a batch.
 std::uint64_t last_publish_blocked = 0, last_backpressure = 0;
@@ -304,9 +340,11 @@ Throughput grav_throughput(std::size_t size, long count) {
     child.expect("ready");
     events.wait_joined();
     const std::string payload(size, 'x');
+    const auto threads0 = thread_cpu();
     const double cpu0 = process_cpu_ms();
     for (long i = 0; i < count; ++i) t->publish(make(self.id, payload));
     const Throughput result = read_rate(child, cpu0, count);
+    last_publisher_threads = thread_cpu_per_message(threads0, thread_cpu(), count);
     const auto stats = t->stats();
     last_publish_blocked = stats.at("zmq.publish_blocked");
     last_backpressure = stats.at("zmq.backpressure");
@@ -660,6 +698,8 @@ int main(int argc, char** argv) {
             "XPUB full %llu times)\n",
             last_mean_batch, static_cast<unsigned long long>(last_publish_blocked),
             static_cast<unsigned long long>(last_backpressure));
+        std::printf("  (grav, last run, publisher's threads, ns per message: %s)\n",
+                    last_publisher_threads.c_str());
         std::fflush(stdout);
     }
     if (wanted("rtt")) {

@@ -5,11 +5,11 @@
 //
 // Why on the publisher's thread: a Message made on one core and read on
 // another moves its cache lines across, and comes back again when it is
-// freed; on the 2-vCPU VM handing a publish over as a pointer cost the
-// publisher ~560 ns a message, encoding it on its own thread ~90 ns (a
-// two-thread model of the two, bench notes in docs/BENCHMARKS.md). Encoded,
-// the message is freed at once where it was made, and what crosses to the
-// transport thread is a few contiguous frames.
+// freed. On the 2-vCPU VM, handing publishes over as pointers (and back to
+// be freed) cost the publishing thread 532-684 ns a message; encoding them
+// here, 100-142 ns (bench/zmq/publish_handover_bench.cpp; figures in
+// docs/BENCHMARKS.md). Encoded, the message is freed at once where it was
+// made, and what crosses to the transport thread is a few contiguous frames.
 //
 // Not thread-safe: the Inbox's mutex guards it.
 
