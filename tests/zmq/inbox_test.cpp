@@ -130,14 +130,23 @@ TEST(Inbox, ABatchIsBoundedInRecordsAndBytesAndABigMessageTravelsAlone) {
 
     const std::string half(wire::max_batch_bytes / 2, 'h');
     const std::string big(wire::max_batch_bytes * 2, 'B');
-    for (const std::string* p : {&half, &half, &big, &half}) ASSERT_TRUE(inbox.publish(Message("s", *p)));
+    for (const std::string* p : {&half, &half, &big, &half}) ASSERT_TRUE(inbox.publish(Message("r", *p)));
     batches = take_all(inbox);
     ASSERT_EQ(batches.size(), 4u);  // two halves do not fit one batch with their headers
+    std::uint64_t seq = next;       // numbering goes on, the big one included
     for (const auto& batch : batches) {
         EXPECT_EQ(batch.count, 1u);
         EXPECT_LE(batch.frame.size(), wire::batch_prefix_size + wire::record_size(big.size()));
+        EXPECT_EQ(batch.first_seq, seq);
+        EXPECT_EQ(records_of(batch)[0].header.seq, seq);  // encoded before the lock, numbered under it
+        ++seq;
     }
     EXPECT_EQ(text(records_of(batches[2])[0].payload), big);
+    // The inline path leaves such a message to publish(), which copies it
+    // before taking the lock.
+    std::vector<FanoutQueue::Batch> none;
+    EXPECT_FALSE(inbox.publish_alone(Message("s", big), none));
+    EXPECT_TRUE(none.empty());
 }
 
 TEST(Inbox, AMessageThatCannotTravelIsRejectedInItsPlaceWithTheReason) {

@@ -37,6 +37,8 @@ std::size_t write_record(std::span<std::byte> out, const Header& header,
     return record_size(payload.size());
 }
 
+void set_record_seq(std::span<std::byte> record, std::uint64_t seq) noexcept { put_le(record.data(), seq); }
+
 std::vector<std::byte> encode_batch(std::span<const Record> records) {
     std::size_t size = batch_prefix_size;
     for (const auto& r : records) size += record_size(r.payload.size());

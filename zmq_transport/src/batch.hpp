@@ -54,6 +54,9 @@ void write_batch_prefix(std::span<std::byte> out, std::uint32_t count) noexcept;
 std::size_t write_record(std::span<std::byte> out, const Header& header,
                          std::span<const std::byte> payload) noexcept;
 
+// Rewrites the sequence number of the record at the start of `record`.
+void set_record_seq(std::span<std::byte> record, std::uint64_t seq) noexcept;
+
 // A whole data frame (tests, fuzzer seeds; the transport writes in place).
 std::vector<std::byte> encode_batch(std::span<const Record> records);
 

@@ -8,12 +8,35 @@
 
 namespace grav::zmq {
 
-void FanoutQueue::push(const Message& message) {
+bool FanoutQueue::travels_alone(const Message& message) noexcept {
+    return wire::batch_prefix_size + wire::record_size(message.payload_size()) > wire::max_batch_bytes;
+}
+
+FanoutQueue::Batch FanoutQueue::encode_alone(const Message& message) {
+    Batch batch;
+    batch.type = message.type();
+    batch.frame.resize(wire::batch_prefix_size + wire::record_size(message.payload_size()));
+    wire::write_batch_prefix(batch.frame, 1);
+    // Numbered 0 for now: push() writes the real number under the lock.
+    wire::write_record(std::span(batch.frame).subspan(wire::batch_prefix_size), wire::header_of(message, 0),
+                       message.payload());
+    batch.count = 1;
+    return batch;
+}
+
+void FanoutQueue::push(const Message& message, std::optional<Batch> encoded) {
     if (auto ok = wire::check_data(message); !ok) {
         Batch rejected;
         rejected.type = message.type();
         rejected.rejected = ok.error().reason();
         batches_.push_back(std::move(rejected));
+        return;
+    }
+    if (encoded) {
+        encoded->first_seq = ++last_seq(encoded->type);
+        wire::set_record_seq(std::span(encoded->frame).subspan(wire::batch_prefix_size), encoded->first_seq);
+        batches_.push_back(std::move(*encoded));
+        ++messages_;
         return;
     }
     const std::size_t record = wire::record_size(message.payload_size());
@@ -39,10 +62,8 @@ FanoutQueue::Batch& FanoutQueue::open_batch(const std::string& type, std::size_t
     Batch batch;
     batch.type = type;
     // Looked up once per batch, not per message (map nodes do not move).
-    auto seq = last_seq_.find(type);
-    if (seq == last_seq_.end()) seq = last_seq_.emplace(type, 0).first;
-    batch.last_seq = &seq->second;
-    batch.first_seq = seq->second + 1;
+    batch.last_seq = &last_seq(type);
+    batch.first_seq = *batch.last_seq + 1;
     if (!spares_.empty()) {
         batch.frame = std::move(spares_.back());
         spares_.pop_back();
@@ -51,6 +72,12 @@ FanoutQueue::Batch& FanoutQueue::open_batch(const std::string& type, std::size_t
     batch.frame.resize(wire::batch_prefix_size);
     batches_.push_back(std::move(batch));
     return batches_.back();
+}
+
+std::uint64_t& FanoutQueue::last_seq(const std::string& type) {
+    auto seq = last_seq_.find(type);
+    if (seq == last_seq_.end()) seq = last_seq_.emplace(type, 0).first;
+    return seq->second;
 }
 
 void FanoutQueue::take(std::vector<Batch>& into) {

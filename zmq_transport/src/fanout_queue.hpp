@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -41,8 +42,17 @@ public:
         std::uint64_t* last_seq = nullptr;
     };
 
-    // Encodes `message` at the end of the queue, numbered next in its type.
-    void push(const Message& message);
+    // Whether `message` is too large to share a data frame: its record
+    // alone is over wire::max_batch_bytes.
+    static bool travels_alone(const Message& message) noexcept;
+    // Such a message, encoded into a frame of its own by the caller before it
+    // takes the lock that guards the queue: copying a large payload under it
+    // would hold up the transport thread. push() gives it its number.
+    static Batch encode_alone(const Message& message);
+
+    // Encodes `message` at the end of the queue, numbered next in its type;
+    // or queues `encoded`, its encode_alone(), when given.
+    void push(const Message& message, std::optional<Batch> encoded = std::nullopt);
     // Moves every batch into `into`, their counts written into their frames.
     void take(std::vector<Batch>& into);
     // Frames the transport thread is done with: keeps up to `spares_kept`
@@ -59,6 +69,7 @@ public:
 
 private:
     Batch& open_batch(const std::string& type, std::size_t record);
+    std::uint64_t& last_seq(const std::string& type);
 
     std::vector<Batch> batches_;
     std::size_t messages_ = 0;

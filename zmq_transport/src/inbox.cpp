@@ -1,5 +1,7 @@
 #include "inbox.hpp"
 
+#include "batch.hpp"
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -8,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <iterator>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -38,27 +41,29 @@ void Inbox::wake_locked() {
 }
 
 bool Inbox::publish(const Message& message) {
+    // A large one is copied before the lock (FanoutQueue::encode_alone).
+    std::optional<FanoutQueue::Batch> alone;
+    if (FanoutQueue::travels_alone(message) && wire::check_data(message)) {
+        alone = FanoutQueue::encode_alone(message);
+    }
     std::unique_lock lock(mutex_);
     if (publishes_.messages() >= max_publishes_ && !closed_ && !stop_) {
         ++blocked_;
         not_full_.wait(lock, [&] { return publishes_.messages() < max_publishes_ || closed_ || stop_; });
     }
-    if (!publish_locked(message)) return false;
+    if (closed_ || stop_) return false;
+    publishes_.push(message, std::move(alone));
     wake_locked();
     return true;
 }
 
 bool Inbox::publish_alone(const Message& message, std::vector<FanoutQueue::Batch>& batches) {
+    if (FanoutQueue::travels_alone(message)) return false;  // copied before any lock: publish()
     std::lock_guard lock(mutex_);
-    if (!publishes_.empty() || !publish_locked(message)) return false;
+    if (!publishes_.empty() || closed_ || stop_) return false;
+    publishes_.push(message);
     // Nobody waits for room: the queue was empty.
     publishes_.take(batches);
-    return true;
-}
-
-bool Inbox::publish_locked(const Message& message) {
-    if (closed_ || stop_) return false;
-    publishes_.push(message);
     return true;
 }
 

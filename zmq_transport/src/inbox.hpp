@@ -69,7 +69,8 @@ public:
     // (node_inline.cpp): when no publish waits, encodes `message` and hands
     // it straight back in `batches`, in one lock; never waits, wakes nobody
     // and leaves any wake-up armed. False (nothing done) when publishes wait
-    // (it must not overtake them) or the Inbox is closed.
+    // (it must not overtake them), the Inbox is closed, or the message is
+    // too large to share a frame (publish() copies it before its lock).
     bool publish_alone(const Message& message, std::vector<FanoutQueue::Batch>& batches);
     // False once closed (the command is handed back untouched in `rejected`).
     bool push(Command command, Command* rejected = nullptr);
@@ -95,8 +96,6 @@ public:
 
 private:
     void wake_locked();
-    // publish() and publish_alone(), under the lock.
-    bool publish_locked(const Message& message);
 
     const std::size_t max_publishes_;
     mutable std::mutex mutex_;
