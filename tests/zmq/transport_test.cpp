@@ -52,6 +52,12 @@ TEST(ZmqTransport, BadArgumentsAreErrorsNotCrashes) {
     EXPECT_FALSE(a.transport->connect("tcp://127.0.0.1").ok());
     EXPECT_FALSE(a.transport->connect("tcp://*:5").ok());
     EXPECT_FALSE(a.transport->connect(Contact{}, NodeId::random()).ok());
+    // A null message: counted and refused, not dereferenced.
+    a.transport->publish(nullptr);
+    Status refused = success();
+    a.transport->send_to(NodeId::random(), nullptr, [&](Status s) { refused = std::move(s); });
+    EXPECT_FALSE(refused.ok());
+    EXPECT_EQ(a.transport->stats().at("zmq.send_failed"), 2u);
     TestNode bad("bad", [] {
         auto o = fast_options();
         o.bind = "tcp://256.1.1.1:0";

@@ -38,6 +38,10 @@ public:
     }
 
     void publish(MessagePtr message) override {
+        if (!message) {  // nothing to send: a caller's bug, counted rather than a crash
+            if (node_) bump(node_->counters().send_failed);
+            return;
+        }
         // Encoded before these return, so `message` is freed on this thread
         // when the caller lets go of it (fanout_queue.hpp says why).
         if (running() && !node_->on_own_thread() && node_->try_publish_inline(*message)) return;
@@ -47,6 +51,11 @@ public:
     }
 
     void send_to(const NodeId& peer, MessagePtr message, SendDone done) override {
+        if (!message) {
+            if (node_) bump(node_->counters().send_failed);
+            if (done) done(Error(Errc::invalid_argument, "send_to: no message (null MessagePtr)"));
+            return;
+        }
         if (running() && node_->on_own_thread()) {  // e.g. a reply from inside on_message
             node_->send_now(command::SendTo{peer, std::move(message), std::move(done)});
             return;
