@@ -14,6 +14,7 @@
 // Prints each thread's CPU time per message (CLOCK_THREAD_CPUTIME_ID).
 //
 //   publish_handover_bench [--count N] [--runs R]
+#include "bench_message.hpp"
 #include "fanout_queue.hpp"
 
 #include <grav/message.hpp>
@@ -42,16 +43,6 @@ double thread_cpu_ns() {
     return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
 }
 
-MessagePtr make(const grav::NodeId& origin, const std::string& payload) {
-    grav::MessageHeader h{.id = grav::MessageId::random(),
-                          .parent_id = {},
-                          .reply_to = {},
-                          .type = "bench",
-                          .timestamp = grav::Clock::now(),
-                          .origin = origin};
-    return std::make_shared<const Message>(std::move(h), payload);
-}
-
 struct Result {
     double producer_ns = 0;
     double consumer_ns = 0;
@@ -61,52 +52,23 @@ struct Result {
 // The consumer's turns: take, work, sleep ~30 µs when the turn found little.
 constexpr auto turn_gap = std::chrono::microseconds(30);
 
-Result pointers(long count) {
-    std::mutex mutex;
-    std::vector<MessagePtr> queue, returned;
+// Calls `publish(message)` for `count` fresh messages on this thread while
+// another runs `turn(done)` until it returns false (`done`, read under
+// `mutex`, says the producer has finished); the CPU time of both, per message.
+template <class Publish, class Turn>
+Result measure(long count, std::mutex& mutex, Publish publish, Turn turn) {
     bool done = false;
     double consumer_ns = 0;
     std::thread consumer([&] {
         const double c0 = thread_cpu_ns();
-        std::vector<MessagePtr> taken, spent;
-        std::vector<std::byte> frame(8192);
-        while (true) {
-            {
-                std::lock_guard lock(mutex);
-                taken.swap(queue);
-                if (taken.empty() && done) break;
-            }
-            std::size_t at = 0;
-            for (const auto& m : taken) {  // read it, as encoding it would
-                const auto payload = m->payload();
-                if (at + 64 + payload.size() > frame.size()) at = 0;
-                std::memcpy(&frame[at], &m->header().id, sizeof m->header().id);
-                std::memcpy(&frame[at + 64], payload.data(), payload.size());
-                at += 64 + payload.size();
-            }
-            std::move(taken.begin(), taken.end(), std::back_inserter(spent));
-            const bool little = taken.size() < 64;
-            taken.clear();
-            {
-                std::lock_guard lock(mutex);
-                std::move(spent.begin(), spent.end(), std::back_inserter(returned));
-            }
-            spent.clear();
-            if (little) std::this_thread::sleep_for(turn_gap);
-        }
+        while (turn(static_cast<const bool&>(done))) {}
         consumer_ns = thread_cpu_ns() - c0;
     });
     const auto origin = grav::NodeId::random();
     const std::string payload(64, 'x');
     const auto t0 = Clock::now();
     const double p0 = thread_cpu_ns();
-    for (long i = 0; i < count; ++i) {
-        MessagePtr m = make(origin, payload);
-        std::vector<MessagePtr> to_free;  // freed after the unlock, on this thread
-        std::lock_guard lock(mutex);
-        to_free.swap(returned);
-        queue.push_back(std::move(m));
-    }
+    for (long i = 0; i < count; ++i) publish(grav::bench::message(origin, payload));
     const double producer_ns = thread_cpu_ns() - p0;
     {
         std::lock_guard lock(mutex);
@@ -114,57 +76,73 @@ Result pointers(long count) {
     }
     consumer.join();
     const double wall = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
-    return {producer_ns / static_cast<double>(count), consumer_ns / static_cast<double>(count),
-            wall / static_cast<double>(count)};
+    const auto n = static_cast<double>(count);
+    return {producer_ns / n, consumer_ns / n, wall / n};
+}
+
+Result pointers(long count) {
+    std::mutex mutex;
+    std::vector<MessagePtr> queue, returned;
+    std::vector<MessagePtr> taken, spent;
+    std::vector<std::byte> frame(8192);
+    const auto publish = [&](MessagePtr m) {
+        std::vector<MessagePtr> to_free;  // freed after the unlock, on this thread
+        std::lock_guard lock(mutex);
+        to_free.swap(returned);
+        queue.push_back(std::move(m));
+    };
+    const auto turn = [&](const bool& done) {
+        {
+            std::lock_guard lock(mutex);
+            taken.swap(queue);
+            if (taken.empty() && done) return false;
+        }
+        std::size_t at = 0;
+        for (const auto& m : taken) {  // read it, as encoding it would
+            const auto payload = m->payload();
+            if (at + 64 + payload.size() > frame.size()) at = 0;
+            std::memcpy(&frame[at], &m->header().id, sizeof m->header().id);
+            std::memcpy(&frame[at + 64], payload.data(), payload.size());
+            at += 64 + payload.size();
+        }
+        std::move(taken.begin(), taken.end(), std::back_inserter(spent));
+        const bool little = taken.size() < 64;
+        taken.clear();
+        {
+            std::lock_guard lock(mutex);
+            std::move(spent.begin(), spent.end(), std::back_inserter(returned));
+        }
+        spent.clear();
+        if (little) std::this_thread::sleep_for(turn_gap);
+        return true;
+    };
+    return measure(count, mutex, publish, turn);
 }
 
 Result encoded(long count) {
     std::mutex mutex;
     FanoutQueue queue;
-    bool done = false;
-    double consumer_ns = 0;
-    std::thread consumer([&] {
-        const double c0 = thread_cpu_ns();
-        std::vector<FanoutQueue::Batch> taken;
-        std::vector<std::vector<std::byte>> spent;
-        std::size_t bytes = 0;
-        while (true) {
-            {
-                std::lock_guard lock(mutex);
-                queue.recycle(spent);
-                queue.take(taken);
-                if (taken.empty() && done) break;
-            }
-            spent.clear();
-            for (auto& batch : taken) {
-                bytes += batch.frame.size();
-                spent.push_back(std::move(batch.frame));
-            }
-            const bool little = taken.size() < 2;
-            taken.clear();
-            if (little) std::this_thread::sleep_for(turn_gap);
-        }
-        consumer_ns = thread_cpu_ns() - c0;
-        if (bytes == 0) std::fputs("nothing taken\n", stderr);
-    });
-    const auto origin = grav::NodeId::random();
-    const std::string payload(64, 'x');
-    const auto t0 = Clock::now();
-    const double p0 = thread_cpu_ns();
-    for (long i = 0; i < count; ++i) {
-        const MessagePtr m = make(origin, payload);
+    std::vector<FanoutQueue::Batch> taken;
+    std::vector<std::vector<std::byte>> spent;
+    const auto publish = [&](const MessagePtr& m) {
         std::lock_guard lock(mutex);
         queue.push(*m);
-    }
-    const double producer_ns = thread_cpu_ns() - p0;
-    {
-        std::lock_guard lock(mutex);
-        done = true;
-    }
-    consumer.join();
-    const double wall = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
-    return {producer_ns / static_cast<double>(count), consumer_ns / static_cast<double>(count),
-            wall / static_cast<double>(count)};
+    };
+    const auto turn = [&](const bool& done) {
+        {
+            std::lock_guard lock(mutex);
+            queue.recycle(spent);
+            queue.take(taken);
+            if (taken.empty() && done) return false;
+        }
+        spent.clear();
+        for (auto& batch : taken) spent.push_back(std::move(batch.frame));
+        const bool little = taken.size() < 2;
+        taken.clear();
+        if (little) std::this_thread::sleep_for(turn_gap);
+        return true;
+    };
+    return measure(count, mutex, publish, turn);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 // last message published before it is delivered to B (what was missed is
 // asked for again and re-sent from A's window, then delivered in order).
 // raw: reconnect = cut -> first message after the cut; lost = sequence numbers never seen.
+#include "bench_message.hpp"
+
 #include <grav/transport.hpp>
 #include <grav/zmq.hpp>
 
@@ -41,15 +43,9 @@ bool cut(const std::vector<int>& ports) {
 }
 
 grav::MessagePtr make(std::uint64_t i, const grav::NodeId& origin) {
-    grav::MessageHeader h{.id = grav::MessageId::random(),
-                          .parent_id = {},
-                          .reply_to = {},
-                          .type = "bench",
-                          .timestamp = grav::Clock::now(),
-                          .origin = origin};
     std::string payload = std::to_string(i);
     payload.resize(64, ' ');
-    return std::make_shared<const grav::Message>(std::move(h), payload);
+    return grav::bench::message(origin, payload);
 }
 
 class Events : public grav::TransportEvents {

@@ -22,6 +22,8 @@
 // Raw and grav alternate: throughput run by run, round trips in blocks of
 // 100 (all three echo peers stay up for the whole run), so that both see
 // the same machine load.
+#include "bench_message.hpp"
+
 #include <grav/grav.hpp>
 #include <grav/zmq.hpp>
 
@@ -203,16 +205,6 @@ grav::LocalNode local(const std::string& name) {
     return n;
 }
 
-grav::MessagePtr make(const grav::NodeId& origin, const std::string& payload) {
-    grav::MessageHeader h{.id = grav::MessageId::random(),
-                          .parent_id = {},
-                          .reply_to = {},
-                          .type = "bench",
-                          .timestamp = grav::Clock::now(),
-                          .origin = origin};
-    return std::make_shared<const grav::Message>(std::move(h), payload);
-}
-
 // ------------------------------------------------------------ throughput
 
 // Child: receives `count` messages, prints the rate first -> last.
@@ -342,7 +334,7 @@ Throughput grav_throughput(std::size_t size, long count) {
     const std::string payload(size, 'x');
     const auto threads0 = thread_cpu();
     const double cpu0 = process_cpu_ms();
-    for (long i = 0; i < count; ++i) t->publish(make(self.id, payload));
+    for (long i = 0; i < count; ++i) t->publish(grav::bench::message(self.id, payload));
     const Throughput result = read_rate(child, cpu0, count);
     last_publisher_threads = thread_cpu_per_message(threads0, thread_cpu(), count);
     const auto stats = t->stats();
@@ -446,7 +438,7 @@ public:
         peer_ = events_.peer;
     }
     ~GravPinger() {
-        transport_->send_to(peer_, make(self_.id, ""), nullptr);
+        transport_->send_to(peer_, grav::bench::message(self_.id, ""), nullptr);
         std::this_thread::sleep_for(100ms);
         transport_->stop();
     }
@@ -463,7 +455,7 @@ public:
     void ping(long count, std::vector<double>* us) {
         for (long i = 0; i < count; ++i) {
             const auto t0 = Clock::now();
-            transport_->send_to(peer_, make(self_.id, payload_), nullptr);
+            transport_->send_to(peer_, grav::bench::message(self_.id, payload_), nullptr);
             std::unique_lock lock(mutex_);
             cv_.wait(lock, [&] { return got_; });
             got_ = false;
@@ -484,7 +476,7 @@ public:
         reactive_left_ = count;
         reactive_sent_ += count;
         reactive_t0_ = Clock::now();
-        transport_->send_to(peer_, make(self_.id, payload_), nullptr);
+        transport_->send_to(peer_, grav::bench::message(self_.id, payload_), nullptr);
         std::unique_lock lock(mutex_);
         cv_.wait(lock, [&] { return got_; });
         got_ = false;
@@ -497,7 +489,7 @@ private:
             reactive_us_->push_back(std::chrono::duration<double, std::micro>(now - reactive_t0_).count());
         if (--reactive_left_ > 0) {
             reactive_t0_ = Clock::now();
-            transport_->send_to(peer_, make(self_.id, payload_), nullptr);
+            transport_->send_to(peer_, grav::bench::message(self_.id, payload_), nullptr);
             return;
         }
         std::lock_guard lock(mutex_);
