@@ -636,6 +636,19 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
+// "  (grav / raw run by run: 0.91 1.20 0.66)": how much the single runs
+// spread, which a median hides (raw libzmq's own rate swings 2-3x here).
+void print_run_ratios(const std::vector<double>& grav, const std::vector<double>& raw) {
+    if (grav.size() < 2) return;
+    std::string line = "  (grav / raw run by run:";
+    for (std::size_t i = 0; i < grav.size() && i < raw.size(); ++i) {
+        char part[16];
+        std::snprintf(part, sizeof part, " %.2f", grav[i] / raw[i]);
+        line += part;
+    }
+    std::printf("%s)\n", line.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -680,6 +693,7 @@ int main(int argc, char** argv) {
         const double a = median(raw), b = median(grav);
         std::printf("%-34s %12.0f/s %12.0f/s %7.2f\n",
                     ("fan-out throughput, " + std::to_string(size) + " B").c_str(), a, b, b / a);
+        print_run_ratios(grav, raw);
         const double rp = median(raw_pub), rs = median(raw_sub), gp = median(grav_pub), gs = median(grav_sub);
         std::printf(
             "  CPU per message, ns (publisher + receiver): raw %.0f + %.0f = %.0f, grav %.0f + %.0f = %.0f "
@@ -723,16 +737,19 @@ int main(int argc, char** argv) {
         }
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p50 (transport)", median(r50),
                     median(g50), median(g50) / median(r50));
+        print_run_ratios(g50, r50);
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p99 (transport)", median(r99),
                     median(g99), median(g99) / median(r99));
         std::printf("  (transport: %.0f %% of the requests sent on the caller's thread)\n",
                     100 * median(inline_shares));
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p50 (transport, reactive)", median(r50),
                     median(e50), median(e50) / median(r50));
+        print_run_ratios(e50, r50);
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p99 (transport, reactive)", median(r99),
                     median(e99), median(e99) / median(r99));
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p50 (Bus, pod->pod)", median(r50),
                     median(b50), median(b50) / median(r50));
+        print_run_ratios(b50, r50);
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p99 (Bus, pod->pod)", median(r99),
                     median(b99), median(b99) / median(r99));
         std::fflush(stdout);
