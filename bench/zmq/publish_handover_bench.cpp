@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -122,7 +123,7 @@ Result pointers(long count) {
 Result encoded(long count) {
     std::mutex mutex;
     FanoutQueue queue;
-    std::vector<FanoutQueue::Batch> taken;
+    std::deque<FanoutQueue::Batch> taken;
     std::vector<std::vector<std::byte>> spent;
     const auto publish = [&](const MessagePtr& m) {
         std::lock_guard lock(mutex);

@@ -26,9 +26,9 @@ using grav::zmq::FanoutQueue;
 using grav::zmq::Inbox;
 namespace wire = grav::zmq::wire;
 
-std::vector<FanoutQueue::Batch> take_all(Inbox& inbox) {
+std::deque<FanoutQueue::Batch> take_all(Inbox& inbox) {
     std::deque<Command> commands;
-    std::vector<FanoutQueue::Batch> batches;
+    std::deque<FanoutQueue::Batch> batches;
     inbox.take(commands, batches, true);
     return batches;
 }
@@ -55,7 +55,7 @@ TEST(Inbox, PublishesAreEncodedInOrderAndHeldBackWhenAskedTo) {
         ASSERT_TRUE(inbox.publish(*sent.back()));
     }
     std::deque<Command> commands;
-    std::vector<FanoutQueue::Batch> batches;
+    std::deque<FanoutQueue::Batch> batches;
     inbox.take(commands, batches, false);  // held back: none taken
     EXPECT_TRUE(batches.empty());
     EXPECT_TRUE(inbox.has_publishes());
@@ -144,7 +144,7 @@ TEST(Inbox, ABatchIsBoundedInRecordsAndBytesAndABigMessageTravelsAlone) {
     EXPECT_EQ(text(records_of(batches[2])[0].payload), big);
     // The inline path leaves such a message to publish(), which copies it
     // before taking the lock.
-    std::vector<FanoutQueue::Batch> none;
+    std::deque<FanoutQueue::Batch> none;
     EXPECT_FALSE(inbox.publish_alone(Message("s", big), none));
     EXPECT_TRUE(none.empty());
 }
@@ -189,7 +189,7 @@ TEST(Inbox, PublishBlocksWhileFull) {
 // thread.
 TEST(Inbox, APublishAloneComesStraightBackOnlyWhenNothingWaits) {
     Inbox inbox(10);
-    std::vector<FanoutQueue::Batch> batches;
+    std::deque<FanoutQueue::Batch> batches;
     inbox.wake();  // e.g. input hidden on a socket a sender used
     ASSERT_TRUE(inbox.publish_alone(Message("t", "1"), batches));
     ASSERT_EQ(batches.size(), 1u);
@@ -223,7 +223,7 @@ TEST(FanoutQueue, KeepsAFewSentFramesForNewBatchesAndLeavesTheRest) {
     EXPECT_EQ(left, 4u);  // three over the cap and the large one, for the caller to free
     EXPECT_EQ(frames.front().data(), large);
     queue.push(Message("t", "x"));
-    std::vector<FanoutQueue::Batch> batches;
+    std::deque<FanoutQueue::Batch> batches;
     queue.take(batches);
     ASSERT_EQ(batches.size(), 1u);
     EXPECT_EQ(batches[0].frame.data(), last_kept) << "a new batch reuses a kept frame";

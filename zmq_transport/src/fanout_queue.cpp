@@ -3,7 +3,7 @@
 #include "batch.hpp"
 
 #include <algorithm>
-#include <iterator>
+#include <array>
 #include <utility>
 
 namespace grav::zmq {
@@ -15,11 +15,9 @@ bool FanoutQueue::travels_alone(const Message& message) noexcept {
 FanoutQueue::Batch FanoutQueue::encode_alone(const Message& message) {
     Batch batch;
     batch.type = message.type();
-    batch.frame.resize(wire::batch_prefix_size + wire::record_size(message.payload_size()));
-    wire::write_batch_prefix(batch.frame, 1);
     // Numbered 0 for now: push() writes the real number under the lock.
-    wire::write_record(std::span(batch.frame).subspan(wire::batch_prefix_size), wire::header_of(message, 0),
-                       message.payload());
+    const std::array record{wire::Record{wire::header_of(message, 0), message.payload()}};
+    batch.frame = wire::encode_batch(record);
     batch.count = 1;
     return batch;
 }
@@ -43,7 +41,7 @@ void FanoutQueue::push(const Message& message, std::optional<Batch> encoded) {
     Batch& batch = open_batch(message.type(), record);
     const std::size_t at = batch.frame.size();
     batch.frame.resize(at + record);
-    wire::write_record(std::span(batch.frame).subspan(at), wire::header_of(message, ++*batch.last_seq),
+    wire::write_record(std::span(batch.frame).subspan(at), wire::header_of(message, ++*open_seq_),
                        message.payload());
     ++batch.count;
     ++messages_;
@@ -61,9 +59,8 @@ FanoutQueue::Batch& FanoutQueue::open_batch(const std::string& type, std::size_t
     }
     Batch batch;
     batch.type = type;
-    // Looked up once per batch, not per message (map nodes do not move).
-    batch.last_seq = &last_seq(type);
-    batch.first_seq = *batch.last_seq + 1;
+    open_seq_ = &last_seq(type);
+    batch.first_seq = *open_seq_ + 1;
     if (!spares_.empty()) {
         batch.frame = std::move(spares_.back());
         spares_.pop_back();
@@ -80,16 +77,12 @@ std::uint64_t& FanoutQueue::last_seq(const std::string& type) {
     return seq->second;
 }
 
-void FanoutQueue::take(std::vector<Batch>& into) {
+void FanoutQueue::take(std::deque<Batch>& into) {
     for (auto& batch : batches_) {
         if (batch.rejected.empty()) wire::write_batch_prefix(batch.frame, batch.count);
+        into.push_back(std::move(batch));
     }
-    if (into.empty()) {
-        into.swap(batches_);
-    } else {
-        std::move(batches_.begin(), batches_.end(), std::back_inserter(into));
-        batches_.clear();
-    }
+    batches_.clear();
     messages_ = 0;
 }
 

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,8 +39,6 @@ public:
         std::uint32_t count = 0;
         std::uint64_t first_seq = 0;
         std::string rejected;  // non-empty: nothing to send, only this to report
-        // While queued: the type's counter in the FanoutQueue that numbers it.
-        std::uint64_t* last_seq = nullptr;
     };
 
     // Whether `message` is too large to share a data frame: its record
@@ -53,8 +52,9 @@ public:
     // Encodes `message` at the end of the queue, numbered next in its type;
     // or queues `encoded`, its encode_alone(), when given.
     void push(const Message& message, std::optional<Batch> encoded = std::nullopt);
-    // Moves every batch into `into`, their counts written into their frames.
-    void take(std::vector<Batch>& into);
+    // Moves every batch to the end of `into`, their counts written into
+    // their frames.
+    void take(std::deque<Batch>& into);
     // Frames the transport thread is done with: keeps up to `spares_kept`
     // for new batches and leaves the rest in `frames`.
     void recycle(std::vector<std::vector<std::byte>>& frames);
@@ -73,6 +73,9 @@ private:
 
     std::vector<Batch> batches_;
     std::size_t messages_ = 0;
+    // The counter of the last batch's type, which push() appends to: looked
+    // up once per batch, not per message (map nodes do not move).
+    std::uint64_t* open_seq_ = nullptr;
     // The last number given to each type's publishes.
     std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> last_seq_;
     std::vector<std::vector<std::byte>> spares_;

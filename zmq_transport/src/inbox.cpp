@@ -57,7 +57,7 @@ bool Inbox::publish(const Message& message) {
     return true;
 }
 
-bool Inbox::publish_alone(const Message& message, std::vector<FanoutQueue::Batch>& batches) {
+bool Inbox::publish_alone(const Message& message, std::deque<FanoutQueue::Batch>& batches) {
     if (FanoutQueue::travels_alone(message)) return false;  // copied before any lock: publish()
     std::lock_guard lock(mutex_);
     if (!publishes_.empty() || closed_ || stop_) return false;
@@ -121,7 +121,7 @@ std::uint64_t Inbox::blocked_publishes() const {
     return blocked_;
 }
 
-void Inbox::take(std::deque<Command>& commands, std::vector<FanoutQueue::Batch>& batches, bool publishes) {
+void Inbox::take(std::deque<Command>& commands, std::deque<FanoutQueue::Batch>& batches, bool publishes) {
     bool freed = false;
     {
         std::lock_guard lock(mutex_);

@@ -71,7 +71,7 @@ public:
     // and leaves any wake-up armed. False (nothing done) when publishes wait
     // (it must not overtake them), the Inbox is closed, or the message is
     // too large to share a frame (publish() copies it before its lock).
-    bool publish_alone(const Message& message, std::vector<FanoutQueue::Batch>& batches);
+    bool publish_alone(const Message& message, std::deque<FanoutQueue::Batch>& batches);
     // False once closed (the command is handed back untouched in `rejected`).
     bool push(Command command, Command* rejected = nullptr);
     // Stops the transport thread at its next turn; wakes blocked publishers.
@@ -86,9 +86,10 @@ public:
     [[nodiscard]] bool has_publishes() const;
     [[nodiscard]] bool stop_requested() const;
 
-    // Transport thread: takes the commands, and the publish queue's batches
-    // unless `publishes` is false (the thread is itself held back).
-    void take(std::deque<Command>& commands, std::vector<FanoutQueue::Batch>& batches, bool publishes);
+    // Transport thread: takes the commands, and appends the publish queue's
+    // batches to `batches` unless `publishes` is false (the thread is itself
+    // held back).
+    void take(std::deque<Command>& commands, std::deque<FanoutQueue::Batch>& batches, bool publishes);
     // Transport thread: frames it has sent, kept for new batches
     // (FanoutQueue::recycle); the surplus is freed here, after the unlock.
     void recycle(std::vector<std::vector<std::byte>>& frames);

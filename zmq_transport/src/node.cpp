@@ -287,9 +287,7 @@ void Node::rebuild_poll_items() {
 void Node::take_work(bool stopping) {
     // While the XPUB holds messages back, take no more publishes: the
     // inbox fills and publish() blocks its callers (backpressure).
-    inbox_.take(commands_, incoming_, stopping || fanout_backlog_.empty());
-    std::move(incoming_.begin(), incoming_.end(), std::back_inserter(batches_));
-    incoming_.clear();
+    inbox_.take(commands_, batches_, stopping || fanout_backlog_.empty());
     while (!commands_.empty()) {
         Command command = std::move(commands_.front());
         commands_.pop_front();

@@ -146,8 +146,6 @@ private:
     // After a send on another thread: wakes the transport thread if that
     // send may have taken the signal of input waiting on a socket.
     void wake_if_input_hidden();
-    // Why a message cannot be sent at all (bad type, payload too large).
-    static Status check_data(const Message& message);
     void apply_subscriptions(std::vector<std::string> prefixes);
     void send_control(::zmq::socket_t& socket, wire::Control command, std::string_view body = {},
                       std::string_view identity = {}, const MessageId& header_id = {});
@@ -252,7 +250,6 @@ private:
     std::deque<Command> commands_;
     // Publishes, encoded by their publishers (fanout_queue.hpp), to send.
     std::deque<FanoutQueue::Batch> batches_;
-    std::vector<FanoutQueue::Batch> incoming_;          // from the Inbox, emptied into batches_ at once
     std::vector<std::vector<std::byte>> spent_frames_;  // sent this turn: back to the Inbox for reuse
     std::vector<wire::Record> sent_records_;            // publish_batch's scratch, reused
     std::deque<std::array<::zmq::message_t, 2>> fanout_backlog_;  // [type][data frame]

@@ -35,7 +35,7 @@ bool Node::try_send_inline(command::SendTo& request) {
         if (!loop.owns_lock() || !loop_running_ || !commands_.empty() || inbox_.has_commands()) return false;
         PeerLink* link = joined_link(request.peer);
         if (!link || !link->outbox.empty()) return false;
-        if (!check_data(*request.message)) return false;
+        if (!wire::check_data(*request.message)) return false;
         SocketPoller::ActiveOnThisThread uses(poller_);
         // Called below, once the lock is released: a callback may send again.
         done = std::move(request.done);
@@ -70,11 +70,9 @@ bool Node::try_publish_inline(const Message& message) {
     if (!loop.owns_lock() || !loop_running_ || !batches_.empty() || !fanout_backlog_.empty()) return false;
     // Through the Inbox, which numbers and encodes it, and straight out
     // again: what the transport thread would do on its next turn.
-    if (!inbox_.publish_alone(message, incoming_)) return false;
+    if (!inbox_.publish_alone(message, batches_)) return false;
     SocketPoller::ActiveOnThisThread uses(poller_);
     bump(counters_.sent_inline);
-    std::move(incoming_.begin(), incoming_.end(), std::back_inserter(batches_));
-    incoming_.clear();
     try {
         flush_fanout();
     } catch (const std::exception& e) {

@@ -46,25 +46,18 @@ void free_frame(void* /*data*/, void* hint) noexcept {
     const std::unique_ptr<std::vector<std::byte>> owned(static_cast<std::vector<std::byte>*>(hint));
 }
 
-// One data frame (docs/PROTOCOL.md, "Data messages") holding `count`
-// messages from `first` on, numbered from ++seq: written in place into the
-// frame libzmq sends, so a batch costs one allocation whatever its size.
-template <class It>
-::zmq::message_t data_frame(It first, std::size_t count, std::size_t size, std::uint64_t& seq) {
+// A direct message's data frame (docs/PROTOCOL.md, "Data messages"): one
+// record, numbered `seq`, written in place into the frame libzmq sends.
+::zmq::message_t direct_frame(const Message& message, std::uint64_t seq, std::size_t size) {
     ::zmq::message_t frame(size);
     const std::span out(static_cast<std::byte*>(frame.data()), size);
-    wire::write_batch_prefix(out, static_cast<std::uint32_t>(count));
-    std::size_t at = wire::batch_prefix_size;
-    for (std::size_t i = 0; i < count; ++i, ++first) {
-        const Message& message = **first;
-        at += wire::write_record(out.subspan(at), wire::header_of(message, ++seq), message.payload());
-    }
+    wire::write_batch_prefix(out, 1);
+    wire::write_record(out.subspan(wire::batch_prefix_size), wire::header_of(message, seq),
+                       message.payload());
     return frame;
 }
 
 }  // namespace
-
-Status Node::check_data(const Message& message) { return wire::check_data(message); }
 
 void Node::publish_batch() {
     FanoutQueue::Batch batch = std::move(batches_.front());
@@ -125,7 +118,7 @@ void Node::send_direct(command::SendTo& request) {
         }
         return;
     }
-    if (auto ok = check_data(*request.message); !ok) {
+    if (auto ok = wire::check_data(*request.message); !ok) {
         bump(counters_.send_failed);
         if (request.done) request.done(ok.error());
         return;
@@ -134,7 +127,7 @@ void Node::send_direct(command::SendTo& request) {
     const std::size_t size = wire::batch_prefix_size + wire::record_size(message.payload_size());
     Outgoing out{
         .frames = {::zmq::message_t(message.type().data(), message.type().size()),
-                   data_frame(&request.message, 1, size, link->direct_seq_out)},
+                   direct_frame(message, ++link->direct_seq_out, size)},
         .bytes = message.type().size() + size,
         .done = std::move(request.done),
     };
