@@ -10,8 +10,12 @@
 //     grav: Transport::publish -> peer's TransportEvents::on_message
 //   request/reply round trip, 64 B, p50 and p99
 //     raw:  DEALER -> ROUTER (echo) -> DEALER
-//     grav: Transport::send_to -> peer echoes with send_to -> on_message,
-//           which wakes the thread that waits for the reply
+//     grav: Transport::send_to -> peer echoes with send_to -> on_message;
+//           the caller waits on a condition variable of its own, which
+//           on_message (on the transport's thread) signals
+//     grav, serving: the same, the caller runs the transport's loop while
+//           it waits (Transport::serve_until, as Receipt::wait_until does),
+//           so the reply is read on the waiting thread
 //     grav, reactive: the same, each next request sent from on_message
 //           (no thread waits: no hand-over of the reply between threads)
 //     bus:  Pod::send + Receipt::wait_until, the remote pod replies (whole stack)
@@ -452,10 +456,25 @@ public:
         return static_cast<double>(s.at("zmq.sent_inline")) /
                static_cast<double>(std::max<std::uint64_t>(blocking, 1));
     }
-    void ping(long count, std::vector<double>* us) {
+    // `serve`: the caller runs the transport's loop while it waits
+    // (Transport::serve_until), as a Receipt wait does.
+    [[nodiscard]] double serve_wake_share() const {
+        const auto s = transport_->stats();
+        return static_cast<double>(s.at("zmq.served_wakeups")) /
+               static_cast<double>(std::max<std::uint64_t>(s.at("zmq.served_waits"), 1));
+    }
+    void ping(long count, std::vector<double>* us, bool serve = false) {
         for (long i = 0; i < count; ++i) {
             const auto t0 = Clock::now();
             transport_->send_to(peer_, grav::bench::message(self_.id, payload_), nullptr);
+            if (serve) {
+                (void)transport_->serve_until(
+                    [this] {
+                        std::lock_guard lock(mutex_);
+                        return got_;
+                    },
+                    Clock::now() + 5s);
+            }
             std::unique_lock lock(mutex_);
             cv_.wait(lock, [&] { return got_; });
             got_ = false;
@@ -709,25 +728,30 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
     }
     if (wanted("rtt")) {
-        std::vector<double> r50, r99, g50, g99, e50, e99, b50, b99, inline_shares;
+        std::vector<double> r50, r99, g50, g99, s50, s99, e50, e99, b50, b99, inline_shares, wake_shares;
         for (int r = 0; r < runs; ++r) {
             RawPinger raw_pinger;
             GravPinger grav_pinger;
             BusPinger bus_pinger;
             raw_pinger.ping(1000, nullptr);  // warm-up
             grav_pinger.ping(1000, nullptr);
+            grav_pinger.ping(1000, nullptr, true);
             grav_pinger.ping_reactive(1000, nullptr);
             bus_pinger.ping(1000, nullptr);
-            std::vector<double> raw, grav, reactive, bus;
+            std::vector<double> raw, grav, served, reactive, bus;
             // Blocks of 100 round trips each, interleaved.
             for (long done = 0; done < rtt_count; done += 100) {
                 const long n = std::min(100L, rtt_count - done);
                 raw_pinger.ping(n, &raw);
                 grav_pinger.ping(n, &grav);
+                grav_pinger.ping(n, &served, true);
                 grav_pinger.ping_reactive(n, &reactive);
                 bus_pinger.ping(n, &bus);
             }
             inline_shares.push_back(grav_pinger.inline_share());
+            wake_shares.push_back(grav_pinger.serve_wake_share());
+            const auto sp = percentiles(std::move(served));
+            s50.push_back(sp.p50_us), s99.push_back(sp.p99_us);
             const auto rp = percentiles(std::move(raw)), gp = percentiles(std::move(grav)),
                        ep = percentiles(std::move(reactive)), bp = percentiles(std::move(bus));
             r50.push_back(rp.p50_us), r99.push_back(rp.p99_us);
@@ -742,6 +766,14 @@ int main(int argc, char** argv) {
                     median(g99), median(g99) / median(r99));
         std::printf("  (transport: %.0f %% of the requests sent on the caller's thread)\n",
                     100 * median(inline_shares));
+        std::printf(
+            "  (serving: the transport's thread had to be woken to hand over in %.0f %% of the waits)\n",
+            100 * median(wake_shares));
+        std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p50 (transport, serving)", median(r50),
+                    median(s50), median(s50) / median(r50));
+        print_run_ratios(s50, r50);
+        std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p99 (transport, serving)", median(r99),
+                    median(s99), median(s99) / median(r99));
         std::printf("%-34s %11.1f us %11.1f us %7.2f\n", "round trip p50 (transport, reactive)", median(r50),
                     median(e50), median(e50) / median(r50));
         print_run_ratios(e50, r50);

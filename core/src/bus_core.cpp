@@ -36,12 +36,14 @@ Status BusCore::start() {
         return success();
     }
     LocalNode self{node_id_, name_, options_.belongs_to, options_.interests};
-    hub_ = std::make_unique<Hub>(*this, std::move(self), std::move(options_.transport), std::move(options_.discovery));
+    hub_ = std::make_unique<Hub>(*this, std::move(self), std::move(options_.transport),
+                                 std::move(options_.discovery));
     return hub_->start();
 }
 
 std::shared_ptr<PodState> BusCore::create_pod(bool replay) {
-    const PodSettings settings{options_.mailbox_capacity, options_.overflow, options_.failure_high_water, replay};
+    const PodSettings settings{options_.mailbox_capacity, options_.overflow, options_.failure_high_water,
+                               replay};
     std::lock_guard lock(registry_mutex_);
     if (closed()) return nullptr;
     const std::uint64_t id = next_pod_id_++;
@@ -100,7 +102,8 @@ void BusCore::apply_subscription(const SubscriptionChange& change) {
     }
 }
 
-std::shared_ptr<ReplySlot> BusCore::register_reply(const MessageId& id, const std::shared_ptr<PodState>& owner) {
+std::shared_ptr<ReplySlot> BusCore::register_reply(const MessageId& id,
+                                                   const std::shared_ptr<PodState>& owner) {
     auto slot = std::make_shared<ReplySlot>(id, weak_from_this(), owner, options_.max_buffered_replies);
     if (closed()) {
         slot->close(Error(Errc::closed, "the bus is stopped"));
@@ -117,6 +120,17 @@ void BusCore::unregister_reply(const MessageId& id, const ReplySlot* slot) {
     std::lock_guard lock(shard.mutex);
     auto it = shard.slots.find(id);
     if (it != shard.slots.end() && it->second.first == slot) shard.slots.erase(it);
+}
+
+bool BusCore::serve_until(const std::function<bool()>& done, std::chrono::steady_clock::time_point deadline) {
+    // Not on a worker: a worker that ran the loop could block in fan_out
+    // for mailbox room that only workers make (OverflowPolicy::block).
+    if (!hub_ || closed() || WorkerPool::on_worker_thread()) return false;
+    return hub_->serve_until(done, deadline);
+}
+
+void BusCore::interrupt_serve() {
+    if (hub_) hub_->interrupt_serve();
 }
 
 std::shared_ptr<ReplySlot> BusCore::find_reply(const MessageId& id) {

@@ -13,13 +13,15 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <memory_resource>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <memory_resource>
 #include <unordered_map>
 #include <vector>
 
@@ -53,6 +55,10 @@ public:
     // Receipts: registered before dispatch, so no reply can come too early.
     std::shared_ptr<ReplySlot> register_reply(const MessageId& id, const std::shared_ptr<PodState>& owner);
     void unregister_reply(const MessageId& id, const ReplySlot* slot);
+    // A receipt's waiter runs the transport's loop meanwhile (Transport::
+    // serve_until): false at once without a transport, or on a worker.
+    bool serve_until(const std::function<bool()>& done, std::chrono::steady_clock::time_point deadline);
+    void interrupt_serve();
 
     // A message from a local pod to everyone: local pods + peers.
     Status publish(PodState& sender, const MessagePtr& message);
@@ -101,7 +107,8 @@ private:
     struct ReplyShard {
         std::mutex mutex;
         std::pmr::unsynchronized_pool_resource pool;
-        std::pmr::unordered_map<MessageId, std::pair<const ReplySlot*, std::weak_ptr<ReplySlot>>> slots{&pool};
+        std::pmr::unordered_map<MessageId, std::pair<const ReplySlot*, std::weak_ptr<ReplySlot>>> slots{
+            &pool};
     };
     static constexpr std::size_t kReplyShards = 16;
     std::array<ReplyShard, kReplyShards> reply_shards_;

@@ -108,6 +108,12 @@ void Hub::subscribe(std::vector<std::string> prefixes) {
 
 std::string Hub::endpoint() const { return transport_->endpoint(); }
 
+bool Hub::serve_until(const std::function<bool()>& done, std::chrono::steady_clock::time_point deadline) {
+    return started_ && !withdrawn_ && transport_->serve_until(done, deadline);
+}
+
+void Hub::interrupt_serve() { transport_->interrupt_serve(); }
+
 std::vector<PeerInfo> Hub::peers() const {
     std::lock_guard lock(mutex_);
     std::vector<PeerInfo> out;

@@ -44,6 +44,9 @@ public:
     void subscribe(std::vector<std::string> prefixes);
 
     [[nodiscard]] std::string endpoint() const;
+    // Transport::serve_until / interrupt_serve, for a Receipt's waiter.
+    bool serve_until(const std::function<bool()>& done, std::chrono::steady_clock::time_point deadline);
+    void interrupt_serve();
     [[nodiscard]] std::vector<PeerInfo> peers() const;
     [[nodiscard]] std::size_t peer_count() const;
     [[nodiscard]] std::map<std::string, std::uint64_t> network_stats() const;

@@ -31,6 +31,7 @@ void ReplySlot::deliver(const MessagePtr& reply) {
     } else {
         lock.unlock();
         arrived_.notify_all();
+        interrupt_server();
     }
 }
 
@@ -71,6 +72,7 @@ void ReplySlot::close(Error reason) {
         on_close = std::move(on_close_);
     }
     arrived_.notify_all();
+    interrupt_server();
     if (on_close) on_close(reason);
 }
 
@@ -99,33 +101,40 @@ Status ReplySlot::send_status() const {
     return success();
 }
 
-void ReplySlot::spin_for_arrival(std::unique_lock<std::mutex>& lock,
-                                 std::optional<std::chrono::steady_clock::time_point> deadline) {
-    // Long enough for a loopback round trip through two transports, short
-    // enough that a slow reply costs little CPU: then we sleep as before.
-    constexpr auto spin_window = std::chrono::microseconds(100);
+void ReplySlot::serve_for_arrival(std::unique_lock<std::mutex>& lock,
+                                  std::optional<std::chrono::steady_clock::time_point> deadline) {
+    auto core = core_.lock();
+    if (!core) return;
     const auto seen = arrivals_.load(std::memory_order_acquire);
-    auto until = std::chrono::steady_clock::now() + spin_window;
-    if (deadline && *deadline < until) until = *deadline;
+    server_.store(std::this_thread::get_id());
     lock.unlock();
-    while (arrivals_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until) {
-        std::this_thread::yield();
-    }
+    // A wait with no deadline serves in slices: it never holds the loop for
+    // ever, and comes back here (then sleeps) only if no reply came.
+    const auto until = deadline.value_or(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+    (void)core->serve_until([&] { return arrivals_.load(std::memory_order_acquire) != seen; }, until);
+    server_.store(std::thread::id{});
     lock.lock();
+}
+
+void ReplySlot::interrupt_server() const {
+    const auto server = server_.load();
+    // The server itself read the reply: it sees it without being woken.
+    if (server == std::thread::id{} || server == std::this_thread::get_id()) return;
+    if (auto core = core_.lock()) core->interrupt_serve();
 }
 
 Result<Message> ReplySlot::wait_first(std::optional<std::chrono::steady_clock::time_point> deadline) {
     std::unique_lock lock(mutex_);
-    bool spun = false;
+    bool served = false;
     for (;;) {
         if (has_reply()) {
             MessagePtr first = take_reply();
             return Message(*first);
         }
         if (closed_) return *closed_;
-        if (!spun) {
-            spun = true;
-            spin_for_arrival(lock, deadline);
+        if (!served) {
+            served = true;
+            serve_for_arrival(lock, deadline);
             continue;
         }
         if (!deadline) {
@@ -140,7 +149,7 @@ Result<Message> ReplySlot::wait_first(std::optional<std::chrono::steady_clock::t
 Status ReplySlot::wait_accepted(std::optional<std::chrono::steady_clock::time_point> deadline,
                                 const Handler& handler) {
     std::unique_lock lock(mutex_);
-    bool spun = false;
+    bool served = false;
     for (;;) {
         while (has_reply()) {
             MessagePtr next = take_reply();
@@ -159,9 +168,9 @@ Status ReplySlot::wait_accepted(std::optional<std::chrono::steady_clock::time_po
             lock.lock();
         }
         if (closed_) return *closed_;
-        if (!spun) {
-            spun = true;
-            spin_for_arrival(lock, deadline);
+        if (!served) {
+            served = true;
+            serve_for_arrival(lock, deadline);
             continue;
         }
         if (!deadline) {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 namespace grav::detail {
@@ -65,11 +66,14 @@ private:
     [[nodiscard]] bool has_reply() const noexcept { return replies_head_ < replies_.size(); }
     MessagePtr take_reply();
     void drain_to_callback(std::unique_lock<std::mutex>& lock);
-    // Before sleeping on arrived_: a short, bounded spin (yielding the CPU)
-    // with the lock released, so a reply that comes back within a round trip
-    // is taken without the futex wake-up of a sleeping thread.
-    void spin_for_arrival(std::unique_lock<std::mutex>& lock,
-                          std::optional<std::chrono::steady_clock::time_point> deadline);
+    // Before sleeping on arrived_: runs the transport's loop until a reply
+    // or close arrives (Transport::serve_until), with the lock released, so
+    // a reply from another node is read on this thread instead of being
+    // handed to it. Returns at once without a transport.
+    void serve_for_arrival(std::unique_lock<std::mutex>& lock,
+                           std::optional<std::chrono::steady_clock::time_point> deadline);
+    // After an arrival: a thread serving the loop for it must look.
+    void interrupt_server() const;
 
     const MessageId id_;
     std::weak_ptr<BusCore> core_;
@@ -79,8 +83,11 @@ private:
 
     mutable std::mutex mutex_;
     std::condition_variable arrived_;
-    // Bumped (with mutex_ held) on every reply and on close: what the spin watches.
+    // Bumped (with mutex_ held) on every reply and on close: what a
+    // serving waiter watches.
     std::atomic<std::uint32_t> arrivals_{0};
+    // The thread serving the transport's loop while it waits, if any.
+    std::atomic<std::thread::id> server_{};
     // Replies not yet taken, oldest first from replies_head_. A vector, not
     // a deque: a receipt is made per send, and an empty deque allocates.
     std::vector<MessagePtr> replies_;

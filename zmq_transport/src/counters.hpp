@@ -16,6 +16,8 @@ struct Counters {
     std::atomic<std::uint64_t> published{0};          // of which fan-out
     std::atomic<std::uint64_t> direct_sent{0};        // of which point-to-point
     std::atomic<std::uint64_t> sent_inline{0};        // sends done on the caller's thread (node_inline.cpp)
+    std::atomic<std::uint64_t> served_waits{0};       // waits that ran the loop (node_lead.cpp)
+    std::atomic<std::uint64_t> served_wakeups{0};     // of which woke the transport thread to park it
     std::atomic<std::uint64_t> messages_received{0};  // data messages accepted from peers
     std::atomic<std::uint64_t> bytes_received{0};
     std::atomic<std::uint64_t> direct_received{0};
@@ -58,6 +60,8 @@ struct Counters {
             {"zmq.published", get(published)},
             {"zmq.direct_sent", get(direct_sent)},
             {"zmq.sent_inline", get(sent_inline)},
+            {"zmq.served_waits", get(served_waits)},
+            {"zmq.served_wakeups", get(served_wakeups)},
             {"zmq.messages_received", get(messages_received)},
             {"zmq.bytes_received", get(bytes_received)},
             {"zmq.direct_received", get(direct_received)},

@@ -37,6 +37,7 @@ void Inbox::wake_locked() {
     if (!woken_) {
         woken_ = true;
         wake_.signal();
+        if (listener_) listener_();
     }
 }
 
@@ -84,6 +85,7 @@ void Inbox::request_stop() {
         stop_ = true;
         woken_ = true;
         wake_.signal();
+        if (listener_) listener_();
     }
     not_full_.notify_all();
 }
@@ -109,6 +111,11 @@ bool Inbox::has_commands() const {
 bool Inbox::has_publishes() const {
     std::lock_guard lock(mutex_);
     return !publishes_.empty();
+}
+
+bool Inbox::wake_pending() const {
+    std::lock_guard lock(mutex_);
+    return woken_;
 }
 
 bool Inbox::stop_requested() const {

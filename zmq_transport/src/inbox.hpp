@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <variant>
@@ -81,6 +82,12 @@ public:
     [[nodiscard]] int wake_fd() const noexcept { return wake_.fd(); }
     // Makes the transport thread take a turn (node_inline.cpp).
     void wake();
+    // Called (under the Inbox's lock: it must not call back) whenever the
+    // wake fd is signalled: for a transport thread that sleeps elsewhere
+    // than in poll(2) (node_lead.cpp). Set before the thread starts.
+    void on_wake(std::function<void()> listener) { listener_ = std::move(listener); }
+    // A wake-up signalled and not yet taken.
+    [[nodiscard]] bool wake_pending() const;
     // Whether work waits to be taken: what is sent inline must not overtake it.
     [[nodiscard]] bool has_commands() const;
     [[nodiscard]] bool has_publishes() const;
@@ -108,6 +115,7 @@ private:
     bool closed_ = false;
     std::uint64_t blocked_ = 0;
     EventFd wake_;
+    std::function<void()> listener_;
 };
 
 }  // namespace grav::zmq

@@ -31,7 +31,9 @@ Node::Node(Options options, LocalNode self, TransportEvents& events)
       self_routing_id_(wire::routing_id(self_.id)),
       inbox_(std::max<std::size_t>(options_.max_queued, 1)),
       context_(1),
-      window_(options_.resend_window_messages, options_.resend_window_bytes) {}
+      window_(options_.resend_window_messages, options_.resend_window_bytes) {
+    inbox_.on_wake([this] { rouse_parked_owner(); });
+}
 
 Node::~Node() = default;
 
@@ -183,80 +185,93 @@ PeerLink& Node::link_for(const NodeId& id) {
 // ---------------------------------------------------------------- loop
 
 void Node::run() {
-    thread_id_ = std::this_thread::get_id();
+    owner_id_ = std::this_thread::get_id();
+    thread_id_ = owner_id_;
     // Named like libzmq's own threads, so that top and perf tell it apart.
     pthread_setname_np(pthread_self(), "grav.zmq");
     SocketPoller::ActiveOnThisThread poller_scope(poller_);
     std::unique_lock loop(loop_mutex_);
     loop_running_ = true;
     while (!inbox_.stop_requested()) {
-        const bool held_back = !fanout_backlog_.empty();
-        auto now = SteadyClock::now();
-        // Rounded up: rounded down, the last millisecond before every timer
-        // turn became a busy loop of zero-timeout polls (5 % of a core on an
-        // idle node).
-        auto timeout =
-            held_back ? 1ms : std::max(milliseconds(0), std::chrono::ceil<milliseconds>(next_timers_ - now));
-        timeout = std::min<milliseconds>(timeout, timer_idle_period);
-        try {
-            if (poll_dirty_) rebuild_poll_items();
-            poller_.wait(timeout, &loop);
-        } catch (const ::zmq::error_t& e) {
-            log(std::string("poll failed: ") + e.what());
+        if (lead_wanted_.load(std::memory_order_acquire)) {
+            park_while_led(loop);
             continue;
         }
-        // Handlers never change the poll set, only mark it dirty. Once it is
-        // dirty, a later item may name a closed socket: stop and poll again
-        // (a rebuilt set asks every socket, nothing is missed).
-        for (std::size_t i = 0; i < poller_.size() && !poll_dirty_; ++i) {
-            if (!poller_.has_input(i)) continue;
-            // Whatever the handler does, ask this socket again next turn: it
-            // may leave input behind (batch limits) or not read at all.
-            poller_.touch_item(i);
-            try {
-                const Source& source = sources_[i];
-                switch (source.kind) {
-                    case Source::Kind::wake: take_work(false); break;
-                    case Source::Kind::router: on_router(); break;
-                    case Source::Kind::xpub: on_xpub(); break;
-                    case Source::Kind::dealer:
-                        if (auto* link = find(source.peer); link && link->dealer) on_dealer(*link);
-                        break;
-                    case Source::Kind::sub:
-                        if (auto* link = find(source.peer); link && link->sub) on_sub(*link);
-                        break;
-                    case Source::Kind::monitor:
-                        if (auto* link = find(source.peer); link && link->monitor) on_monitor(*link);
-                        break;
-                    case Source::Kind::probe: on_probe(source.probe); break;
-                    case Source::Kind::zap: zap_->serve(); break;
-                    case Source::Kind::server_monitor:
-                        on_server_monitor(source.probe == 0 ? *router_monitor_ : *xpub_monitor_);
-                        break;
-                }
-            } catch (const std::exception& e) {
-                // A bug or a ZeroMQ error on one socket must not stop the node.
-                log(std::string("error while handling input: ") + e.what());
-            }
-        }
-        if (!fanout_backlog_.empty() || !batches_.empty()) flush_fanout();
-        // Whenever publishes wait in the Inbox, not only when the turn began
-        // held back: a take while held back (max 0) consumed their wake-up,
-        // and `held_back` was read before the poll, during which a sender's
-        // inline publish may have filled the XPUB. Asked only of `held_back`,
-        // a backlog that cleared within the turn left the queue full, its
-        // publishers blocked and this thread asleep.
-        if (!batches_.empty() || inbox_.has_publishes()) take_work(false);
-        inbox_.recycle(spent_frames_);
-        now = SteadyClock::now();
-        if (now >= next_timers_) {
-            run_timers(now);
-            next_timers_ = next_deadline(SteadyClock::now());
-        }
-        update_gauges();
+        turn(loop, SteadyTime::max());
     }
     loop_running_ = false;
+    owner_parked_changed_.notify_all();  // a would-be leader waits for a park that will not come
     shutdown();
+}
+
+void Node::turn(std::unique_lock<std::mutex>& loop, SteadyTime until) {
+    const bool held_back = !fanout_backlog_.empty();
+    auto now = SteadyClock::now();
+    // Rounded up: rounded down, the last millisecond before every timer
+    // turn became a busy loop of zero-timeout polls (5 % of a core on an
+    // idle node).
+    auto timeout =
+        held_back ? 1ms : std::max(milliseconds(0), std::chrono::ceil<milliseconds>(next_timers_ - now));
+    timeout = std::min<milliseconds>(timeout, timer_idle_period);
+    if (until != SteadyTime::max()) {
+        timeout = std::min(timeout, std::max(milliseconds(0), std::chrono::ceil<milliseconds>(until - now)));
+    }
+    try {
+        if (poll_dirty_) rebuild_poll_items();
+        poller_.wait(timeout, &loop);
+    } catch (const ::zmq::error_t& e) {
+        log(std::string("poll failed: ") + e.what());
+        return;
+    }
+    // Handlers never change the poll set, only mark it dirty. Once it is
+    // dirty, a later item may name a closed socket: stop and poll again
+    // (a rebuilt set asks every socket, nothing is missed).
+    for (std::size_t i = 0; i < poller_.size() && !poll_dirty_; ++i) {
+        if (!poller_.has_input(i)) continue;
+        // Whatever the handler does, ask this socket again next turn: it
+        // may leave input behind (batch limits) or not read at all.
+        poller_.touch_item(i);
+        try {
+            const Source& source = sources_[i];
+            switch (source.kind) {
+                case Source::Kind::wake: take_work(false); break;
+                case Source::Kind::router: on_router(); break;
+                case Source::Kind::xpub: on_xpub(); break;
+                case Source::Kind::dealer:
+                    if (auto* link = find(source.peer); link && link->dealer) on_dealer(*link);
+                    break;
+                case Source::Kind::sub:
+                    if (auto* link = find(source.peer); link && link->sub) on_sub(*link);
+                    break;
+                case Source::Kind::monitor:
+                    if (auto* link = find(source.peer); link && link->monitor) on_monitor(*link);
+                    break;
+                case Source::Kind::probe: on_probe(source.probe); break;
+                case Source::Kind::zap: zap_->serve(); break;
+                case Source::Kind::server_monitor:
+                    on_server_monitor(source.probe == 0 ? *router_monitor_ : *xpub_monitor_);
+                    break;
+            }
+        } catch (const std::exception& e) {
+            // A bug or a ZeroMQ error on one socket must not stop the node.
+            log(std::string("error while handling input: ") + e.what());
+        }
+    }
+    if (!fanout_backlog_.empty() || !batches_.empty()) flush_fanout();
+    // Whenever publishes wait in the Inbox, not only when the turn began
+    // held back: a take while held back (max 0) consumed their wake-up,
+    // and `held_back` was read before the poll, during which a sender's
+    // inline publish may have filled the XPUB. Asked only of `held_back`,
+    // a backlog that cleared within the turn left the queue full, its
+    // publishers blocked and this thread asleep.
+    if (!batches_.empty() || inbox_.has_publishes()) take_work(false);
+    inbox_.recycle(spent_frames_);
+    now = SteadyClock::now();
+    if (now >= next_timers_) {
+        run_timers(now);
+        next_timers_ = next_deadline(SteadyClock::now());
+    }
+    update_gauges();
 }
 
 void Node::rebuild_poll_items() {

@@ -2,9 +2,10 @@
 // The transport's actor: one thread owns the context's every socket (ROUTER,
 // XPUB, per peer a DEALER + SUB + monitor PAIR, dial probes) and runs the
 // protocol of docs/PROTOCOL.md. Other threads talk to it through the Inbox,
-// the counters and the small mutex-guarded views below; and while the thread
+// the counters and the small mutex-guarded views below; while the thread
 // sleeps, a sender may borrow its sockets under the loop lock to send without
-// waking it (node_inline.cpp).
+// waking it (node_inline.cpp); and a thread that waits for a reply may run
+// the loop in its place meanwhile (node_lead.cpp).
 
 #include "batch.hpp"
 #include "counters.hpp"
@@ -23,7 +24,9 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -69,6 +72,15 @@ public:
     bool try_send_inline(command::SendTo& request);
     bool try_publish_inline(const Message& message);
 
+    // Any other thread about to block until `done()` (node_lead.cpp): runs
+    // the loop itself meanwhile, while the transport thread stays parked,
+    // so that a reply is read on the thread that waits for it. False at
+    // once when another thread leads already, on the transport's own
+    // thread, or when the loop is not running; else whether done() held.
+    bool serve_until(const std::function<bool()>& done, SteadyTime deadline);
+    // Whoever makes a leader's done() true from another thread.
+    void interrupt_serve() { inbox_.wake(); }
+
 private:
     // A connect(endpoint) whose node id we learn by asking (WHO -> IAM)
     // before dialling for real, so that each peer gets exactly one DEALER.
@@ -103,6 +115,14 @@ private:
     };
 
     // Loop parts.
+    // One turn: wait for input (until `until` at the latest), handle it,
+    // send what is queued, run due timers. Holds `loop` but in poll(2).
+    void turn(std::unique_lock<std::mutex>& loop, SteadyTime until);
+    // The transport thread's side of serve_until: asleep while led.
+    void park_while_led(std::unique_lock<std::mutex>& loop);
+    [[nodiscard]] bool leader_satisfied() const { return leader_done_ && (*leader_done_)(); }
+    // The Inbox's wake-up listener: a parked transport thread must look.
+    void rouse_parked_owner();
     void rebuild_poll_items();
     void take_work(bool stopping);
     void handle(Command& command);
@@ -220,15 +240,33 @@ private:
     Contact contact_;
     std::vector<std::string> advertised_;  // [ROUTER, XPUB] as told in HELLO
 
+    // Whoever runs the loop now: the transport thread, or a leader.
     std::atomic<std::thread::id> thread_id_{};
+    std::thread::id owner_id_;  // the transport thread
     mutable std::mutex live_mutex_;
     std::unordered_set<NodeId> live_;
 
-    // Held by the transport thread except while it sleeps in poll(2); whoever
-    // holds it owns everything below (node_inline.cpp). Other threads only
-    // ever try_lock it, so they never wait on the transport thread.
+    // Held by the loop's runner (the transport thread, or a thread in
+    // serve_until) except while it sleeps in poll(2); whoever holds it owns
+    // everything below (node_inline.cpp). Senders only ever try_lock it, so
+    // they never wait on the loop; only a thread about to block anyway, in
+    // serve_until, waits for it.
     std::mutex loop_mutex_;
     bool loop_running_ = false;  // run() is between start and shutdown
+    // serve_until (node_lead.cpp). A thread wants to lead, or leads: set
+    // by it, cleared when it gives the loop back.
+    std::atomic<bool> lead_wanted_{false};
+    // The transport thread is parked, out of the loop (under loop_mutex_).
+    bool owner_parked_ = false;
+    std::condition_variable owner_parked_changed_;
+    std::atomic<std::uint64_t> lead_claims_{0};           // leads taken, ever
+    const std::function<bool()>* leader_done_ = nullptr;  // the leader's done(), while it leads
+    // Where the parked transport thread dozes, apart from loop_mutex_ so
+    // that its checks never contend with a leader's.
+    std::mutex park_mutex_;
+    std::condition_variable park_cv_;
+    std::atomic<bool> owner_dozing_{false};
+    std::atomic<bool> park_signal_{false};  // the Inbox was woken meanwhile
     // When the last publish was asked for, by any thread (burst_gap).
     std::atomic<SteadyTime::rep> last_publish_{0};
 

@@ -88,6 +88,10 @@ bool Node::try_publish_inline(const Message& message) {
 }
 
 void Node::wake_if_input_hidden() {
+    // Nobody asleep in poll(2): the transport thread parked for leaders
+    // (node_lead.cpp) and none leading. Whoever runs the next turn asks
+    // the sockets used here before it polls.
+    if (owner_parked_ && !lead_wanted_.load(std::memory_order_acquire)) return;
     try {
         if (poller_.used_socket_has_input()) inbox_.wake();
     } catch (const std::exception&) {

@@ -16,7 +16,9 @@ using std::chrono::milliseconds;
 
 void Node::on_router() {
     Frames frames;
-    for (int n = 0; n < receive_batch && receive(*router_, frames); ++n) {
+    // A leader whose reply came stops here: the rest waits for the next
+    // turn (the socket stays asked), its caller's next request does not.
+    for (int n = 0; n < receive_batch && !leader_satisfied() && receive(*router_, frames); ++n) {
         // Behind the routing id: control = [topic][header][body], data = [type][data frame].
         if (frames.overflow || frames.count < 3) {
             malformed("direct message of " + std::to_string(frames.count) + (frames.overflow ? "+" : "") +

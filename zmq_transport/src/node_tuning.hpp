@@ -31,6 +31,11 @@ inline constexpr auto timer_idle_period = 1s;
 // of waking the transport thread on a virtual machine.
 inline constexpr auto burst_gap = 50us;
 
+// After a thread that served the loop while it waited (node_lead.cpp)
+// gives it back, how long the transport thread stays parked for the next
+// one before it takes the loop back. Input meanwhile waits at most this.
+inline constexpr auto park_linger = 1ms;
+
 // A publish batch's data frame this large goes to libzmq without a copy
 // (Node::frame_message): copying costs more than the allocation it saves.
 inline constexpr std::size_t zero_copy_above = 64 * 1024;

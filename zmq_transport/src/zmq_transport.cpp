@@ -117,6 +117,14 @@ public:
         return snapshot;
     }
 
+    bool serve_until(const std::function<bool()>& done,
+                     std::chrono::steady_clock::time_point deadline) override {
+        return running() && node_->serve_until(done, deadline);
+    }
+    void interrupt_serve() override {
+        if (running()) node_->interrupt_serve();
+    }
+
 private:
     static Error not_running() { return Error(Errc::closed, "the transport is not running"); }
     // node_ is set once by start() before any other call may race with it

@@ -15,6 +15,7 @@
 #include <grav/message.hpp>
 #include <grav/peer.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -99,6 +100,23 @@ public:
     // True while the link to this peer shows signs of life (heartbeats).
     [[nodiscard]] virtual bool alive(const NodeId& peer) const = 0;
     [[nodiscard]] virtual std::map<std::string, std::uint64_t> stats() const = 0;
+
+    // Optional. The calling thread is about to block until `done()` holds
+    // or `deadline` passes. A transport whose own thread reads the network
+    // may let the caller do that work meanwhile, so that a reply is read on
+    // the thread that waits for it instead of being handed over to it (one
+    // wake-up of a sleeping thread less per request and reply). `done` is
+    // called on the calling thread; whoever makes it true from another
+    // thread calls interrupt_serve() after. Returns whether done() held;
+    // false at once when the transport does not serve this way (the
+    // default), then the caller waits as it would have.
+    virtual bool serve_until(const std::function<bool()>& done,
+                             std::chrono::steady_clock::time_point deadline) {
+        (void)done;
+        (void)deadline;
+        return false;
+    }
+    virtual void interrupt_serve() {}
 };
 
 }  // namespace grav

@@ -1,0 +1,279 @@
+// A thread that waits for a reply runs the transport's loop meanwhile
+// (Transport::serve_until, zmq_transport/src/node_lead.cpp), with real
+// sockets on 127.0.0.1: the reply is read on the waiting thread, everything
+// else the loop does goes on (other peers' traffic, other threads' sends,
+// timers), one thread leads at a time, and stop() ends a served wait.
+#include "test_node.hpp"
+
+#include "support/test_util.hpp"
+
+#include <grav/grav.hpp>
+
+#include <zmq.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace grav::ztest {
+namespace {
+
+using namespace std::chrono_literals;
+using grav::test::eventually;
+using Steady = std::chrono::steady_clock;
+
+std::uint64_t stat(const TestNode& node, const std::string& name) { return node.transport->stats().at(name); }
+
+// b answers every "t.ping" with a "t.pong" to its origin, from its own thread,
+// once `ready()` says so (a test holds a reply back that way).
+void echo_pings(TestNode& b, std::function<bool()> ready = {}) {
+    b.events.on_message_fn = [&b, ready = std::move(ready)](const Message& m) {
+        if (m.type() != "t.ping") return;
+        if (ready) (void)eventually(ready, 20s);
+        b.transport->send_to(m.origin(), make("t.pong", std::string(m.payload_view()), b.id()), nullptr);
+    };
+}
+
+// Counts a's pongs and notes the thread each was delivered on.
+struct Pongs {
+    std::atomic<int> count{0};
+    std::mutex mutex;
+    std::vector<std::thread::id> threads;
+
+    void watch(TestNode& a) {
+        a.events.on_message_fn = [this](const Message& m) {
+            if (m.type() != "t.pong") return;
+            {
+                std::lock_guard lock(mutex);
+                threads.push_back(std::this_thread::get_id());
+            }
+            ++count;
+        };
+    }
+    std::thread::id thread_of(std::size_t i) {
+        std::lock_guard lock(mutex);
+        return threads.at(i);
+    }
+};
+
+TEST(Serve, AWaitersReplyIsReadOnItsOwnThread) {
+    TestNode a("a"), b("b");
+    Pongs pongs;
+    pongs.watch(a);
+    // Each pong leaves b once a's waiter serves (else the transport thread
+    // could read it while the lead is still being handed over).
+    std::atomic<std::uint64_t> serving_from{1};
+    echo_pings(b, [&] { return a.transport->stats().at("zmq.served_waits") >= serving_from; });
+    ASSERT_TRUE(a.start().ok() && b.start().ok());
+    join(a, b);
+    const int n = 20;
+    for (int i = 0; i < n; ++i) {
+        serving_from = static_cast<std::uint64_t>(i + 1);
+        a.transport->send_to(b.id(), make("t.ping", std::to_string(i), a.id()), nullptr);
+        const bool replied =
+            a.transport->serve_until([&] { return pongs.count == i + 1; }, Steady::now() + 10s);
+        ASSERT_TRUE(replied) << "request " << i;
+        EXPECT_EQ(pongs.thread_of(static_cast<std::size_t>(i)), std::this_thread::get_id())
+            << "request " << i;
+    }
+    EXPECT_EQ(stat(a, "zmq.served_waits"), static_cast<std::uint64_t>(n));
+    EXPECT_LE(stat(a, "zmq.served_wakeups"), static_cast<std::uint64_t>(n));
+}
+
+TEST(Serve, OneThreadServesAtATimeTheOtherWaitsItsOwnWay) {
+    TestNode a("a"), b("b");
+    Pongs pongs;
+    pongs.watch(a);
+    std::atomic<bool> release{false};
+    echo_pings(b, [&] { return release.load(); });
+    ASSERT_TRUE(a.start().ok() && b.start().ok());
+    join(a, b);
+    a.transport->send_to(b.id(), make("t.ping", "1", a.id()), nullptr);
+    std::atomic<bool> first_served{false};
+    std::thread first([&] {
+        first_served = a.transport->serve_until([&] { return pongs.count == 1; }, Steady::now() + 20s);
+    });
+    ASSERT_TRUE(eventually([&] { return stat(a, "zmq.served_waits") == 1; }, 10s));
+    // While `first` leads, a second waiter is told no at once (not after its deadline).
+    const auto asked = Steady::now();
+    EXPECT_FALSE(a.transport->serve_until([] { return false; }, Steady::now() + 30s));
+    EXPECT_LT(Steady::now() - asked, 10s);
+    release = true;
+    first.join();
+    EXPECT_TRUE(first_served);
+    EXPECT_EQ(stat(a, "zmq.served_waits"), 1u);
+}
+
+TEST(Serve, OtherPeersTrafficAndOtherThreadsSendsFlowWhileAThreadServes) {
+    TestNode a("a"), b("b"), c("c");
+    Pongs pongs;
+    std::atomic<int> from_c{0};
+    std::atomic<int> from_c_on_server{0};
+    const auto server = std::this_thread::get_id();
+    a.events.on_message_fn = [&](const Message& m) {
+        if (m.type() == "t.pong") ++pongs.count;
+        if (m.type() == "t.news") {
+            ++from_c;
+            if (std::this_thread::get_id() == server) ++from_c_on_server;
+        }
+    };
+    const int news = 200, directs = 50;
+    std::atomic<int> directs_at_b{0};
+    // b answers the ping only once c's news reached a and a's other
+    // thread's direct messages reached b: all of it while a's main thread
+    // serves the loop, waiting for that answer.
+    b.events.on_message_fn = [&](const Message& m) {
+        if (m.type() == "t.direct") ++directs_at_b;
+        if (m.type() != "t.ping") return;
+        std::thread([&, origin = m.origin()] {
+            (void)eventually([&] { return from_c == news && directs_at_b == directs; }, 20s);
+            b.transport->send_to(origin, make("t.pong", "", b.id()), nullptr);
+        }).detach();
+    };
+    ASSERT_TRUE(a.start().ok() && b.start().ok() && c.start().ok());
+    join(a, b);
+    join(a, c);
+    a.transport->send_to(b.id(), make("t.ping", "", a.id()), nullptr);
+    std::thread others([&] {
+        (void)eventually([&] { return stat(a, "zmq.served_waits") == 1; }, 10s);
+        for (int i = 0; i < news; ++i) c.transport->publish(make("t.news", std::to_string(i), c.id()));
+        for (int i = 0; i < directs; ++i) {
+            a.transport->send_to(b.id(), make("t.direct", std::to_string(i), a.id()), nullptr);
+        }
+    });
+    const bool replied = a.transport->serve_until([&] { return pongs.count == 1; }, Steady::now() + 30s);
+    others.join();
+    ASSERT_TRUE(replied) << from_c << " of " << news << " news at a, " << directs_at_b << " of " << directs
+                         << " directs at b";
+    EXPECT_EQ(from_c, news);
+    EXPECT_EQ(from_c_on_server, news) << "c's news was read by the serving thread";
+    EXPECT_EQ(directs_at_b, directs);
+    EXPECT_EQ(stat(a, "zmq.served_waits"), 1u);
+    EXPECT_EQ(stat(b, "zmq.gaps"), 0u);
+    EXPECT_EQ(stat(a, "zmq.gaps"), 0u);
+}
+
+TEST(Serve, TimersRunWhileAThreadServes) {
+    // A dial that no node answers is retried when its handshake deadline
+    // passes, a timer's work, and logged on the loop's thread.
+    auto options = fast_options();
+    options.handshake_timeout = 300ms;
+    std::atomic<bool> retried{false};
+    std::atomic<std::thread::id> logged_on{};
+    options.log = [&](std::string_view line) {
+        if (line.find("no answer from") == std::string_view::npos) return;
+        logged_on = std::this_thread::get_id();
+        retried = true;
+    };
+    TestNode a("a", options);
+    ASSERT_TRUE(a.start().ok());
+    ::zmq::context_t ctx;
+    ::zmq::socket_t mute(ctx, ::zmq::socket_type::router);  // accepts the dial, never answers
+    mute.set(::zmq::sockopt::linger, 0);
+    mute.bind("tcp://127.0.0.1:0");
+    std::thread dialer([&] {
+        (void)eventually([&] { return stat(a, "zmq.served_waits") == 1; }, 10s);
+        EXPECT_TRUE(a.transport->connect(mute.get(::zmq::sockopt::last_endpoint)).ok());
+    });
+    const bool served = a.transport->serve_until([&] { return retried.load(); }, Steady::now() + 20s);
+    dialer.join();
+    ASSERT_TRUE(served);
+    EXPECT_EQ(logged_on.load(), std::this_thread::get_id());
+    EXPECT_EQ(stat(a, "zmq.served_waits"), 1u);
+}
+
+TEST(Serve, StopEndsAServedWait) {
+    TestNode a("a");
+    ASSERT_TRUE(a.start().ok());
+    std::atomic<bool> served{true};
+    std::thread waiter([&] { served = a.transport->serve_until([] { return false; }, Steady::now() + 60s); });
+    ASSERT_TRUE(eventually([&] { return stat(a, "zmq.served_waits") == 1; }, 10s));
+    const auto stopping = Steady::now();
+    a.transport->stop();
+    waiter.join();
+    EXPECT_FALSE(served);
+    EXPECT_LT(Steady::now() - stopping, 30s) << "stop() waited for the served wait's deadline";
+    // Stopped: nothing to serve, and no hang.
+    EXPECT_FALSE(a.transport->serve_until([] { return false; }, Steady::now() + 60s));
+}
+
+TEST(Serve, TheTransportsOwnThreadDoesNotServe) {
+    TestNode a("a"), b("b");
+    std::atomic<int> answers{0};
+    b.events.on_message_fn = [&](const Message&) {
+        // Inside a callback, on the loop's thread: no nested loop.
+        if (!b.transport->serve_until([] { return false; }, Steady::now() + 30s)) ++answers;
+    };
+    ASSERT_TRUE(a.start().ok() && b.start().ok());
+    join(a, b);
+    a.transport->send_to(b.id(), make("t.ping", "", a.id()), nullptr);
+    EXPECT_TRUE(eventually([&] { return answers == 1; }, 10s));
+}
+
+// Through the Bus: Receipt::wait_until serves, and a reply from a local pod
+// (delivered on a worker, not by the loop) interrupts the serving waiter.
+BusOptions bus_options() {
+    BusOptions o;
+    o.transport = zmq::transport(fast_options());
+    return o;
+}
+
+std::uint64_t served_waits(const Bus& bus) { return bus.stats().network.at("zmq.served_waits"); }
+
+TEST(Serve, AReceiptWaitServesTheLoopForARemoteReply) {
+    Bus a(bus_options()), b(bus_options());
+    ASSERT_TRUE(b.connect_endpoint(a.endpoint()).ok());
+    ASSERT_TRUE(eventually([&] { return a.peers().size() == 1 && b.peers().size() == 1; }, 10s));
+    Pod echo = b.connect();
+    Pod* echo_pod = &echo;
+    echo.on_type("t.ping", [echo_pod](const Message& m) {
+        echo_pod->reply_to(m, Message("t.pong", m.payload_view()));
+    });
+    Pod caller = a.connect();
+    // b must know that a pod there wants "t.ping" before a's first send.
+    ASSERT_TRUE(eventually(
+        [&] {
+            auto r = caller.send(Message("t.ping", "probe")).wait_until(200ms);
+            return r.ok();
+        },
+        10s));
+    const auto before = served_waits(a);
+    for (int i = 0; i < 20; ++i) {
+        auto reply = caller.send(Message("t.ping", std::to_string(i))).wait_until(10s);
+        ASSERT_TRUE(reply.ok()) << reply.error().what();
+        EXPECT_EQ(reply->payload_view(), std::to_string(i));
+    }
+    EXPECT_GE(served_waits(a) - before, 20u);
+}
+
+TEST(Serve, ALocalReplyInterruptsAServingWaiter) {
+    Bus a(bus_options()), b(bus_options());
+    ASSERT_TRUE(b.connect_endpoint(a.endpoint()).ok());
+    ASSERT_TRUE(eventually([&] { return a.peers().size() == 1; }, 10s));
+    Pod echo = a.connect();  // same bus: its reply comes from a worker
+    Pod* echo_pod = &echo;
+    echo.on_type("t.ping", [echo_pod](const Message& m) {
+        std::this_thread::sleep_for(5ms);  // so the waiter is serving by then
+        echo_pod->reply_to(m, Message("t.pong", m.payload_view()));
+    });
+    Pod caller = a.connect();
+    const auto before = served_waits(a);
+    const auto start = Steady::now();
+    const int n = 20;
+    for (int i = 0; i < n; ++i) {
+        auto reply = caller.send(Message("t.ping", std::to_string(i))).wait_until(30s);
+        ASSERT_TRUE(reply.ok()) << reply.error().what();
+    }
+    EXPECT_GE(served_waits(a) - before, static_cast<std::uint64_t>(n / 2));
+    // Not interrupted, each wait would last until the loop's next timer
+    // turn (up to a second): twenty would take ~10 s.
+    EXPECT_LT(Steady::now() - start, 5s);
+}
+
+}  // namespace
+}  // namespace grav::ztest
