@@ -2,6 +2,7 @@
 
 #include "bus_core.hpp"
 #include "reply_slot.hpp"
+#include "serving.hpp"
 
 #include <array>
 #include <exception>
@@ -83,10 +84,11 @@ void PodState::enqueue(Envelope&& envelope, bool may_block) {
     if (full_locked()) {
         switch (settings_.overflow) {
             case OverflowPolicy::block:
-                if (may_block && !WorkerPool::on_worker_thread()) {
+                if (may_block && !WorkerPool::on_worker_thread() && !serving_a_wait()) {
                     ++room_waiters_;
                     room_.wait(lock, [&] {
-                        return !full_locked() || !connected_ || counters_->stopping.load(std::memory_order_relaxed);
+                        return !full_locked() || !connected_ ||
+                               counters_->stopping.load(std::memory_order_relaxed);
                     });
                     --room_waiters_;
                     if (!connected_) {
@@ -95,7 +97,9 @@ void PodState::enqueue(Envelope&& envelope, bool may_block) {
                     }
                 }
                 // From a handler (or while stopping) the message goes in past
-                // capacity: blocking a worker could deadlock the pool.
+                // capacity: blocking a worker could deadlock the pool. So
+                // too on a thread that serves the loop while it waits for a
+                // reply (serving.hpp).
                 break;
             case OverflowPolicy::drop_oldest:
                 box_.pop();
@@ -153,7 +157,8 @@ SubscriptionChange PodState::resubscribe_locked() {
     return change;
 }
 
-std::pair<SubscriptionChange, bool> PodState::set_handler(const std::optional<std::string>& type, Handler handler) {
+std::pair<SubscriptionChange, bool> PodState::set_handler(const std::optional<std::string>& type,
+                                                          Handler handler) {
     auto entry = std::make_shared<HandlerEntry>(HandlerEntry{TypeFilter(type), std::move(handler)});
     std::lock_guard lock(mutex_);
     if (!connected_) return {SubscriptionChange{}, false};
@@ -225,7 +230,8 @@ void PodState::finish_disconnect(std::unique_lock<std::mutex>& lock, DisconnectR
     const SubscriptionChange change = resubscribe_locked();
     lock.unlock();
     room_.notify_all();
-    if (waiter) waiter->complete(Error(Errc::disconnected, std::string("pod disconnected: ") + to_string(reason)));
+    if (waiter)
+        waiter->complete(Error(Errc::disconnected, std::string("pod disconnected: ") + to_string(reason)));
     if (reason == DisconnectReason::failures || reason == DisconnectReason::overflow) {
         counters_->disconnected_by_bus.fetch_add(1, std::memory_order_relaxed);
     }
@@ -375,8 +381,8 @@ void PodState::run() {
     if (again) pool_->schedule(shared_from_this());
 }
 
-void PodState::deliver(const Envelope& e, HandlerCache& cache, std::uint64_t& delivered, std::uint64_t& failed,
-                       std::uint64_t& redelivered) {
+void PodState::deliver(const Envelope& e, HandlerCache& cache, std::uint64_t& delivered,
+                       std::uint64_t& failed, std::uint64_t& redelivered) {
     // Handler and waiter may change between two messages of a batch; the
     // generation counter says when, so the common case takes no lock.
     if (!connected_flag_.load(std::memory_order_acquire)) {

@@ -2,6 +2,7 @@
 
 #include "bus_core.hpp"
 #include "pod_state.hpp"
+#include "serving.hpp"
 
 #include <grav/receipt.hpp>
 
@@ -111,7 +112,10 @@ void ReplySlot::serve_for_arrival(std::unique_lock<std::mutex>& lock,
     // A wait with no deadline serves in slices: it never holds the loop for
     // ever, and comes back here (then sleeps) only if no reply came.
     const auto until = deadline.value_or(std::chrono::steady_clock::now() + std::chrono::seconds(1));
-    (void)core->serve_until([&] { return arrivals_.load(std::memory_order_acquire) != seen; }, until);
+    {
+        ServingAWait serving;
+        (void)core->serve_until([&] { return arrivals_.load(std::memory_order_acquire) != seen; }, until);
+    }
     server_.store(std::thread::id{});
     lock.lock();
 }

@@ -210,8 +210,9 @@ TEST(Threading, ATrickleOfMessagesCostsLittleCpu) {
     // trickle it is waste: each message once cost a 2048-round spin with 32
     // sched_yield calls. On a busy machine (where ten soak nodes on two cores
     // spent most of their CPU there) these 200 messages cost 44-54 ms of CPU
-    // that way, and 9-10 ms with the adaptive spin. The budget, 100 us a
-    // message, grows with the sanitizers' slowdown.
+    // that way, and 9-10 ms with the adaptive spin. The budget, 150 us a
+    // message (100 us was once missed by 29 us while other tests ran
+    // beside it), grows with the sanitizers' slowdown.
     std::atomic<int> received{0};
     BusOptions options;
     options.workers = 2;
@@ -230,7 +231,7 @@ TEST(Threading, ATrickleOfMessagesCostsLittleCpu) {
     }
     const auto cpu = process_cpu_time() - cpu_before;
     ASSERT_TRUE(eventually([&] { return received.load() == 20 + kMessages; }));
-    const auto budget = std::chrono::microseconds(static_cast<long>(20000 / test_scale()));
+    const auto budget = std::chrono::microseconds(static_cast<long>(30000 / test_scale()));
     EXPECT_LT(cpu, budget) << kMessages << " messages, 2 ms apart, cost " << cpu.count() << " us of CPU";
 }
 }  // namespace

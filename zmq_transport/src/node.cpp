@@ -200,6 +200,7 @@ void Node::run() {
         turn(loop, SteadyTime::max());
     }
     loop_running_ = false;
+    loop_ended_ = true;
     owner_parked_changed_.notify_all();  // a would-be leader waits for a park that will not come
     shutdown();
 }

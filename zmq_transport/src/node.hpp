@@ -253,6 +253,7 @@ private:
     // serve_until, waits for it.
     std::mutex loop_mutex_;
     bool loop_running_ = false;  // run() is between start and shutdown
+    bool loop_ended_ = false;    // run() is at shutdown or past it
     // serve_until (node_lead.cpp). A thread wants to lead, or leads: set
     // by it, cleared when it gives the loop back.
     std::atomic<bool> lead_wanted_{false};

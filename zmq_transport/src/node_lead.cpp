@@ -52,7 +52,8 @@ bool Node::serve_until(const std::function<bool()>& done, SteadyTime deadline) {
         bump(counters_.served_wakeups);
     }
     while (!owner_parked_) {
-        if (!loop_running_ || done() || inbox_.stop_requested() || SteadyClock::now() >= deadline) {
+        // Not yet running is fine (the thread is starting: it parks first).
+        if (loop_ended_ || done() || inbox_.stop_requested() || SteadyClock::now() >= deadline) {
             return done();
         }
         owner_parked_changed_.wait_until(loop, deadline);

@@ -28,7 +28,9 @@ public:
     // Ok when the message left; otherwise why not (e.g. a tunnel no peer serves).
     [[nodiscard]] Status status() const;
 
-    // The first reply, or Errc::timeout once `timeout` has passed.
+    // The first reply, or Errc::timeout once `timeout` has passed. Called
+    // on a thread of yours, it does the transport's work while it waits
+    // (Transport::serve_until), so a remote reply is read on this thread.
     [[nodiscard]] Result<Message> wait_until(std::chrono::milliseconds timeout) const;
     // Feeds replies to `handler` until it returns success (Ok), an error other
     // than not_wanted (returned), or the timeout passes (Errc::timeout).
@@ -38,7 +40,9 @@ public:
     Status wait_on(const Handler& handler) const;
     // Calls `callback` for each reply, in arrival order and never concurrently
     // (replies that already arrived first), on the thread that delivers the
-    // reply (the replier's worker, or the network thread). Replaces any
+    // reply (the replier's worker, the network thread, or a thread that
+    // does the network thread's work while it waits for a reply, see
+    // docs/GUIDE.md). Replaces any
     // earlier callback. Keeps listening while the sending pod is connected,
     // even when this Receipt is destroyed.
     void on_reply(std::function<void(const Message&)> callback) const;

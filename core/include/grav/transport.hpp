@@ -7,9 +7,10 @@
 //  - start/stop/publish/send_to/connect/drop/subscribe/contact/stats may be
 //    called from any thread, concurrently; an implementation queues the work
 //    for its own thread(s). None of them blocks on the network.
-//  - TransportEvents callbacks come from the transport's own thread(s), never
-//    while the transport holds a lock the hub's calls need. Callbacks must not
-//    block for long; the hub only enqueues.
+//  - TransportEvents callbacks come from the transport's own thread(s), or
+//    from a thread inside serve_until, never while the transport holds a
+//    lock the hub's calls need. Callbacks must not block for long; the hub
+//    only enqueues.
 
 #include <grav/error.hpp>
 #include <grav/message.hpp>

@@ -8,7 +8,9 @@
 // Per node a ROUTER (handshake, direct messages) and an XPUB (fan-out); per
 // peer a DEALER and a SUB. One thread owns every socket; a sender may use
 // them while that thread sleeps, under its lock, which saves a wake-up per
-// message. The wire format is in docs/PROTOCOL.md.
+// message; and a thread that waits for a reply (serve_until, as a Receipt
+// wait does) runs the loop itself meanwhile, which saves another. The wire
+// format is in docs/PROTOCOL.md.
 
 #include <grav/security.hpp>
 #include <grav/transport.hpp>
