@@ -116,7 +116,9 @@ void ReplySlot::serve_for_arrival(std::unique_lock<std::mutex>& lock,
         ServingAWait serving;
         (void)core->serve_until([&] { return arrivals_.load(std::memory_order_acquire) != seen; }, until);
     }
-    server_.store(std::thread::id{});
+    // Only if still ours: two threads may wait on one receipt.
+    auto self = std::this_thread::get_id();
+    server_.compare_exchange_strong(self, std::thread::id{});
     lock.lock();
 }
 
