@@ -207,6 +207,41 @@ TEST(Serve, StopEndsAServedWait) {
     EXPECT_FALSE(a.transport->serve_until([] { return false; }, Steady::now() + 60s));
 }
 
+// After a served wait the transport thread stays parked a moment for the
+// next waiter (tuning::park_linger), then takes the loop back: input that
+// comes then still arrives, read by the transport thread, and stop() right
+// after a served wait does not hang.
+TEST(Serve, AfterAServedWaitTheTransportThreadTakesTheLoopBack) {
+    TestNode a("a"), b("b");
+    Pongs pongs;
+    std::atomic<int> news{0};
+    std::atomic<int> news_on_waiter{0};
+    const auto waiter = std::this_thread::get_id();
+    a.events.on_message_fn = [&](const Message& m) {
+        if (m.type() == "t.pong") ++pongs.count;
+        if (m.type() != "t.news") return;
+        ++news;
+        if (std::this_thread::get_id() == waiter) ++news_on_waiter;
+    };
+    echo_pings(b);
+    ASSERT_TRUE(a.start().ok() && b.start().ok());
+    join(a, b);
+    for (int round = 1; round <= 5; ++round) {
+        a.transport->send_to(b.id(), make("t.ping", "", a.id()), nullptr);
+        ASSERT_TRUE(a.transport->serve_until([&] { return pongs.count == round; }, Steady::now() + 10s));
+        // Nobody serves now: b's news must still get through.
+        for (int i = 0; i < 10; ++i) b.transport->publish(make("t.news", std::to_string(i), b.id()));
+        ASSERT_TRUE(eventually([&] { return news == 10 * round; }, 10s))
+            << news << " news after round " << round;
+    }
+    EXPECT_EQ(news_on_waiter, 0) << "the news came while nobody served: the transport thread read them";
+    a.transport->send_to(b.id(), make("t.ping", "", a.id()), nullptr);
+    ASSERT_TRUE(a.transport->serve_until([&] { return pongs.count == 6; }, Steady::now() + 10s));
+    const auto stopping = Steady::now();
+    a.transport->stop();  // the transport thread is parked now
+    EXPECT_LT(Steady::now() - stopping, 10s);
+}
+
 TEST(Serve, TheTransportsOwnThreadDoesNotServe) {
     TestNode a("a"), b("b");
     std::atomic<int> answers{0};
