@@ -39,32 +39,40 @@ void echo_pings(TestNode& b, std::function<bool()> ready = {}) {
     };
 }
 
-// Counts a's pongs and notes the thread each was delivered on.
-struct Pongs {
-    std::atomic<int> count{0};
+// What reaches a: pongs (and the thread each was delivered on), and
+// "t.news" (and how many of them the thread that called watch() read).
+struct Arrivals {
+    std::atomic<int> pongs{0};
+    std::atomic<int> news{0};
+    std::atomic<int> news_on_watcher{0};
     std::mutex mutex;
-    std::vector<std::thread::id> threads;
+    std::vector<std::thread::id> pong_threads;
 
     void watch(TestNode& a) {
-        a.events.on_message_fn = [this](const Message& m) {
+        a.events.on_message_fn = [this, watcher = std::this_thread::get_id()](const Message& m) {
+            const auto here = std::this_thread::get_id();
+            if (m.type() == "t.news") {
+                ++news;
+                if (here == watcher) ++news_on_watcher;
+            }
             if (m.type() != "t.pong") return;
             {
                 std::lock_guard lock(mutex);
-                threads.push_back(std::this_thread::get_id());
+                pong_threads.push_back(here);
             }
-            ++count;
+            ++pongs;
         };
     }
     std::thread::id thread_of(std::size_t i) {
         std::lock_guard lock(mutex);
-        return threads.at(i);
+        return pong_threads.at(i);
     }
 };
 
 TEST(Serve, AWaitersReplyIsReadOnItsOwnThread) {
     TestNode a("a"), b("b");
-    Pongs pongs;
-    pongs.watch(a);
+    Arrivals at_a;
+    at_a.watch(a);
     // Each pong leaves b once a's waiter serves (else the transport thread
     // could read it while the lead is still being handed over).
     std::atomic<std::uint64_t> serving_from{1};
@@ -76,10 +84,9 @@ TEST(Serve, AWaitersReplyIsReadOnItsOwnThread) {
         serving_from = static_cast<std::uint64_t>(i + 1);
         a.transport->send_to(b.id(), make("t.ping", std::to_string(i), a.id()), nullptr);
         const bool replied =
-            a.transport->serve_until([&] { return pongs.count == i + 1; }, Steady::now() + 10s);
+            a.transport->serve_until([&] { return at_a.pongs == i + 1; }, Steady::now() + 10s);
         ASSERT_TRUE(replied) << "request " << i;
-        EXPECT_EQ(pongs.thread_of(static_cast<std::size_t>(i)), std::this_thread::get_id())
-            << "request " << i;
+        EXPECT_EQ(at_a.thread_of(static_cast<std::size_t>(i)), std::this_thread::get_id()) << "request " << i;
     }
     EXPECT_EQ(stat(a, "zmq.served_waits"), static_cast<std::uint64_t>(n));
     EXPECT_LE(stat(a, "zmq.served_wakeups"), static_cast<std::uint64_t>(n));
@@ -87,8 +94,8 @@ TEST(Serve, AWaitersReplyIsReadOnItsOwnThread) {
 
 TEST(Serve, OneThreadServesAtATimeTheOtherWaitsItsOwnWay) {
     TestNode a("a"), b("b");
-    Pongs pongs;
-    pongs.watch(a);
+    Arrivals at_a;
+    at_a.watch(a);
     std::atomic<bool> release{false};
     echo_pings(b, [&] { return release.load(); });
     ASSERT_TRUE(a.start().ok() && b.start().ok());
@@ -96,7 +103,7 @@ TEST(Serve, OneThreadServesAtATimeTheOtherWaitsItsOwnWay) {
     a.transport->send_to(b.id(), make("t.ping", "1", a.id()), nullptr);
     std::atomic<bool> first_served{false};
     std::thread first([&] {
-        first_served = a.transport->serve_until([&] { return pongs.count == 1; }, Steady::now() + 20s);
+        first_served = a.transport->serve_until([&] { return at_a.pongs == 1; }, Steady::now() + 20s);
     });
     const bool leading = eventually([&] { return stat(a, "zmq.served_waits") == 1; }, 10s);
     EXPECT_TRUE(leading);
@@ -114,17 +121,8 @@ TEST(Serve, OneThreadServesAtATimeTheOtherWaitsItsOwnWay) {
 
 TEST(Serve, OtherPeersTrafficAndOtherThreadsSendsFlowWhileAThreadServes) {
     TestNode a("a"), b("b"), c("c");
-    Pongs pongs;
-    std::atomic<int> from_c{0};
-    std::atomic<int> from_c_on_server{0};
-    const auto server = std::this_thread::get_id();
-    a.events.on_message_fn = [&](const Message& m) {
-        if (m.type() == "t.pong") ++pongs.count;
-        if (m.type() == "t.news") {
-            ++from_c;
-            if (std::this_thread::get_id() == server) ++from_c_on_server;
-        }
-    };
+    Arrivals at_a;  // c's news and b's pong; this thread serves
+    at_a.watch(a);
     const int news = 200, directs = 50;
     std::atomic<int> directs_at_b{0};
     // b answers the ping only once c's news reached a and a's other
@@ -134,7 +132,7 @@ TEST(Serve, OtherPeersTrafficAndOtherThreadsSendsFlowWhileAThreadServes) {
         if (m.type() == "t.direct") ++directs_at_b;
         if (m.type() != "t.ping") return;
         std::thread([&, origin = m.origin()] {
-            (void)eventually([&] { return from_c == news && directs_at_b == directs; }, 20s);
+            (void)eventually([&] { return at_a.news == news && directs_at_b == directs; }, 20s);
             b.transport->send_to(origin, make("t.pong", "", b.id()), nullptr);
         }).detach();
     };
@@ -149,12 +147,12 @@ TEST(Serve, OtherPeersTrafficAndOtherThreadsSendsFlowWhileAThreadServes) {
             a.transport->send_to(b.id(), make("t.direct", std::to_string(i), a.id()), nullptr);
         }
     });
-    const bool replied = a.transport->serve_until([&] { return pongs.count == 1; }, Steady::now() + 30s);
+    const bool replied = a.transport->serve_until([&] { return at_a.pongs == 1; }, Steady::now() + 30s);
     others.join();
-    ASSERT_TRUE(replied) << from_c << " of " << news << " news at a, " << directs_at_b << " of " << directs
+    ASSERT_TRUE(replied) << at_a.news << " of " << news << " news at a, " << directs_at_b << " of " << directs
                          << " directs at b";
-    EXPECT_EQ(from_c, news);
-    EXPECT_EQ(from_c_on_server, news) << "c's news was read by the serving thread";
+    EXPECT_EQ(at_a.news, news);
+    EXPECT_EQ(at_a.news_on_watcher, news) << "c's news was read by the serving thread";
     EXPECT_EQ(directs_at_b, directs);
     EXPECT_EQ(stat(a, "zmq.served_waits"), 1u);
     EXPECT_EQ(stat(b, "zmq.gaps"), 0u);
@@ -213,30 +211,22 @@ TEST(Serve, StopEndsAServedWait) {
 // after a served wait does not hang.
 TEST(Serve, AfterAServedWaitTheTransportThreadTakesTheLoopBack) {
     TestNode a("a"), b("b");
-    Pongs pongs;
-    std::atomic<int> news{0};
-    std::atomic<int> news_on_waiter{0};
-    const auto waiter = std::this_thread::get_id();
-    a.events.on_message_fn = [&](const Message& m) {
-        if (m.type() == "t.pong") ++pongs.count;
-        if (m.type() != "t.news") return;
-        ++news;
-        if (std::this_thread::get_id() == waiter) ++news_on_waiter;
-    };
+    Arrivals at_a;  // this thread waits
+    at_a.watch(a);
     echo_pings(b);
     ASSERT_TRUE(a.start().ok() && b.start().ok());
     join(a, b);
     for (int round = 1; round <= 5; ++round) {
         a.transport->send_to(b.id(), make("t.ping", "", a.id()), nullptr);
-        ASSERT_TRUE(a.transport->serve_until([&] { return pongs.count == round; }, Steady::now() + 10s));
+        ASSERT_TRUE(a.transport->serve_until([&] { return at_a.pongs == round; }, Steady::now() + 10s));
         // Nobody serves now: b's news must still get through.
         for (int i = 0; i < 10; ++i) b.transport->publish(make("t.news", std::to_string(i), b.id()));
-        ASSERT_TRUE(eventually([&] { return news == 10 * round; }, 10s))
-            << news << " news after round " << round;
+        ASSERT_TRUE(eventually([&] { return at_a.news == 10 * round; }, 10s))
+            << at_a.news << " news after round " << round;
     }
-    EXPECT_EQ(news_on_waiter, 0) << "the news came while nobody served: the transport thread read them";
+    EXPECT_EQ(at_a.news_on_watcher, 0) << "the news came while nobody served: the transport thread read them";
     a.transport->send_to(b.id(), make("t.ping", "", a.id()), nullptr);
-    ASSERT_TRUE(a.transport->serve_until([&] { return pongs.count == 6; }, Steady::now() + 10s));
+    ASSERT_TRUE(a.transport->serve_until([&] { return at_a.pongs == 6; }, Steady::now() + 10s));
     const auto stopping = Steady::now();
     a.transport->stop();  // the transport thread is parked now
     EXPECT_LT(Steady::now() - stopping, 10s);

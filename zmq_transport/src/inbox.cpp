@@ -34,11 +34,13 @@ void EventFd::clear() const noexcept {
 
 void Inbox::wake_locked() {
     // One wake-up per batch: the thread takes everything queued at once.
-    if (!woken_) {
-        woken_ = true;
-        wake_.signal();
-        if (listener_) listener_();
-    }
+    if (!woken_) signal_wake();
+}
+
+void Inbox::signal_wake() {
+    woken_ = true;
+    wake_.signal();
+    if (listener_) listener_();
 }
 
 bool Inbox::publish(const Message& message) {
@@ -83,9 +85,7 @@ void Inbox::request_stop() {
     {
         std::lock_guard lock(mutex_);
         stop_ = true;
-        woken_ = true;
-        wake_.signal();
-        if (listener_) listener_();
+        signal_wake();  // even if a wake-up is pending: the stop must be seen
     }
     not_full_.notify_all();
 }

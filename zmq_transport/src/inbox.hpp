@@ -104,6 +104,7 @@ public:
 
 private:
     void wake_locked();
+    void signal_wake();  // under the lock
 
     const std::size_t max_publishes_;
     mutable std::mutex mutex_;

@@ -60,21 +60,25 @@ bool Node::serve_until(const std::function<bool()>& done, SteadyTime deadline) {
     }
     lead_claims_.fetch_add(1);
     bump(counters_.served_waits);
-    thread_id_.store(std::this_thread::get_id());
-    leader_done_ = &done;
+    // This thread runs the loop until the scope ends, however it ends.
+    struct Leading {
+        Node& node;
+        Leading(Node& n, const std::function<bool()>& done) : node(n) {
+            node.thread_id_.store(std::this_thread::get_id());
+            node.leader_done_ = &done;
+        }
+        ~Leading() {
+            node.leader_done_ = nullptr;
+            node.thread_id_.store(node.owner_id_);
+        }
+        Leading(const Leading&) = delete;
+        Leading& operator=(const Leading&) = delete;
+    } leading(*this, done);
     SocketPoller::ActiveOnThisThread uses(poller_);
     bool finished = false;
-    try {
-        while (!(finished = done()) && !inbox_.stop_requested() && SteadyClock::now() < deadline) {
-            turn(loop, deadline);
-        }
-    } catch (...) {
-        leader_done_ = nullptr;
-        thread_id_.store(owner_id_);
-        throw;
+    while (!(finished = done()) && !inbox_.stop_requested() && SteadyClock::now() < deadline) {
+        turn(loop, deadline);
     }
-    leader_done_ = nullptr;
-    thread_id_.store(owner_id_);
     return finished;
 }
 
