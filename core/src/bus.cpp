@@ -51,7 +51,7 @@ BusStats Bus::stats() const { return core_->stats(); }
 std::vector<PeerInfo> Bus::peers() const { return core_->hub() ? core_->hub()->peers() : std::vector<PeerInfo>{}; }
 
 void Bus::on_peer(std::function<void(const PeerEvent&)> callback) {
-    if (core_->hub()) core_->hub()->on_peer(std::move(callback));
+    core_->on_peer(std::move(callback));
 }
 
 }  // namespace grav

@@ -1,6 +1,8 @@
 #include "bus_core.hpp"
 
+#include "bridge_link.hpp"
 #include "hub.hpp"
+#include "log.hpp"
 
 #include <unistd.h>
 
@@ -29,16 +31,31 @@ BusCore::BusCore(BusOptions&& options)
 BusCore::~BusCore() { stop(); }
 
 Status BusCore::start() {
-    if (!options_.transport) {
-        if (options_.discovery) {
-            return Error(Errc::invalid_argument, "discovery needs a transport to connect the peers it finds");
-        }
-        return success();
+    if (!options_.transport && options_.discovery) {
+        return Error(Errc::invalid_argument, "discovery needs a transport to connect the peers it finds");
     }
     LocalNode self{node_id_, name_, options_.belongs_to, options_.interests};
-    hub_ = std::make_unique<Hub>(*this, std::move(self), std::move(options_.transport),
-                                 std::move(options_.discovery));
-    return hub_->start();
+    if (options_.bridge) {
+        bridge_ = std::make_unique<BridgeLink>(*this, std::move(options_.bridge));
+        self.interests.emplace_back(kBridgeCapability);
+    }
+    if (options_.transport) {
+        hub_ = std::make_unique<Hub>(*this, self, std::move(options_.transport), std::move(options_.discovery));
+        if (bridge_) {
+            hub_->on_peers_changed([this](const std::vector<PeerInfo>& peers) { bridge_->peers_changed(peers); });
+        }
+        if (auto s = hub_->start(); !s) return s;
+    }
+    if (bridge_) {
+        if (auto s = bridge_->start(self); !s) {
+            if (hub_) hub_->withdraw();
+            return s;
+        }
+        if (hub_) bridge_->peers_changed(hub_->peers());
+        std::lock_guard lock(subscriptions_mutex_);
+        push_subscriptions_locked();
+    }
+    return success();
 }
 
 std::shared_ptr<PodState> BusCore::create_pod(bool replay) {
@@ -95,11 +112,21 @@ void BusCore::apply_subscription(const SubscriptionChange& change) {
         }
         if (change.added && subscriptions_[*change.added]++ == 0) keys_changed = true;
         if (!keys_changed) return;
-        prefixes.reserve(subscriptions_.size());
-        for (const auto& [prefix, count] : subscriptions_) prefixes.push_back(prefix);
-        // Called under the lock so that two changes reach the transport in order.
-        hub_->subscribe(std::move(prefixes));
+        push_subscriptions_locked();
     }
+}
+
+void BusCore::push_subscriptions_locked() {
+    if (!hub_) return;
+    std::vector<std::string> prefixes;
+    prefixes.reserve(subscriptions_.size());
+    for (const auto& [prefix, count] : subscriptions_) prefixes.push_back(prefix);
+    // A bridge node takes what its site sends of the bridged types, for other sites.
+    if (bridge_) {
+        for (auto& p : bridge_->prefixes()) prefixes.push_back(std::move(p));
+    }
+    // Called under the lock so that two changes reach the transport in order.
+    hub_->subscribe(std::move(prefixes));
 }
 
 std::shared_ptr<ReplySlot> BusCore::register_reply(const MessageId& id,
@@ -187,9 +214,14 @@ void BusCore::fan_out(const MessagePtr& message, std::uint64_t sender, bool may_
 
 Status BusCore::publish(PodState& sender, const MessagePtr& message) {
     if (closed()) return Error(Errc::closed, "the bus is stopped");
+    // Refused whole, before anyone has it: a bridged type must be able to cross.
+    if (bridge_) {
+        if (auto s = bridge_->check(*message); !s) return s;
+    }
     sender.count_sent();
     fan_out(message, sender.id(), true);
     if (hub_) hub_->publish(message);
+    if (bridge_) bridge_->from_local(message);
     return success();
 }
 
@@ -197,7 +229,12 @@ Status BusCore::reply(PodState& sender, const MessagePtr& reply, const NodeId& r
     if (closed()) return Error(Errc::closed, "the bus is stopped");
     sender.count_sent();
     fan_out(reply, sender.id(), true);
-    if (hub_ && !request_origin.is_nil() && request_origin != node_id_) hub_->send_to(request_origin, reply);
+    if (request_origin.is_nil() || request_origin == node_id_) return success();
+    const bool in_mesh = hub_ && hub_->has_peer(request_origin);
+    // A requester on another site: through this node's bridge, else the hub
+    // hands it to the site's active bridge node.
+    if (!in_mesh && bridge_ && bridge_->send_reply(request_origin, reply)) return success();
+    if (hub_) hub_->send_to(request_origin, reply);
     return success();
 }
 
@@ -207,9 +244,42 @@ void BusCore::deliver_from_peer(const MessagePtr& message) {
     // The transport thread waits for mailbox room too: backpressure reaches
     // the network instead of an unbounded queue.
     fan_out(message, 0, true);
+    if (bridge_) bridge_->from_peer(message, hub_ && hub_->has_peer(message->origin()));
+}
+
+void BusCore::deliver_remote(const MessagePtr& message) {
+    if (closed()) return;
+    counters_->received_from_peers.fetch_add(1, std::memory_order_relaxed);
+    fan_out(message, 0, true);
+    if (hub_) hub_->publish(message);
+}
+
+void BusCore::deliver_direct(const MessagePtr& message) {
+    if (closed()) return;
+    counters_->received_from_peers.fetch_add(1, std::memory_order_relaxed);
+    fan_out(message, 0, true);
+}
+
+void BusCore::tunnel(const std::string& capability, const MessagePtr& message,
+                     const std::shared_ptr<ReplySlot>& slot) {
+    if (hub_ && (hub_->offers(capability) || !bridge_)) {
+        hub_->tunnel(capability, message, slot);
+    } else if (bridge_) {
+        bridge_->tunnel(capability, message, slot);
+    } else {
+        slot->fail_send(
+            Error(Errc::no_peer, "no peer offers capability '" + capability + "' (this bus has no transport)"));
+    }
+}
+
+void BusCore::on_peer(std::function<void(const PeerEvent&)> callback) {
+    if (bridge_) bridge_->on_peer(callback);
+    if (hub_) hub_->on_peer(std::move(callback));
 }
 
 void BusCore::withdraw() {
+    // The bridge first: nothing comes in from other sites while the mesh says goodbye.
+    if (bridge_) bridge_->stop();
     if (hub_) hub_->withdraw();
 }
 
@@ -293,6 +363,9 @@ BusStats BusCore::stats() const {
     if (hub_) {
         s.peers = hub_->peer_count();
         s.network = hub_->network_stats();
+    }
+    if (bridge_) {
+        for (auto& [k, v] : bridge_->stats()) s.network[k] = v;
     }
     return s;
 }

@@ -28,6 +28,7 @@
 namespace grav::detail {
 
 class Hub;
+class BridgeLink;
 
 class BusCore : public std::enable_shared_from_this<BusCore> {
 public:
@@ -45,6 +46,7 @@ public:
     [[nodiscard]] bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
     [[nodiscard]] TimerQueue& timers() noexcept { return timers_; }
     [[nodiscard]] Hub* hub() noexcept { return hub_.get(); }
+    [[nodiscard]] BridgeLink* bridge() noexcept { return bridge_.get(); }
 
     std::shared_ptr<PodState> create_pod(bool replay);
     // A pod's handler or waiter changed; `activate`: its first one.
@@ -67,6 +69,13 @@ public:
     Status reply(PodState& sender, const MessagePtr& reply, const NodeId& request_origin);
     // From the hub: a message that came from a peer.
     void deliver_from_peer(const MessagePtr& message);
+    // From the bridge: published on another site (to local pods and the mesh) ...
+    void deliver_remote(const MessagePtr& message);
+    // ... or meant for this node alone (a reply, a tunnel request).
+    void deliver_direct(const MessagePtr& message);
+    // To one node offering `capability`: in the mesh first, else on another site.
+    void tunnel(const std::string& capability, const MessagePtr& message, const std::shared_ptr<ReplySlot>& slot);
+    void on_peer(std::function<void(const PeerEvent&)> callback);
 
     void withdraw();
     void stop();
@@ -78,6 +87,7 @@ private:
     std::shared_ptr<ReplySlot> find_reply(const MessageId& id);
     std::shared_ptr<const std::vector<std::shared_ptr<PodState>>> pods_snapshot() const;
     void apply_subscription(const SubscriptionChange& change);
+    void push_subscriptions_locked();
     void drain(std::chrono::milliseconds budget);
     [[nodiscard]] std::vector<std::shared_ptr<PodState>> all_pods() const;
 
@@ -88,6 +98,7 @@ private:
     const std::shared_ptr<WorkerPool> pool_;
     TimerQueue timers_;
     std::unique_ptr<Hub> hub_;
+    std::unique_ptr<BridgeLink> bridge_;  // after hub_: it goes first, while the hub still serves it
     std::atomic<bool> closed_{false};
     std::mutex stop_mutex_;
 

@@ -3,7 +3,10 @@
 #include "bus_core.hpp"
 #include "log.hpp"
 
+#include <grav/bridge.hpp>
+
 #include <algorithm>
+#include <optional>
 
 namespace grav::detail {
 
@@ -40,6 +43,7 @@ void Hub::withdraw() {
         for (auto& [id, peer] : peers_) left.push_back(std::move(peer));
         peers_.clear();
     }
+    peers_changed();
     for (auto& peer : left)
         emit(PeerEvent{PeerEvent::Kind::left, std::move(peer), LeaveReason::local_stop, "this node withdrew",
                        0});
@@ -51,12 +55,83 @@ void Hub::publish(const MessagePtr& message) {
 
 void Hub::send_to(const NodeId& peer, const MessagePtr& message) {
     if (withdrawn_) return;
-    transport_->send_to(peer, message, [this, peer](Status s) {
+    NodeId target = peer;
+    {
+        std::lock_guard lock(mutex_);
+        if (peers_.count(peer) == 0) {
+            // Not in this mesh: a node of another site, reached through the
+            // site's active bridge (the lowest id, as every bridge elects it).
+            std::optional<NodeId> bridge;
+            for (const auto& [id, info] : peers_) {
+                const auto& in = info.interests;
+                if (std::find(in.begin(), in.end(), kBridgeCapability) != in.end() && (!bridge || id < *bridge)) {
+                    bridge = id;
+                }
+            }
+            if (bridge) target = *bridge;
+        }
+    }
+    transport_->send_to(target, message, [this, peer](Status s) {
         if (!s) {
             reply_send_failures_.fetch_add(1, std::memory_order_relaxed);
             log_warning("reply to node " + peer.short_str() + " not sent: " + s.error().what());
         }
     });
+}
+
+void Hub::send_direct(const NodeId& peer, const MessagePtr& message) {
+    if (withdrawn_) return;
+    transport_->send_to(peer, message, [this, peer](Status s) {
+        if (!s) {
+            reply_send_failures_.fetch_add(1, std::memory_order_relaxed);
+            log_warning("message from another site for node " + peer.short_str() + " not sent: " + s.error().what());
+        }
+    });
+}
+
+bool Hub::forward_tunnel(const std::string& capability, const MessagePtr& message) {
+    std::optional<NodeId> target;
+    {
+        std::lock_guard lock(mutex_);
+        std::vector<NodeId> candidates;
+        for (const auto& [id, peer] : peers_) {
+            if (std::find(peer.interests.begin(), peer.interests.end(), capability) != peer.interests.end()) {
+                candidates.push_back(id);
+            }
+        }
+        if (candidates.empty()) return false;
+        std::sort(candidates.begin(), candidates.end());
+        target = candidates[round_robin_[capability]++ % candidates.size()];
+    }
+    send_direct(*target, message);
+    return true;
+}
+
+bool Hub::has_peer(const NodeId& peer) const {
+    std::lock_guard lock(mutex_);
+    return peers_.count(peer) != 0;
+}
+
+bool Hub::offers(const std::string& capability) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, peer] : peers_) {
+        if (std::find(peer.interests.begin(), peer.interests.end(), capability) != peer.interests.end()) return true;
+    }
+    return false;
+}
+
+void Hub::on_peers_changed(std::function<void(const std::vector<PeerInfo>&)> callback) {
+    std::lock_guard lock(mutex_);
+    on_peers_changed_ = std::move(callback);
+}
+
+void Hub::peers_changed() {
+    std::function<void(const std::vector<PeerInfo>&)> callback;
+    {
+        std::lock_guard lock(mutex_);
+        callback = on_peers_changed_;
+    }
+    if (callback) callback(peers());
 }
 
 void Hub::tunnel(const std::string& capability, const MessagePtr& message,
@@ -174,6 +249,7 @@ void Hub::on_peer_joined(const PeerInfo& peer) {
         std::lock_guard lock(mutex_);
         peers_[peer.id] = copy;
     }
+    peers_changed();
     emit(PeerEvent{PeerEvent::Kind::joined, std::move(copy), std::nullopt, {}, 0});
 }
 
@@ -186,6 +262,7 @@ void Hub::on_peer_left(const NodeId& peer, LeaveReason reason, std::string_view 
         info = std::move(it->second);
         peers_.erase(it);
     }
+    peers_changed();
     emit(PeerEvent{PeerEvent::Kind::left, std::move(info), reason, std::string(detail), 0});
 }
 

@@ -37,7 +37,18 @@ public:
     void withdraw();  // idempotent
 
     void publish(const MessagePtr& message);
+    // A reply for `peer`; when `peer` is not in the mesh (a node of another
+    // site), it goes to the site's active bridge node, which routes it on.
     void send_to(const NodeId& peer, const MessagePtr& message);
+    // A message from another site for one peer of this mesh (counted if it fails).
+    void send_direct(const NodeId& peer, const MessagePtr& message);
+    // A tunnel request from another site, to one peer offering `capability`:
+    // false when none does.
+    bool forward_tunnel(const std::string& capability, const MessagePtr& message);
+    [[nodiscard]] bool has_peer(const NodeId& peer) const;
+    [[nodiscard]] bool offers(const std::string& capability) const;
+    // Called with the peer table after every change (the bridge's election).
+    void on_peers_changed(std::function<void(const std::vector<PeerInfo>&)> callback);
     void tunnel(const std::string& capability, const MessagePtr& message,
                 const std::shared_ptr<ReplySlot>& slot);
     Status connect_endpoint(std::string_view endpoint);
@@ -68,6 +79,7 @@ private:
     // How long a peer that announced its leave may take to say goodbye on its link.
     static constexpr std::chrono::milliseconds kLeaveGrace{1000};
     void emit(const PeerEvent& event);
+    void peers_changed();
     void try_tunnel(std::shared_ptr<std::vector<NodeId>> candidates, std::size_t start, std::size_t attempt,
                     std::string capability, MessagePtr message, std::shared_ptr<ReplySlot> slot);
 
@@ -83,6 +95,7 @@ private:
     std::unordered_map<NodeId, PeerInfo> peers_;
     std::map<std::string, std::size_t> round_robin_;
     std::function<void(const PeerEvent&)> on_peer_;
+    std::function<void(const std::vector<PeerInfo>&)> on_peers_changed_;
     std::atomic<std::uint64_t> refused_{0};
     std::atomic<std::uint64_t> reply_send_failures_{0};
     std::atomic<std::uint64_t> tunnel_failovers_{0};

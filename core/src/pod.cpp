@@ -126,12 +126,9 @@ Receipt Pod::tunnel(std::string_view capability, Message message) {
     auto slot = core_->register_reply(shared->id(), state_);
     if (core_->closed()) {
         slot->fail_send(Error(Errc::closed, "the bus is stopped"));
-    } else if (core_->hub() == nullptr) {
-        slot->fail_send(Error(Errc::no_peer, "no peer offers capability '" + std::string(capability) +
-                                                 "' (this bus has no transport)"));
     } else {
         state_->count_sent();
-        core_->hub()->tunnel(std::string(capability), shared, slot);
+        core_->tunnel(std::string(capability), shared, slot);
     }
     return Receipt(std::move(slot));
 }

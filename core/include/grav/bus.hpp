@@ -2,6 +2,7 @@
 // The Bus (Grav's `Grav` instance): owns the pods and the worker pool, routes
 // messages between pods and, with a transport, to and from other nodes.
 
+#include <grav/bridge.hpp>
 #include <grav/discovery.hpp>
 #include <grav/error.hpp>
 #include <grav/message.hpp>
@@ -26,6 +27,7 @@ namespace grav {
 struct BusOptions {
     std::unique_ptr<Transport> transport{};   // none: a standalone in-process bus
     std::unique_ptr<Discovery> discovery{};   // none: peers only by connect_endpoint
+    std::unique_ptr<Bridge> bridge{};         // none: this site only (grav::nats::bridge joins sites)
     std::string belongs_to = "*";           // group; nodes of different groups never mesh
     std::vector<std::string> interests{};   // capabilities this node serves (tunnel)
     std::string name{};                     // for humans; default "<hostname>-<pid>"

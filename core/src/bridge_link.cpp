@@ -1,0 +1,211 @@
+#include "bridge_link.hpp"
+
+#include "bus_core.hpp"
+#include "hub.hpp"
+#include "log.hpp"
+#include "reply_slot.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace grav::detail {
+namespace {
+
+bool offers(const std::vector<std::string>& interests, std::string_view capability) {
+    return std::find(interests.begin(), interests.end(), capability) != interests.end();
+}
+
+}  // namespace
+
+BridgeLink::BridgeLink(BusCore& core, std::unique_ptr<Bridge> bridge) : core_(core), bridge_(std::move(bridge)) {}
+
+BridgeLink::~BridgeLink() { stop(); }
+
+Status BridgeLink::start(const LocalNode& self) {
+    self_ = self;
+    if (auto s = bridge_->start(self_, *this); !s) return s;
+    started_ = true;
+    peers_changed({});
+    return success();
+}
+
+void BridgeLink::stop() {
+    if (!started_ || stopped_.exchange(true)) return;
+    bridge_->stop();
+}
+
+bool BridgeLink::carries(const Message& message) const {
+    const auto& types = bridge_->types();
+    return std::any_of(types.begin(), types.end(), [&](const TypePattern& p) { return p.matches(message.type()); });
+}
+
+Status BridgeLink::check(const Message& message) const {
+    if (!carries(message)) return success();
+    if (auto s = bridge_->check(message); !s) {
+        refused_.fetch_add(1, std::memory_order_relaxed);
+        return s;
+    }
+    return success();
+}
+
+std::vector<std::string> BridgeLink::prefixes() const {
+    std::vector<std::string> out;
+    for (const auto& p : bridge_->types()) out.push_back(p.literal_prefix());
+    return out;
+}
+
+void BridgeLink::from_local(const MessagePtr& message) {
+    if (stopped_ || !active() || !message->reply_to().is_nil() || !carries(*message)) return;
+    forwarded_.fetch_add(1, std::memory_order_relaxed);
+    bridge_->publish(message);
+}
+
+void BridgeLink::from_peer(const MessagePtr& message, bool in_mesh) {
+    if (stopped_) return;
+    if (!message->reply_to().is_nil()) {
+        // A reply made on this site to a request from another site: only the
+        // bridge that injected the request knows where it came from.
+        if (auto origin = origins_.origin_of(message->reply_to())) send_reply(*origin, message);
+        return;
+    }
+    if (!in_mesh || !active() || !carries(*message)) return;
+    if (auto s = bridge_->check(*message); !s) {
+        refused_.fetch_add(1, std::memory_order_relaxed);
+        log_warning("message " + message->id().short_str() + " from node " + message->origin().short_str() +
+                    " not bridged: " + s.error().what());
+        return;
+    }
+    forwarded_.fetch_add(1, std::memory_order_relaxed);
+    bridge_->publish(message);
+}
+
+bool BridgeLink::send_reply(const NodeId& origin, const MessagePtr& reply) {
+    if (stopped_) return false;
+    bridge_->send_to(origin, reply, [this, origin](Status s) {
+        if (s) return;
+        unroutable_.fetch_add(1, std::memory_order_relaxed);
+        log_warning("reply to node " + origin.short_str() + " on another site not sent: " + s.error().what());
+    });
+    return true;
+}
+
+void BridgeLink::tunnel(const std::string& capability, const MessagePtr& message,
+                        const std::shared_ptr<ReplySlot>& slot) {
+    if (stopped_) {
+        slot->fail_send(Error(Errc::closed, "the bridge is stopped"));
+        return;
+    }
+    bridge_->tunnel(capability, message, [slot](Status s) {
+        if (!s) slot->fail_send(s.error());
+    });
+}
+
+void BridgeLink::peers_changed(const std::vector<PeerInfo>& peers) {
+    if (!started_ || stopped_) return;
+    BridgeSite site;
+    std::set<std::string> capabilities(self_.interests.begin(), self_.interests.end());
+    site.nodes.push_back(self_.id);
+    for (const auto& peer : peers) {
+        if (offers(peer.interests, kBridgeCapability) && peer.id < self_.id) site.active = false;
+        capabilities.insert(peer.interests.begin(), peer.interests.end());
+        site.nodes.push_back(peer.id);
+    }
+    capabilities.erase(std::string(kBridgeCapability));
+    site.capabilities.assign(capabilities.begin(), capabilities.end());
+    std::sort(site.nodes.begin(), site.nodes.end());
+    std::lock_guard lock(site_mutex_);  // two changes reach the bridge in order
+    const bool was = active_.exchange(site.active, std::memory_order_acq_rel);
+    if (was != site.active) {
+        log_debug(std::string("this node is ") + (site.active ? "now" : "no longer") + " its site's active bridge");
+    }
+    bridge_->update_site(site);
+}
+
+void BridgeLink::on_peer(std::function<void(const PeerEvent&)> callback) {
+    std::lock_guard lock(mutex_);
+    on_peer_ = std::move(callback);
+}
+
+void BridgeLink::on_remote_message(MessagePtr message) {
+    if (!active()) {
+        standby_dropped_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    Hub* hub = core_.hub();
+    if (message->origin() == self_.id || (hub != nullptr && hub->has_peer(message->origin()))) {
+        // Sent on this site in the first place: its pods have it already.
+        echoes_dropped_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    origins_.remember(message->id(), message->origin());
+    injected_.fetch_add(1, std::memory_order_relaxed);
+    core_.deliver_remote(message);
+}
+
+void BridgeLink::on_remote_direct(const NodeId& target, MessagePtr message) {
+    if (target == self_.id) {
+        injected_.fetch_add(1, std::memory_order_relaxed);
+        core_.deliver_direct(message);
+        return;
+    }
+    Hub* hub = core_.hub();
+    if (hub != nullptr && hub->has_peer(target)) {
+        injected_.fetch_add(1, std::memory_order_relaxed);
+        hub->send_direct(target, message);
+        return;
+    }
+    unroutable_.fetch_add(1, std::memory_order_relaxed);
+    log_warning("message " + message->id().short_str() + " from another site for node " + target.short_str() +
+                ", which is not in this mesh: dropped");
+}
+
+void BridgeLink::on_remote_tunnel(const std::string& capability, MessagePtr message) {
+    origins_.remember(message->id(), message->origin());
+    injected_.fetch_add(1, std::memory_order_relaxed);
+    if (offers(self_.interests, capability)) {
+        core_.deliver_direct(message);
+        return;
+    }
+    Hub* hub = core_.hub();
+    if (hub == nullptr || !hub->forward_tunnel(capability, message)) {
+        unroutable_.fetch_add(1, std::memory_order_relaxed);
+        log_warning("tunnel request " + message->id().short_str() + " for '" + capability +
+                    "' from another site: no node of this site offers it any more");
+    }
+}
+
+void BridgeLink::on_remote_lost(const NodeId& from, std::string_view stream, std::uint64_t count) {
+    lost_.fetch_add(count, std::memory_order_relaxed);
+    PeerEvent event{PeerEvent::Kind::lost_messages, {}, std::nullopt, {}, count};
+    event.peer.id = from;
+    event.peer.name = "bridge";
+    event.detail = std::to_string(count) + " message(s) of " + std::string(stream) + " from another site" +
+                   (from.is_nil() ? std::string() : " (bridge node " + from.short_str() + ")") + " were lost";
+    log_warning(event.detail);
+    std::function<void(const PeerEvent&)> callback;
+    {
+        std::lock_guard lock(mutex_);
+        callback = on_peer_;
+    }
+    if (!callback) return;
+    try {
+        callback(event);
+    } catch (...) {
+        // The bridge's thread must survive a throwing user callback.
+    }
+}
+
+std::map<std::string, std::uint64_t> BridgeLink::stats() const {
+    auto out = bridge_->stats();
+    out["bridge.active"] = active() ? 1 : 0;
+    out["bridge.forwarded"] = forwarded_.load(std::memory_order_relaxed);
+    out["bridge.injected"] = injected_.load(std::memory_order_relaxed);
+    out["bridge.refused"] = refused_.load(std::memory_order_relaxed);
+    out["bridge.echoes_dropped"] = echoes_dropped_.load(std::memory_order_relaxed);
+    out["bridge.standby_dropped"] = standby_dropped_.load(std::memory_order_relaxed);
+    out["bridge.unroutable"] = unroutable_.load(std::memory_order_relaxed);
+    out["bridge.lost"] = lost_.load(std::memory_order_relaxed);
+    return out;
+}
+
+}  // namespace grav::detail

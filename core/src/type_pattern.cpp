@@ -1,0 +1,85 @@
+#include <grav/type_pattern.hpp>
+
+#include <algorithm>
+
+namespace grav {
+namespace {
+
+bool bad_char(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0'; }
+
+std::vector<std::string_view> split(std::string_view text) {
+    std::vector<std::string_view> out;
+    std::size_t start = 0;
+    while (true) {
+        const auto dot = text.find('.', start);
+        out.push_back(text.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+        if (dot == std::string_view::npos) return out;
+        start = dot + 1;
+    }
+}
+
+// Checks the shape every type and pattern shares; `wildcards` allows "*" and a last ">".
+Status check_tokens(std::string_view text, bool wildcards, const char* what) {
+    auto fail = [&](const std::string& why) {
+        return Error(Errc::invalid_argument, std::string(what) + " '" + std::string(text) + "' " + why);
+    };
+    if (text.empty()) return fail("is empty");
+    if (std::any_of(text.begin(), text.end(), bad_char)) return fail("contains white space");
+    const auto tokens = split(text);
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        const auto t = tokens[i];
+        if (t.empty()) return fail("has an empty token (a leading, trailing or double '.')");
+        const bool star = t == "*";
+        const bool rest = t == ">";
+        if ((star || rest) && !wildcards) return fail("contains a wildcard; a type cannot");
+        if (rest && i + 1 != tokens.size()) return fail("has '>' before its last token ('>' stands for the rest)");
+        if (!star && !rest && t.find_first_of("*>") != std::string_view::npos) {
+            return fail("has '" + std::string(t) +
+                        "': '*' and '>' must stand alone as a token (\"chat.*\", \"chat.>\")");
+        }
+    }
+    return success();
+}
+
+}  // namespace
+
+Status check_type(std::string_view type) { return check_tokens(type, false, "type"); }
+
+Result<TypePattern> TypePattern::parse(std::string_view text) {
+    if (auto s = check_tokens(text, true, "pattern"); !s) return s.error();
+    TypePattern p;
+    p.text_ = std::string(text);
+    for (auto t : split(text)) {
+        p.tokens_.emplace_back(t);
+        if (t == "*" || t == ">") p.literal_ = false;
+    }
+    return p;
+}
+
+bool TypePattern::matches(std::string_view type) const noexcept {
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < tokens_.size(); ++i) {
+        if (start > type.size()) return false;  // the type has fewer tokens
+        const auto& want = tokens_[i];
+        if (want == ">") return start < type.size();
+        auto dot = type.find('.', start);
+        if (dot == std::string_view::npos) dot = type.size();
+        const auto token = type.substr(start, dot - start);
+        if (token.empty()) return false;
+        if (want != "*" && token != want) return false;
+        start = dot + 1;
+    }
+    return start == type.size() + 1;  // every token of the type was matched
+}
+
+std::string TypePattern::literal_prefix() const {
+    std::string out;
+    for (const auto& t : tokens_) {
+        if (t == "*" || t == ">") return out;
+        out += t;
+        out += '.';
+    }
+    return text_;  // a literal pattern: the whole type
+}
+
+}  // namespace grav

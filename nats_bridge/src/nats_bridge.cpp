@@ -1,0 +1,249 @@
+// The bridge's life (start, stop), what it subscribes for its site, and
+// what it sends to other sites.
+#include "nats_bridge.hpp"
+
+#include "nats_log.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+namespace grav::nats {
+
+std::unique_ptr<Bridge> bridge(Options options) {
+    std::vector<TypePattern> types;
+    for (const auto& text : options.types) {
+        auto p = TypePattern::parse(text);
+        // Kept as is: start() refuses the options with this pattern's reason.
+        if (p) types.push_back(std::move(p).value());
+    }
+    return std::make_unique<detail::NatsBridge>(std::move(options), std::move(types));
+}
+
+}  // namespace grav::nats
+
+namespace grav::nats::detail {
+namespace {
+
+constexpr std::size_t kPendingTunnels = 65536;  // requests that may still hear "no responders"
+
+}  // namespace
+
+NatsBridge::NatsBridge(Options options, std::vector<TypePattern> types)
+    : options_(std::move(options)), types_(std::move(types)), queue_(std::max<std::size_t>(1, options_.queue_capacity)) {}
+
+NatsBridge::~NatsBridge() { stop(); }
+
+Status NatsBridge::start(const LocalNode& self, BridgeEvents& events) {
+    if (options_.servers.empty()) return Error(Errc::invalid_argument, "nats bridge: no server URL given");
+    if (options_.types.empty()) return Error(Errc::invalid_argument, "nats bridge: no types to bridge given");
+    for (const auto& text : options_.types) {
+        if (auto p = TypePattern::parse(text); !p) {
+            return Error(Errc::invalid_argument, "nats bridge: " + p.error().reason());
+        }
+    }
+    if (options_.queue_capacity == 0) return Error(Errc::invalid_argument, "nats bridge: queue_capacity is 0");
+    auto subjects = Subjects::for_group(self.belongs_to);
+    if (!subjects) return Error(Errc::invalid_argument, "nats bridge: " + subjects.error().reason());
+    subjects_ = std::move(subjects).value();
+    self_ = self;
+    events_ = &events;
+    auto opts = make_options();
+    if (!opts) return opts.error();
+    natsConnection* raw = nullptr;
+    const natsStatus s = natsConnection_Connect(&raw, opts->get());
+    if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
+        if (raw != nullptr) natsConnection_Destroy(raw);
+        return Error(Errc::transport_failed, "nats bridge: cannot connect to " + options_.servers.front() + ": " +
+                                                 describe(s));
+    }
+    conn_.reset(raw);
+    if (s == NATS_OK) {
+        connected_ = true;
+        learn_max_payload();
+    } else {
+        log_warning("no NATS server reachable yet (" + options_.servers.front() +
+                    "...): serving this site, connecting in the background");
+    }
+    thread_ = std::thread([this] { run(); });
+    std::lock_guard lock(subs_mutex_);
+    subscribe_locked(Subjects::inbox_pattern(self_.id), nullptr);
+    return success();
+}
+
+void NatsBridge::stop() {
+    if (!conn_ || stopping_.exchange(true)) return;
+    // What was published goes out first (bounded), then nothing comes in.
+    natsConnection_FlushTimeout(conn_.get(), options_.flush_timeout.count());
+    {
+        std::lock_guard lock(subs_mutex_);
+        for (auto& [subject, sub] : subs_) natsSubscription_Unsubscribe(sub.get());
+    }
+    natsConnection_Close(conn_.get());
+    {
+        // Every callback into this object has returned before it goes away.
+        std::unique_lock lock(complete_mutex_);
+        complete_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return live_subs_ == 0 && closed_; });
+    }
+    queue_.close();
+    if (thread_.joinable()) thread_.join();
+    std::lock_guard lock(subs_mutex_);
+    subs_.clear();
+    conn_.reset();
+}
+
+Status NatsBridge::check(const Message& message) const {
+    if (auto s = check_type(message.type()); !s) {
+        return Error(Errc::rejected, "cannot cross to other sites: " + s.error().reason() +
+                                         " (a bridged type must be a valid NATS subject)");
+    }
+    const auto size = encoded_size(message);
+    const auto max = max_payload_.load(std::memory_order_relaxed);
+    if (static_cast<std::int64_t>(size) > max) {
+        return Error(Errc::rejected, "message of type '" + message.type() + "' is " + std::to_string(size) +
+                                         " bytes with its headers, more than the NATS servers' max_payload of " +
+                                         std::to_string(max) + " bytes: not sent anywhere");
+    }
+    return success();
+}
+
+void NatsBridge::update_site(const BridgeSite& site) {
+    std::lock_guard lock(subs_mutex_);
+    site_ = site;
+    if (!stopping_) reconcile_locked();
+}
+
+void NatsBridge::reconcile_locked() {
+    // subject -> queue group ("" for none)
+    std::map<std::string, std::string> wanted;
+    wanted[Subjects::inbox_pattern(self_.id)] = "";
+    if (site_.active) {
+        for (const auto& p : types_) wanted[subjects_->message_pattern(p)] = "";
+        for (const auto& node : site_.nodes) wanted[subjects_->node(node)] = "";
+        for (const auto& cap : site_.capabilities) {
+            if (auto s = check_type(cap); !s) {
+                log_warning("capability '" + cap + "' cannot be a NATS subject: not offered to other sites");
+                continue;
+            }
+            // One queue group per capability across every site: each request reaches one of them.
+            wanted[subjects_->tunnel(cap)] = subjects_->tunnel(cap);
+        }
+    }
+    for (auto it = subs_.begin(); it != subs_.end();) {
+        if (wanted.count(it->first) == 0) {
+            natsSubscription_Unsubscribe(it->second.get());
+            it = subs_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (const auto& [subject, queue] : wanted) {
+        if (subs_.count(subject) == 0) subscribe_locked(subject, queue.empty() ? nullptr : queue.c_str());
+    }
+}
+
+bool NatsBridge::subscribe_locked(const std::string& subject, const char* queue) {
+    natsSubscription* raw = nullptr;
+    const natsStatus s = queue != nullptr
+                             ? natsConnection_QueueSubscribe(&raw, conn_.get(), subject.c_str(), queue,
+                                                             &NatsBridge::on_msg, this)
+                             : natsConnection_Subscribe(&raw, conn_.get(), subject.c_str(), &NatsBridge::on_msg, this);
+    if (s != NATS_OK) {
+        log_warning("cannot subscribe '" + subject + "': " + describe(s));
+        return false;
+    }
+    SubscriptionPtr sub(raw);
+    {
+        std::lock_guard lock(complete_mutex_);
+        ++live_subs_;
+    }
+    natsSubscription_SetOnCompleteCB(sub.get(), &NatsBridge::on_sub_complete, this);
+    // nats.c's own limit is ours too: the callback never waits, so only a stall of this process reaches it.
+    natsSubscription_SetPendingLimits(sub.get(), -1, -1);
+    subs_.emplace(subject, std::move(sub));
+    return true;
+}
+
+Status NatsBridge::send(const std::string& subject, const char* reply, const Message& message, bool counted) {
+    if (stopping_) return Error(Errc::closed, "the nats bridge is stopped");
+    if (auto s = check(message); !s) {
+        publish_failed_.fetch_add(1, std::memory_order_relaxed);
+        return s;
+    }
+    natsStatus s = NATS_OK;
+    {
+        std::lock_guard lock(out_mutex_);
+        Envelope envelope{self_.id, counted ? seq_[subject] + 1 : 0};
+        auto msg = encode(subject, reply, message, envelope);
+        if (!msg) {
+            s = NATS_NO_MEMORY;
+        } else {
+            s = natsConnection_PublishMsg(conn_.get(), msg.get());
+            if (s == NATS_OK && counted) seq_[subject] = envelope.seq;
+        }
+    }
+    if (s != NATS_OK) {
+        publish_failed_.fetch_add(1, std::memory_order_relaxed);
+        return Error(Errc::transport_failed, "nats publish on '" + subject + "': " + describe(s));
+    }
+    published_.fetch_add(1, std::memory_order_relaxed);
+    return success();
+}
+
+void NatsBridge::publish(MessagePtr message) {
+    if (auto s = send(subjects_->message(message->type()), nullptr, *message, true); !s) {
+        log_warning("message " + message->id().short_str() + " not sent to other sites: " + s.error().what());
+    }
+}
+
+void NatsBridge::send_to(const NodeId& node, MessagePtr message, SendDone done) {
+    auto s = send(subjects_->node(node), nullptr, *message, false);
+    if (done) done(std::move(s));
+}
+
+void NatsBridge::tunnel(const std::string& capability, MessagePtr message, SendDone done) {
+    if (auto s = check_type(capability); !s) {
+        if (done) done(Error(Errc::invalid_argument, "capability " + s.error().reason().substr(5)));
+        return;
+    }
+    const std::string id = message->id().str();
+    {
+        std::lock_guard lock(tunnels_mutex_);
+        tunnels_[id] = PendingTunnel{capability, done};
+        tunnel_order_.push_back(id);
+        while (tunnel_order_.size() > kPendingTunnels) {
+            tunnels_.erase(tunnel_order_.front());
+            tunnel_order_.pop_front();
+        }
+    }
+    // The reply subject is only for the server's "no responders": the reply
+    // itself comes to the requesting node's subject, as every reply does.
+    const std::string inbox = Subjects::inbox(self_.id, message->id());
+    if (auto s = send(subjects_->tunnel(capability), inbox.c_str(), *message, false); !s) {
+        {
+            std::lock_guard lock(tunnels_mutex_);
+            tunnels_.erase(id);
+        }
+        if (done) done(std::move(s));
+    }
+}
+
+std::map<std::string, std::uint64_t> NatsBridge::stats() const {
+    auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+    return {
+        {"nats.connected", connected_ ? 1 : 0},
+        {"nats.published", get(published_)},
+        {"nats.publish_failed", get(publish_failed_)},
+        {"nats.received", get(received_)},
+        {"nats.queue_overflow", get(queue_overflow_)},
+        {"nats.duplicates", get(duplicates_)},
+        {"nats.decode_failed", get(decode_failed_)},
+        {"nats.disconnects", get(disconnects_)},
+        {"nats.reconnects", get(reconnects_)},
+        {"nats.slow_consumer", get(slow_consumer_)},
+        {"nats.lost", get(lost_) + get(unsequenced_overflow_)},
+        {"nats.no_responders", get(no_responders_)},
+    };
+}
+
+}  // namespace grav::nats::detail

@@ -1,0 +1,75 @@
+#pragma once
+// The one place that maps grav to NATS and back (docs/PROTOCOL.md, "NATS
+// mapping"): the subjects of a group, and a message as headers and a body.
+//
+//   grav.<group>.msg.<type>           a published message (any site may want it)
+//   grav.<group>.node.<node id>       a message for one node (a reply)
+//   grav.<group>.tunnel.<capability>  a tunnel request, queue group of the same name
+//   _INBOX.grav.<node id>.<msg id>    where the server says no one offers a capability
+//
+// Headers: Grav-Id, Grav-Type, Grav-Origin, Grav-Time (ns since the Unix
+// epoch), Grav-Parent and Grav-Reply-To when set, Grav-Bridge (the bridge
+// node that sent it) and Grav-Seq (its count of the subject, from 1) on
+// published messages. The body is the payload, byte for byte. A plain NATS
+// client may publish with no headers at all: the type is then the subject's,
+// the id new and the origin nil.
+
+#include "nats_handles.hpp"
+
+#include <grav/error.hpp>
+#include <grav/message.hpp>
+#include <grav/type_pattern.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace grav::nats::detail {
+
+class Subjects {
+public:
+    // The group's token: itself, or "_" for "*" (any group); refused when it
+    // cannot be one subject token.
+    static Result<Subjects> for_group(std::string_view group);
+
+    [[nodiscard]] std::string message(std::string_view type) const { return prefix_ + "msg." + std::string(type); }
+    [[nodiscard]] std::string message_pattern(const TypePattern& p) const { return message(p.text()); }
+    [[nodiscard]] std::string node(const NodeId& id) const { return prefix_ + "node." + id.str(); }
+    [[nodiscard]] std::string tunnel(std::string_view capability) const {
+        return prefix_ + "tunnel." + std::string(capability);
+    }
+    static std::string inbox_pattern(const NodeId& self) { return "_INBOX.grav." + self.str() + ".*"; }
+    static std::string inbox(const NodeId& self, const MessageId& m) {
+        return "_INBOX.grav." + self.str() + "." + m.str();
+    }
+
+    enum class Kind { message, node, tunnel, inbox, unknown };
+    struct Parsed {
+        Kind kind = Kind::unknown;
+        std::string rest;  // the type, node id, capability or message id
+    };
+    [[nodiscard]] Parsed parse(std::string_view subject) const;
+
+private:
+    std::string prefix_;  // "grav.<group>."
+};
+
+// What travels with a message besides its own fields.
+struct Envelope {
+    NodeId bridge;          // the bridge node that put it on NATS
+    std::uint64_t seq = 0;  // its count on that subject; 0: not counted
+};
+
+struct Decoded {
+    MessagePtr message;
+    Envelope envelope;
+};
+
+MsgPtr encode(const std::string& subject, const char* reply, const Message& message, const Envelope& envelope);
+// The size NATS counts against max_payload (headers and body).
+std::size_t encoded_size(const Message& message);
+// `subject_type`: the type a message subject names, used when the
+// Grav-Type header is missing ("" for other subjects).
+Result<Decoded> decode(natsMsg* msg, std::string_view subject_type);
+
+}  // namespace grav::nats::detail
