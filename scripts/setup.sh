@@ -17,6 +17,7 @@ packages=(
     tshark                                             # security tests: no plaintext on the wire
     python3 python3-zmq                                # protocol interop tests
     iproute2 util-linux                                # ip netns for LAN tests; setarch
+    nats-server libnats-dev                            # NATS bridge tests: real servers, nats.c client
 )
 
 missing=()
