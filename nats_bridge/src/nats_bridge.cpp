@@ -60,10 +60,13 @@ Status NatsBridge::start(const LocalNode& self, BridgeEvents& events) {
     conn_.reset(raw);
     if (s == NATS_OK) {
         connected_ = true;
+        ever_connected_ = true;
         learn_max_payload();
     } else {
-        log_warning("no NATS server reachable yet (" + options_.servers.front() +
-                    "...): serving this site, connecting in the background");
+        log_warning("not connected to NATS yet (" + options_.servers.front() +
+                    (options_.servers.size() > 1 ? ", ..." : "") +
+                    "): serving this site, connecting in the background; until then messages for other sites are "
+                    "not sent (counted in nats.publish_failed)");
     }
     thread_ = std::thread([this] { run(); });
     std::lock_guard lock(subs_mutex_);
@@ -143,6 +146,7 @@ void NatsBridge::reconcile_locked() {
 }
 
 bool NatsBridge::subscribe_locked(const std::string& subject, const char* queue) {
+    if (natsConnection_IsClosed(conn_.get())) return false;  // on_closed said why
     natsSubscription* raw = nullptr;
     const natsStatus s = queue != nullptr
                              ? natsConnection_QueueSubscribe(&raw, conn_.get(), subject.c_str(), queue,
@@ -166,6 +170,11 @@ bool NatsBridge::subscribe_locked(const std::string& subject, const char* queue)
 
 Status NatsBridge::send(const std::string& subject, const char* reply, const Message& message, bool counted) {
     if (stopping_) return Error(Errc::closed, "the nats bridge is stopped");
+    // Once connected, nats.c buffers what is sent while it reconnects; before, it cannot.
+    if (!ever_connected_) {
+        publish_failed_.fetch_add(1, std::memory_order_relaxed);
+        return Error(Errc::transport_failed, "not connected to any NATS server yet");
+    }
     if (auto s = check(message); !s) {
         publish_failed_.fetch_add(1, std::memory_order_relaxed);
         return s;

@@ -106,6 +106,7 @@ private:
         unsequenced_overflow_{0}, duplicates_{0}, decode_failed_{0}, disconnects_{0}, reconnects_{0},
         slow_consumer_{0}, lost_{0}, no_responders_{0};
     std::atomic<bool> connected_{false};
+    std::atomic<bool> ever_connected_{false};
 };
 
 }  // namespace grav::nats::detail

@@ -32,6 +32,7 @@ Result<OptionsPtr> NatsBridge::make_options() {
     } steps[] = {
         {natsOptions_SetServers(opts.get(), servers.data(), static_cast<int>(servers.size())), "servers"},
         {natsOptions_SetName(opts.get(), name.c_str()), "name"},
+        {natsOptions_SetNoRandomize(opts.get(), !options_.randomize_servers), "server order"},
         // A site's own messages never come back to it from NATS.
         {natsOptions_SetNoEcho(opts.get(), true), "no echo"},
         {natsOptions_SetAllowReconnect(opts.get(), true), "reconnect"},
@@ -88,6 +89,7 @@ void NatsBridge::learn_max_payload() {
 void NatsBridge::on_connected(natsConnection* nc, void* closure) {
     auto* self = self_of(closure);
     self->connected_ = true;
+    self->ever_connected_ = true;
     const auto max = natsConnection_GetMaxPayload(nc);
     if (max > 0) self->max_payload_.store(max, std::memory_order_relaxed);
     log_debug("connected");
@@ -113,8 +115,17 @@ void NatsBridge::on_reconnected(natsConnection* nc, void* closure) {
     log_warning(std::string("reconnected to ") + url);
 }
 
-void NatsBridge::on_closed(natsConnection* /*nc*/, void* closure) {
+void NatsBridge::on_closed(natsConnection* nc, void* closure) {
     auto* self = self_of(closure);
+    self->connected_ = false;
+    if (!self->stopping_) {
+        // Only a refusal ends the retries (wrong credentials, TLS): say which, once.
+        const char* text = nullptr;
+        const natsStatus why = natsConnection_GetLastError(nc, &text);
+        log_warning(std::string("connection to NATS closed for good: ") + natsStatus_GetText(why) +
+                    (text != nullptr && *text != '\0' ? std::string(" (") + text + ")" : std::string()) +
+                    "; this site is no longer bridged");
+    }
     {
         std::lock_guard lock(self->complete_mutex_);
         self->closed_ = true;

@@ -33,6 +33,9 @@ struct Options {
     // "nats://host:port" of one or more servers of one cluster; the client
     // moves between them (and to servers the cluster tells it of).
     std::vector<std::string> servers;
+    // Try the servers in a random order (spreads bridges over a cluster);
+    // false: in the order given.
+    bool randomize_servers = true;
     // Patterns of the types that cross between sites (grav/type_pattern.hpp:
     // "chat.*", "orders.>"): the same grammar as NATS subjects.
     std::vector<std::string> types;

@@ -1,0 +1,167 @@
+// The bridge under faults, with real nats-server processes: a server killed
+// mid-traffic, NATS absent when the bus starts, an authenticated cluster,
+// and a plain NATS client talking to a grav site.
+#include "nats_client.hpp"
+#include "nats_cluster.hpp"
+#include "sites.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+namespace grav::natstest {
+namespace {
+
+#define SKIP_WITHOUT_NATS_SERVER() \
+    if (!nats_server_binary()) GTEST_SKIP() << "nats-server not installed (apt-get install nats-server)"
+
+std::vector<int> numbers(const test::Inbox& inbox) {
+    std::vector<int> out;
+    for (const auto& p : real_payloads(inbox)) out.push_back(std::stoi(p));
+    return out;
+}
+
+TEST(BridgeFaults, AKilledServerLosesOnlyWhatIsCountedAndTrafficResumes) {
+    SKIP_WITHOUT_NATS_SERVER();
+    auto cluster = NatsCluster::start(3);
+    auto a_opts = bridge_options(cluster->urls(), {"feed.*"});
+    a_opts.randomize_servers = false;  // on server 0, the one that dies
+    auto b_opts = bridge_options({cluster->url(2), cluster->url(1)}, {"feed.*"});
+    b_opts.randomize_servers = false;
+    Site a({{"a1", a_opts}});
+    Site b({{"b1", b_opts}});
+    ASSERT_TRUE(bridge_connected(a.node(0)));
+    ASSERT_TRUE(bridge_connected(b.node(0)));
+    std::atomic<std::uint64_t> reported{0};
+    b.node(0).on_peer([&](const PeerEvent& e) {
+        if (e.kind == PeerEvent::Kind::lost_messages) reported += e.lost;
+    });
+    Listener far(b.node(0), "feed.*");
+    Pod sender = a.node(0).connect();
+    ASSERT_TRUE(warm_up(sender, "feed.tick", *far.inbox));
+
+    const int n = 1500;
+    for (int i = 0; i < n; ++i) {
+        ASSERT_TRUE(sender.send(Message("feed.tick", std::to_string(i))).status().ok());
+        if (i == n / 3) cluster->kill(0);
+        std::this_thread::sleep_for(1ms);
+    }
+    // The last message arrives (traffic resumed), and so shows every gap before it.
+    ASSERT_TRUE(test::eventually([&] { auto v = numbers(*far.inbox); return !v.empty() && v.back() == n - 1; }, 20s))
+        << numbers(*far.inbox).size() << " arrived";
+    std::this_thread::sleep_for(300ms);
+    const auto got = numbers(*far.inbox);
+    for (std::size_t i = 1; i < got.size(); ++i) ASSERT_LT(got[i - 1], got[i]) << "out of order or duplicated";
+    const auto lost = stat(b.node(0), "nats.lost");
+    EXPECT_EQ(got.size() + lost, static_cast<std::size_t>(n)) << "a message went missing without being counted";
+    EXPECT_EQ(reported.load(), lost) << "counted but not reported";
+    EXPECT_GE(stat(a.node(0), "nats.reconnects"), 1u);
+    EXPECT_GT(got.size(), static_cast<std::size_t>(n / 2));
+}
+
+TEST(BridgeFaults, NatsDownAtStartTheBusServesItsSiteAndTheBridgeConnectsLater) {
+    SKIP_WITHOUT_NATS_SERVER();
+    auto cluster = NatsCluster::start(1);
+    cluster->kill(0);
+    // Both buses start although no server answers.
+    Site a({{"a1", bridge_options(cluster->urls(), {"chat.*"})}, {"a2"}});
+    Site b({{"b1", bridge_options(cluster->urls(), {"chat.*"})}});
+    EXPECT_EQ(stat(a.node(0), "nats.connected"), 0u);
+    Listener local(a.node(1), "chat.*");
+    Pod pod = a.node(0).connect();
+    ASSERT_TRUE(pod.send(Message("chat.line", "local")).status().ok());
+    ASSERT_TRUE(test::eventually([&] { return local.inbox->size() == 1; }, 5s)) << "the site is not served";
+
+    cluster->restart(0);
+    ASSERT_TRUE(bridge_connected(a.node(0), 15s));
+    Listener far(b.node(0), "chat.*");
+    ASSERT_TRUE(warm_up(pod, "chat.line", *far.inbox));
+    ASSERT_TRUE(pod.send(Message("chat.line", "crossed")).status().ok());
+    EXPECT_TRUE(test::eventually([&] { return !real_payloads(*far.inbox).empty() &&
+                                              real_payloads(*far.inbox).back() == "crossed"; }, 5s));
+}
+
+TEST(BridgeFaults, AnAuthenticatedClusterTakesOnlyBridgesWithTheRightCredentials) {
+    SKIP_WITHOUT_NATS_SERVER();
+    auto cluster = NatsCluster::start(3, {.user = "grav", .password = "s3cret"});
+    auto good = [&](std::size_t server) {
+        auto o = bridge_options({cluster->url(server)}, {"chat.*"});
+        o.user = "grav";
+        o.password = "s3cret";
+        return o;
+    };
+    auto bad = good(1);
+    bad.password = "wrong";
+    Site a({{"a1", good(0)}});
+    Site b({{"b1", good(2)}});
+    Site c({{"c1", bad}});
+    ASSERT_TRUE(bridge_connected(a.node(0)));
+    ASSERT_TRUE(bridge_connected(b.node(0)));
+    Listener far(b.node(0), "chat.*");
+    Pod pod = a.node(0).connect();
+    ASSERT_TRUE(warm_up(pod, "chat.line", *far.inbox));
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(stat(c.node(0), "nats.connected"), 0u) << "a wrong password was let in";
+}
+
+TEST(BridgeFaults, AToken) {
+    SKIP_WITHOUT_NATS_SERVER();
+    auto cluster = NatsCluster::start(1, {.token = "t0ken"});
+    auto o = bridge_options(cluster->urls(), {"chat.*"});
+    o.token = "t0ken";
+    Site a({{"a1", o}});
+    EXPECT_TRUE(bridge_connected(a.node(0)));
+    o.token = "other";
+    Site b({{"b1", o}});
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(stat(b.node(0), "nats.connected"), 0u);
+}
+
+// docs/PROTOCOL.md, "NATS mapping": what a plain NATS client needs to know.
+TEST(BridgeInterop, APlainNatsClientPublishesToAndReadsFromASite) {
+    SKIP_WITHOUT_NATS_SERVER();
+    auto cluster = NatsCluster::start(1);
+    Site a({{"a1", bridge_options(cluster->urls(), {"chat.*"})}, {"a2"}});
+    ASSERT_TRUE(bridge_connected(a.node(0)));
+    auto client = connect_client({.urls = cluster->urls()});
+    ASSERT_TRUE(client.connection) << client.error;
+    natsConnection* nc = client.connection.get();
+
+    // Reading: a grav message arrives with its payload as the body and its fields as headers.
+    natsSubscription* raw_sub = nullptr;
+    ASSERT_EQ(natsConnection_SubscribeSync(&raw_sub, nc, "grav.sites.msg.chat.>"), NATS_OK);
+    std::unique_ptr<natsSubscription, void (*)(natsSubscription*)> sub(raw_sub, natsSubscription_Destroy);
+    ASSERT_EQ(natsConnection_FlushTimeout(nc, 2000), NATS_OK);
+    Pod pod = a.node(1).connect();
+    const std::string body("bytes\0and\xff more", 15);
+    natsMsg* got = nullptr;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (got == nullptr && std::chrono::steady_clock::now() < deadline) {
+        ASSERT_TRUE(pod.send(Message("chat.line", body)).status().ok());
+        natsSubscription_NextMsg(&got, sub.get(), 200);
+    }
+    ASSERT_NE(got, nullptr) << "nothing from the site on NATS";
+    std::unique_ptr<natsMsg, void (*)(natsMsg*)> msg(got, natsMsg_Destroy);
+    EXPECT_EQ(std::string(natsMsg_GetData(msg.get()), static_cast<std::size_t>(natsMsg_GetDataLength(msg.get()))),
+              body);
+    const char* value = nullptr;
+    ASSERT_EQ(natsMsgHeader_Get(msg.get(), "Grav-Type", &value), NATS_OK);
+    EXPECT_STREQ(value, "chat.line");
+    ASSERT_EQ(natsMsgHeader_Get(msg.get(), "Grav-Origin", &value), NATS_OK);
+    EXPECT_EQ(std::string(value), a.node(1).node_id().str());
+    ASSERT_EQ(natsMsgHeader_Get(msg.get(), "Grav-Id", &value), NATS_OK);
+    EXPECT_TRUE(MessageId::parse(value).has_value());
+    ASSERT_EQ(natsMsgHeader_Get(msg.get(), "Grav-Seq", &value), NATS_OK);
+
+    // Writing: a message with no headers at all reaches the site's pods, typed by its subject.
+    Listener seen(a.node(1), "chat.*");
+    ASSERT_TRUE(publish_until(
+        nc, "grav.sites.msg.chat.hello", "plain ", [&] { return seen.inbox->size() > 0; }, 10s));
+    const auto first = seen.inbox->messages().front();
+    EXPECT_EQ(first.type(), "chat.hello");
+    EXPECT_TRUE(first.payload_view().starts_with("plain "));
+}
+
+}  // namespace
+}  // namespace grav::natstest
