@@ -4,6 +4,9 @@
 //   GRAV_CONSUMER_DISCOVERY: a beacon discovery is created (not started, so
 //                            nothing is sent on the host's network).
 //   GRAV_CONSUMER_SECURITY:  an identity signs, and its signature verifies.
+//   GRAV_CONSUMER_NATS:      a bus with a NATS bridge starts although no
+//                            server answers (127.0.0.1:1), serves its pods,
+//                            and reports the bridge as not connected.
 // Exits 0 on success.
 #include <grav/grav.hpp>
 
@@ -89,6 +92,31 @@ int main() {
     return 0;
 }
 
+#elif defined(GRAV_CONSUMER_NATS)
+#include <grav/nats.hpp>
+
+int main() {
+    using namespace std::chrono_literals;
+    grav::nats::Options nats;
+    nats.servers = {"nats://127.0.0.1:1"};
+    nats.types = {"chat.*"};
+    grav::BusOptions options;
+    options.bridge = grav::nats::bridge(std::move(nats));
+    grav::Bus bus(std::move(options));
+    grav::Pod a = bus.connect();
+    grav::Pod b = bus.connect();
+    b.on_type("greet", [&b](const grav::Message& m) { b.reply_to(m, grav::Message("greet.reply", "hey")); });
+    auto reply = a.send(grav::Message("greet", "x")).wait_until(5s);
+    const auto stats = bus.stats();
+    const auto connected = stats.network.find("nats.connected");
+    if (!reply || connected == stats.network.end() || connected->second != 0) {
+        std::fprintf(stderr, "consumer: the bus with a bridge did not serve its pods\n");
+        return 1;
+    }
+    std::printf("consumer: bus with a NATS bridge served a request locally\n");
+    return 0;
+}
+
 #else
-#error "define GRAV_CONSUMER_ZMQ, GRAV_CONSUMER_DISCOVERY or GRAV_CONSUMER_SECURITY"
+#error "define GRAV_CONSUMER_ZMQ, GRAV_CONSUMER_DISCOVERY, GRAV_CONSUMER_SECURITY or GRAV_CONSUMER_NATS"
 #endif
