@@ -45,6 +45,14 @@ bool process_gone(pid_t pid) {
     return paren == std::string::npos || (paren + 2 < line.size() && line[paren + 2] == 'Z');
 }
 
+// The server's route count from its monitoring endpoint, -1 if unknown.
+long num_routes(const NatsCluster& cluster, std::size_t i) {
+    const auto routez = http_get(cluster.monitoring_port(i), "/routez", 1s);
+    if (!routez || routez->status != 200) return -1;
+    const auto at = routez->body.find("\"num_routes\":");
+    return at == std::string::npos ? -1 : std::strtol(routez->body.c_str() + at + 13, nullptr, 10);
+}
+
 Connected connect_to(std::vector<std::string> urls, ClientOptions base = {}) {
     base.urls = std::move(urls);
     return connect_client(base);
@@ -73,6 +81,7 @@ TEST_F(NatsClusterTest, ThreeServersRouteAMessageFromServerZeroToServerTwo) {
         EXPECT_EQ(urls[i].rfind("nats://127.0.0.1:", 0), 0U) << urls[i];
         for (const char* reserved : {":4222", ":6222", ":8222"}) EXPECT_EQ(urls[i].find(reserved), std::string::npos);
         EXPECT_TRUE(cluster->running(i));
+        EXPECT_EQ(num_routes(*cluster, i), 2) << "server " << i;  // routed when start() returns
     }
     EXPECT_TRUE(cluster->store_dir().empty());
 
@@ -119,6 +128,7 @@ TEST_F(NatsClusterTest, AfterKillAClientFailsOverAndRestartBringsTheServerBack) 
     EXPECT_TRUE(cluster->running(0));
     EXPECT_GT(cluster->pid(0), 0);
     EXPECT_EQ(cluster->url(0), url0);  // same ports
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(num_routes(*cluster, i), 2) << "server " << i;
     auto back = connect_to({cluster->url(0)});
     ASSERT_TRUE(back.connection) << back.error;
     Subscriber on_zero(back.connection.get(), "grav.failover");
