@@ -79,7 +79,8 @@ TEST_F(NatsClusterTest, ThreeServersRouteAMessageFromServerZeroToServerTwo) {
     for (std::size_t i = 0; i < 3; ++i) {
         EXPECT_EQ(urls[i], cluster->url(i));
         EXPECT_EQ(urls[i].rfind("nats://127.0.0.1:", 0), 0U) << urls[i];
-        for (const char* reserved : {":4222", ":6222", ":8222"}) EXPECT_EQ(urls[i].find(reserved), std::string::npos);
+        for (const char* reserved : {":4222", ":6222", ":8222"})
+            EXPECT_EQ(urls[i].find(reserved), std::string::npos);
         EXPECT_TRUE(cluster->running(i));
         EXPECT_EQ(num_routes(*cluster, i), 2) << "server " << i;  // routed when start() returns
     }
@@ -93,7 +94,8 @@ TEST_F(NatsClusterTest, ThreeServersRouteAMessageFromServerZeroToServerTwo) {
     EXPECT_EQ(connected_url(pub_side.connection.get()), cluster->url(0));
 
     Subscriber sub(sub_side.connection.get(), "grav.route");
-    ASSERT_TRUE(publish_until(pub_side.connection.get(), "grav.route", "hello-", [&] { return sub.count() > 0; }));
+    ASSERT_TRUE(
+        publish_until(pub_side.connection.get(), "grav.route", "hello-", [&] { return sub.count() > 0; }));
     EXPECT_EQ(sub.payloads().front().rfind("hello-", 0), 0U);
 }
 
@@ -106,7 +108,8 @@ TEST_F(NatsClusterTest, AfterKillAClientFailsOverAndRestartBringsTheServerBack) 
     auto publisher = connect_to({cluster->url(2)}, {.max_reconnect = 0});
     ASSERT_TRUE(publisher.connection) << publisher.error;
     Subscriber sub(roaming.connection.get(), "grav.failover");
-    ASSERT_TRUE(publish_until(publisher.connection.get(), "grav.failover", "before-", [&] { return sub.count() > 0; }));
+    ASSERT_TRUE(publish_until(publisher.connection.get(), "grav.failover", "before-",
+                              [&] { return sub.count() > 0; }));
 
     cluster->kill(0);
     EXPECT_FALSE(cluster->running(0));
@@ -117,7 +120,8 @@ TEST_F(NatsClusterTest, AfterKillAClientFailsOverAndRestartBringsTheServerBack) 
         const std::string now = connected_url(roaming.connection.get());
         return natsConnection_Status(roaming.connection.get()) == NATS_CONN_STATUS_CONNECTED &&
                (now == cluster->url(1) || now == cluster->url(2));
-    })) << "still on '" << connected_url(roaming.connection.get()) << "'";
+    })) << "still on '"
+        << connected_url(roaming.connection.get()) << "'";
     const std::size_t before = sub.count();
     ASSERT_TRUE(publish_until(publisher.connection.get(), "grav.failover", "after-kill-",
                               [&] { return sub.count() > before; }));
@@ -157,7 +161,8 @@ TEST_F(NatsClusterTest, UserAndPasswordAreRequiredAndRoutesStillWork) {
     const auto anonymous = connect_to({cluster->url(0)}, {.max_reconnect = 0});
     EXPECT_FALSE(anonymous.connection);
     EXPECT_EQ(anonymous.status, NATS_CONNECTION_AUTH_FAILED) << anonymous.error;
-    const auto wrong = connect_to({cluster->url(0)}, {.user = "grav", .password = "guess", .max_reconnect = 0});
+    const auto wrong =
+        connect_to({cluster->url(0)}, {.user = "grav", .password = "guess", .max_reconnect = 0});
     EXPECT_FALSE(wrong.connection);
     EXPECT_EQ(wrong.status, NATS_CONNECTION_AUTH_FAILED) << wrong.error;
 
@@ -256,7 +261,8 @@ TEST_F(NatsClusterTest, AServerThatRefusesItsConfigFailsStartWithItsOwnMessage) 
         NatsCluster::start(2, {.max_payload = std::size_t{100} << 20});
         FAIL() << "start succeeded";
     } catch (const std::runtime_error& e) {
-        EXPECT_NE(std::string(e.what()).find("cannot be higher than max_pending"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("cannot be higher than max_pending"), std::string::npos)
+            << e.what();
     }
 }
 

@@ -88,7 +88,8 @@ std::string describe(int status) {
 
 }  // namespace
 
-ServerProcess::ServerProcess(const std::string& binary, const std::string& config, const std::string& log_path) {
+ServerProcess::ServerProcess(const std::string& binary, const std::string& config,
+                             const std::string& log_path) {
     const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) throw std::runtime_error("cannot open " + log_path + ": " + std::strerror(errno));
     const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
