@@ -2,8 +2,11 @@
 // the client: routes, failover after kill, restart, auth, JetStream, and that
 // no server outlives its cluster or its test process.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,6 +54,38 @@ long num_routes(const NatsCluster& cluster, std::size_t i) {
     if (!routez || routez->status != 200) return -1;
     const auto at = routez->body.find("\"num_routes\":");
     return at == std::string::npos ? -1 : std::strtol(routez->body.c_str() + at + 13, nullptr, 10);
+}
+
+// A listening socket on 127.0.0.1:port, so a server cannot bind it; closed on destruction.
+class PortHolder {
+public:
+    explicit PortHolder(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+        const int on = 1;
+        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);  // past the killed server's TIME_WAITs
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+        held_ =
+            ::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd_, 1) == 0;
+    }
+    ~PortHolder() { release(); }
+    PortHolder(const PortHolder&) = delete;
+    PortHolder& operator=(const PortHolder&) = delete;
+    [[nodiscard]] bool held() const { return held_; }
+    void release() {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+
+private:
+    int fd_;
+    bool held_ = false;
+};
+
+std::uint16_t client_port(const std::string& url) {
+    return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
 }
 
 Connected connect_to(std::vector<std::string> urls, ClientOptions base = {}) {
@@ -156,6 +191,36 @@ TEST_F(NatsClusterTest, AServerThatDiesByItselfIsSeenAndCanBeRestarted) {
     EXPECT_NE(cluster->log(0).find("run 2 of server 0"), std::string::npos);
 }
 
+TEST_F(NatsClusterTest, RestartRetriesWhileItsPortIsTakenAndSaysSoWhenItStaysTaken) {
+    const auto cluster = NatsCluster::start(1);
+    cluster->kill(0);
+    {
+        PortHolder holder(client_port(cluster->url(0)));
+        ASSERT_TRUE(holder.held());
+        try {
+            cluster->restart(0);
+            FAIL() << "restart succeeded on a taken port";
+        } catch (const std::runtime_error& e) {
+            EXPECT_NE(std::string(e.what()).find("stayed taken"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("address already in use"), std::string::npos) << e.what();
+        }
+        EXPECT_FALSE(cluster->running(0));
+    }
+    {
+        PortHolder holder(client_port(cluster->url(0)));
+        ASSERT_TRUE(holder.held());
+        std::thread releaser([&] {
+            std::this_thread::sleep_for(300ms);  // restart retries for about 2.5 s
+            holder.release();
+        });
+        EXPECT_NO_THROW(cluster->restart(0));
+        releaser.join();
+    }
+    EXPECT_TRUE(cluster->running(0));
+    auto client = connect_to({cluster->url(0)});
+    EXPECT_TRUE(client.connection) << client.error;
+}
+
 TEST_F(NatsClusterTest, UserAndPasswordAreRequiredAndRoutesStillWork) {
     const auto cluster = NatsCluster::start(2, {.user = "grav", .password = "s3cret"});
     const auto anonymous = connect_to({cluster->url(0)}, {.max_reconnect = 0});
@@ -210,7 +275,7 @@ std::uint64_t store_one(natsConnection* connection, int replicas) {
     config.Storage = js_FileStorage;
     config.Replicas = replicas;
     jsStreamInfo* raw_info = nullptr;
-    jsErrCode error = static_cast<jsErrCode>(0);
+    auto error = static_cast<jsErrCode>(0);
     natsStatus s = js_AddStream(&raw_info, js.get(), &config, nullptr, &error);
     NatsPtr<jsStreamInfo> created(raw_info);
     EXPECT_EQ(s, NATS_OK) << status_text(s) << " (JetStream error " << error << ")";

@@ -25,8 +25,8 @@ namespace {
 // Start attempts on fresh ports when a port was taken between choosing and binding.
 constexpr int kStartAttempts = 5;
 // Restart attempts on the same ports (one may be briefly held by another socket).
-constexpr int kRestartAttempts = 10;
-constexpr auto kProbeTimeout = 500ms;
+constexpr int kRestartAttempts = 8;
+constexpr auto kProbeTimeout = 250ms;  // a miss only means "poll again"
 constexpr auto kPollInterval = 20ms;
 constexpr std::size_t kLogTail = 8192;
 
@@ -281,7 +281,7 @@ void NatsCluster::restart(std::size_t i) {
             throw;
         }
         at(i).process->kill();
-        std::this_thread::sleep_for(200ms);
+        std::this_thread::sleep_for(100ms);
     }
     throw std::runtime_error("NatsCluster::restart: a port of server " + std::to_string(i) +
                              " stayed taken; log:\n" + log(i));

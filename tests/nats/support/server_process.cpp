@@ -95,6 +95,7 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& confi
     const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     std::vector<std::string> args{binary, "-c", config};
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     const pid_t parent = ::getpid();
@@ -130,7 +131,7 @@ void ServerProcess::kill() {
     if (reaped_ || pid_ <= 0) return;
     ::kill(pid_, SIGKILL);
     int status = 0;
-    pid_t r;
+    pid_t r = 0;
     do {
         r = ::waitpid(pid_, &status, 0);
     } while (r < 0 && errno == EINTR);
