@@ -67,8 +67,8 @@ public:
         addr.sin_port = htons(port);
         addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-        held_ =
-            ::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd_, 1) == 0;
+        const auto* sa = reinterpret_cast<const sockaddr*>(&addr);
+        held_ = ::bind(fd_, sa, sizeof addr) == 0 && ::listen(fd_, 1) == 0;
     }
     ~PortHolder() { release(); }
     PortHolder(const PortHolder&) = delete;
