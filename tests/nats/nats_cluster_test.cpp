@@ -2,8 +2,11 @@
 // the client: routes, failover after kill, restart, auth, JetStream, and that
 // no server outlives its cluster or its test process.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +48,46 @@ bool process_gone(pid_t pid) {
     return paren == std::string::npos || (paren + 2 < line.size() && line[paren + 2] == 'Z');
 }
 
+// The server's route count from its monitoring endpoint, -1 if unknown.
+long num_routes(const NatsCluster& cluster, std::size_t i) {
+    const auto routez = http_get(cluster.monitoring_port(i), "/routez", 1s);
+    if (!routez || routez->status != 200) return -1;
+    const auto at = routez->body.find("\"num_routes\":");
+    return at == std::string::npos ? -1 : std::strtol(routez->body.c_str() + at + 13, nullptr, 10);
+}
+
+// A listening socket on 127.0.0.1:port, so a server cannot bind it; closed on destruction.
+class PortHolder {
+public:
+    explicit PortHolder(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+        const int on = 1;
+        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);  // past the killed server's TIME_WAITs
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+        const auto* sa = reinterpret_cast<const sockaddr*>(&addr);
+        held_ = ::bind(fd_, sa, sizeof addr) == 0 && ::listen(fd_, 1) == 0;
+    }
+    ~PortHolder() { release(); }
+    PortHolder(const PortHolder&) = delete;
+    PortHolder& operator=(const PortHolder&) = delete;
+    [[nodiscard]] bool held() const { return held_; }
+    void release() {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+    }
+
+private:
+    int fd_;
+    bool held_ = false;
+};
+
+std::uint16_t client_port(const std::string& url) {
+    return static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+}
+
 Connected connect_to(std::vector<std::string> urls, ClientOptions base = {}) {
     base.urls = std::move(urls);
     return connect_client(base);
@@ -71,8 +114,10 @@ TEST_F(NatsClusterTest, ThreeServersRouteAMessageFromServerZeroToServerTwo) {
     for (std::size_t i = 0; i < 3; ++i) {
         EXPECT_EQ(urls[i], cluster->url(i));
         EXPECT_EQ(urls[i].rfind("nats://127.0.0.1:", 0), 0U) << urls[i];
-        for (const char* reserved : {":4222", ":6222", ":8222"}) EXPECT_EQ(urls[i].find(reserved), std::string::npos);
+        for (const char* reserved : {":4222", ":6222", ":8222"})
+            EXPECT_EQ(urls[i].find(reserved), std::string::npos);
         EXPECT_TRUE(cluster->running(i));
+        EXPECT_EQ(num_routes(*cluster, i), 2) << "server " << i;  // routed when start() returns
     }
     EXPECT_TRUE(cluster->store_dir().empty());
 
@@ -84,7 +129,8 @@ TEST_F(NatsClusterTest, ThreeServersRouteAMessageFromServerZeroToServerTwo) {
     EXPECT_EQ(connected_url(pub_side.connection.get()), cluster->url(0));
 
     Subscriber sub(sub_side.connection.get(), "grav.route");
-    ASSERT_TRUE(publish_until(pub_side.connection.get(), "grav.route", "hello-", [&] { return sub.count() > 0; }));
+    ASSERT_TRUE(
+        publish_until(pub_side.connection.get(), "grav.route", "hello-", [&] { return sub.count() > 0; }));
     EXPECT_EQ(sub.payloads().front().rfind("hello-", 0), 0U);
 }
 
@@ -97,7 +143,8 @@ TEST_F(NatsClusterTest, AfterKillAClientFailsOverAndRestartBringsTheServerBack) 
     auto publisher = connect_to({cluster->url(2)}, {.max_reconnect = 0});
     ASSERT_TRUE(publisher.connection) << publisher.error;
     Subscriber sub(roaming.connection.get(), "grav.failover");
-    ASSERT_TRUE(publish_until(publisher.connection.get(), "grav.failover", "before-", [&] { return sub.count() > 0; }));
+    ASSERT_TRUE(publish_until(publisher.connection.get(), "grav.failover", "before-",
+                              [&] { return sub.count() > 0; }));
 
     cluster->kill(0);
     EXPECT_FALSE(cluster->running(0));
@@ -108,7 +155,8 @@ TEST_F(NatsClusterTest, AfterKillAClientFailsOverAndRestartBringsTheServerBack) 
         const std::string now = connected_url(roaming.connection.get());
         return natsConnection_Status(roaming.connection.get()) == NATS_CONN_STATUS_CONNECTED &&
                (now == cluster->url(1) || now == cluster->url(2));
-    })) << "still on '" << connected_url(roaming.connection.get()) << "'";
+    })) << "still on '"
+        << connected_url(roaming.connection.get()) << "'";
     const std::size_t before = sub.count();
     ASSERT_TRUE(publish_until(publisher.connection.get(), "grav.failover", "after-kill-",
                               [&] { return sub.count() > before; }));
@@ -119,6 +167,7 @@ TEST_F(NatsClusterTest, AfterKillAClientFailsOverAndRestartBringsTheServerBack) 
     EXPECT_TRUE(cluster->running(0));
     EXPECT_GT(cluster->pid(0), 0);
     EXPECT_EQ(cluster->url(0), url0);  // same ports
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(num_routes(*cluster, i), 2) << "server " << i;
     auto back = connect_to({cluster->url(0)});
     ASSERT_TRUE(back.connection) << back.error;
     Subscriber on_zero(back.connection.get(), "grav.failover");
@@ -142,12 +191,43 @@ TEST_F(NatsClusterTest, AServerThatDiesByItselfIsSeenAndCanBeRestarted) {
     EXPECT_NE(cluster->log(0).find("run 2 of server 0"), std::string::npos);
 }
 
+TEST_F(NatsClusterTest, RestartRetriesWhileItsPortIsTakenAndSaysSoWhenItStaysTaken) {
+    const auto cluster = NatsCluster::start(1);
+    cluster->kill(0);
+    {
+        PortHolder holder(client_port(cluster->url(0)));
+        ASSERT_TRUE(holder.held());
+        try {
+            cluster->restart(0);
+            FAIL() << "restart succeeded on a taken port";
+        } catch (const std::runtime_error& e) {
+            EXPECT_NE(std::string(e.what()).find("stayed taken"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find("address already in use"), std::string::npos) << e.what();
+        }
+        EXPECT_FALSE(cluster->running(0));
+    }
+    {
+        PortHolder holder(client_port(cluster->url(0)));
+        ASSERT_TRUE(holder.held());
+        std::thread releaser([&] {
+            std::this_thread::sleep_for(300ms);  // restart retries for about 2.5 s
+            holder.release();
+        });
+        EXPECT_NO_THROW(cluster->restart(0));
+        releaser.join();
+    }
+    EXPECT_TRUE(cluster->running(0));
+    auto client = connect_to({cluster->url(0)});
+    EXPECT_TRUE(client.connection) << client.error;
+}
+
 TEST_F(NatsClusterTest, UserAndPasswordAreRequiredAndRoutesStillWork) {
     const auto cluster = NatsCluster::start(2, {.user = "grav", .password = "s3cret"});
     const auto anonymous = connect_to({cluster->url(0)}, {.max_reconnect = 0});
     EXPECT_FALSE(anonymous.connection);
     EXPECT_EQ(anonymous.status, NATS_CONNECTION_AUTH_FAILED) << anonymous.error;
-    const auto wrong = connect_to({cluster->url(0)}, {.user = "grav", .password = "guess", .max_reconnect = 0});
+    const auto wrong =
+        connect_to({cluster->url(0)}, {.user = "grav", .password = "guess", .max_reconnect = 0});
     EXPECT_FALSE(wrong.connection);
     EXPECT_EQ(wrong.status, NATS_CONNECTION_AUTH_FAILED) << wrong.error;
 
@@ -195,7 +275,7 @@ std::uint64_t store_one(natsConnection* connection, int replicas) {
     config.Storage = js_FileStorage;
     config.Replicas = replicas;
     jsStreamInfo* raw_info = nullptr;
-    jsErrCode error = static_cast<jsErrCode>(0);
+    auto error = static_cast<jsErrCode>(0);
     natsStatus s = js_AddStream(&raw_info, js.get(), &config, nullptr, &error);
     NatsPtr<jsStreamInfo> created(raw_info);
     EXPECT_EQ(s, NATS_OK) << status_text(s) << " (JetStream error " << error << ")";
@@ -246,7 +326,8 @@ TEST_F(NatsClusterTest, AServerThatRefusesItsConfigFailsStartWithItsOwnMessage) 
         NatsCluster::start(2, {.max_payload = std::size_t{100} << 20});
         FAIL() << "start succeeded";
     } catch (const std::runtime_error& e) {
-        EXPECT_NE(std::string(e.what()).find("cannot be higher than max_pending"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("cannot be higher than max_pending"), std::string::npos)
+            << e.what();
     }
 }
 

@@ -112,7 +112,8 @@ bool nats_greets(std::uint16_t port, std::chrono::milliseconds timeout) {
     auto fd = connect_loopback(port, deadline);
     if (!fd) return false;
     std::string got;
-    read_until(fd->get(), got, deadline, [](const std::string& s) { return s.find("\r\n") != std::string::npos; });
+    read_until(fd->get(), got, deadline,
+               [](const std::string& s) { return s.find("\r\n") != std::string::npos; });
     return got.rfind("INFO ", 0) == 0 && got.find("\r\n") != std::string::npos;
 }
 
@@ -121,8 +122,7 @@ std::optional<HttpResponse> http_get(std::uint16_t port, const std::string& path
     const auto deadline = Clock::now() + timeout;
     auto fd = connect_loopback(port, deadline);
     if (!fd) return std::nullopt;
-    const std::string request =
-        "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     std::size_t sent = 0;
     while (sent < request.size()) {
         const ssize_t n = ::send(fd->get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);

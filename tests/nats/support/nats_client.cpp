@@ -6,7 +6,8 @@ namespace grav::natstest {
 
 std::string status_text(natsStatus status) {
     std::string text = natsStatus_GetText(status);
-    if (const char* last = nats_GetLastError(nullptr); last != nullptr && *last != '\0') text += ": " + std::string(last);
+    if (const char* last = nats_GetLastError(nullptr); last != nullptr && *last != '\0')
+        text += ": " + std::string(last);
     return text;
 }
 
@@ -21,8 +22,10 @@ Connected connect_client(const ClientOptions& options) {
         result.status = natsOptions_SetServers(opts.get(), servers.data(), static_cast<int>(servers.size()));
     }
     if (result.status == NATS_OK) result.status = natsOptions_SetNoRandomize(opts.get(), true);
-    if (result.status == NATS_OK) result.status = natsOptions_SetMaxReconnect(opts.get(), options.max_reconnect);
-    if (result.status == NATS_OK) result.status = natsOptions_SetReconnectWait(opts.get(), options.reconnect_wait.count());
+    if (result.status == NATS_OK)
+        result.status = natsOptions_SetMaxReconnect(opts.get(), options.max_reconnect);
+    if (result.status == NATS_OK)
+        result.status = natsOptions_SetReconnectWait(opts.get(), options.reconnect_wait.count());
     if (result.status == NATS_OK) result.status = natsOptions_SetReconnectJitter(opts.get(), 0, 0);
     if (result.status == NATS_OK) result.status = natsOptions_SetTimeout(opts.get(), options.timeout.count());
     if (result.status == NATS_OK && !options.user.empty()) {
@@ -48,7 +51,8 @@ std::string connected_url(natsConnection* connection) {
 }
 
 Subscriber::Subscriber(natsConnection* connection, const std::string& subject) {
-    natsStatus s = natsConnection_Subscribe(&subscription_, connection, subject.c_str(), &Subscriber::on_message, this);
+    natsStatus s =
+        natsConnection_Subscribe(&subscription_, connection, subject.c_str(), &Subscriber::on_message, this);
     if (s == NATS_OK) s = natsSubscription_SetOnCompleteCB(subscription_, &Subscriber::on_complete, this);
     if (s == NATS_OK) s = natsConnection_FlushTimeout(connection, 2000);
     if (s != NATS_OK) {
@@ -73,7 +77,8 @@ void Subscriber::on_message(natsConnection*, natsSubscription*, natsMsg* msg, vo
     const NatsPtr<natsMsg> owned(msg);
     {
         std::lock_guard lock(me->mutex_);
-        me->payloads_.emplace_back(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+        me->payloads_.emplace_back(natsMsg_GetData(msg),
+                                   static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
     }
     me->changed_.notify_all();
 }

@@ -31,7 +31,7 @@ struct ClientOptions {
     std::vector<std::string> urls{};  // tried in this order (no randomising)
     std::string user{}, password{};   // both set: sent as user info
     std::string token{};
-    int max_reconnect = 100;                      // attempts per outage
+    int max_reconnect = 100;                       // attempts per outage
     std::chrono::milliseconds reconnect_wait{50};  // between attempts to one server
     std::chrono::milliseconds timeout{2000};       // connect timeout
 };
@@ -82,8 +82,8 @@ private:
 // timeout; true when done. Interest crosses routes asynchronously, so a
 // message to a subscriber on another server is repeated until it arrives.
 template <typename Done>
-bool publish_until(natsConnection* connection, const std::string& subject, const std::string& prefix, Done done,
-                   std::chrono::milliseconds timeout = std::chrono::seconds(5),
+bool publish_until(natsConnection* connection, const std::string& subject, const std::string& prefix,
+                   Done done, std::chrono::milliseconds timeout = std::chrono::seconds(5),
                    std::chrono::milliseconds interval = std::chrono::milliseconds(20)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (int k = 0; std::chrono::steady_clock::now() < deadline; ++k) {

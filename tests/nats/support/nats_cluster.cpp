@@ -25,8 +25,8 @@ namespace {
 // Start attempts on fresh ports when a port was taken between choosing and binding.
 constexpr int kStartAttempts = 5;
 // Restart attempts on the same ports (one may be briefly held by another socket).
-constexpr int kRestartAttempts = 10;
-constexpr auto kProbeTimeout = 500ms;
+constexpr int kRestartAttempts = 8;
+constexpr auto kProbeTimeout = 250ms;  // a miss only means "poll again"
 constexpr auto kPollInterval = 20ms;
 constexpr std::size_t kLogTail = 8192;
 
@@ -106,15 +106,17 @@ std::unique_ptr<NatsCluster> NatsCluster::start(std::size_t n, NatsServerOptions
     if (!binary) {
         throw std::runtime_error("no nats-server binary: set GRAV_NATS_SERVER, or install nats-server");
     }
-    if (!executable(*binary)) throw std::runtime_error("nats-server binary " + *binary + " is not executable");
+    if (!executable(*binary))
+        throw std::runtime_error("nats-server binary " + *binary + " is not executable");
     // Owned before any process starts: a throw below kills them all.
     auto cluster = std::make_unique<NatsCluster>(Passkey{}, *binary, n, std::move(options));
     for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
         cluster->make_configs();
         if (cluster->launch_all() == Launch::ready) return cluster;
     }
-    throw std::runtime_error("NatsCluster::start: ports taken by others on " + std::to_string(kStartAttempts) +
-                             " attempts; last log of server 0:\n" + cluster->log(0));
+    throw std::runtime_error("NatsCluster::start: ports taken by others on " +
+                             std::to_string(kStartAttempts) + " attempts; last log of server 0:\n" +
+                             cluster->log(0));
 }
 
 NatsCluster::NatsCluster(Passkey, std::string binary, std::size_t n, NatsServerOptions options)
@@ -139,7 +141,8 @@ NatsCluster::~NatsCluster() {
 void NatsCluster::make_configs() {
     const auto ports = free_loopback_ports(3 * servers_.size());
     std::vector<ServerPorts> all;
-    for (std::size_t i = 0; i < servers_.size(); ++i) all.push_back({ports[3 * i], ports[3 * i + 1], ports[3 * i + 2]});
+    for (std::size_t i = 0; i < servers_.size(); ++i)
+        all.push_back({ports[3 * i], ports[3 * i + 1], ports[3 * i + 2]});
     for (std::size_t i = 0; i < servers_.size(); ++i) {
         servers_[i]->ports = all[i];
         write_file(servers_[i]->config_path, server_config(i, all, options_, servers_[i]->store_path));
@@ -165,7 +168,8 @@ void NatsCluster::launch(std::size_t i) {
     {
         std::ofstream log(s.log_path, std::ios::app);
         log << "----- grav NATS harness: run " << ++s.runs << " of server " << i << " (client port "
-            << s.ports.client << ", monitoring " << s.ports.http << ", routes " << s.ports.cluster << ") -----\n";
+            << s.ports.client << ", monitoring " << s.ports.http << ", routes " << s.ports.cluster
+            << ") -----\n";
     }
     s.process = std::make_unique<ServerProcess>(binary_, s.config_path, s.log_path);
 }
@@ -183,8 +187,9 @@ NatsCluster::Launch NatsCluster::wait_ready(const std::vector<std::size_t>& whic
                 std::string::npos) {
                 return Launch::port_taken;
             }
-            throw std::runtime_error("nats-server " + std::to_string(i) + " " + *ended + " while starting; log:\n" +
-                                     log_text.substr(log_text.size() > kLogTail ? log_text.size() - kLogTail : 0));
+            throw std::runtime_error(
+                "nats-server " + std::to_string(i) + " " + *ended + " while starting; log:\n" +
+                log_text.substr(log_text.size() > kLogTail ? log_text.size() - kLogTail : 0));
         }
         const std::size_t routes = running_count() - 1;
         bool all_ready = true;
@@ -195,7 +200,8 @@ NatsCluster::Launch NatsCluster::wait_ready(const std::vector<std::size_t>& whic
         if (Clock::now() >= deadline) break;
         std::this_thread::sleep_for(kPollInterval);
     }
-    std::string why = "NatsCluster: servers not ready within " + std::to_string(kReadyTimeout.count()) + " s:";
+    std::string why =
+        "NatsCluster: servers not ready within " + std::to_string(kReadyTimeout.count()) + " s:";
     for (std::size_t i = 0; i < servers_.size(); ++i) {
         if (!running(i)) continue;
         const std::string reason = not_ready_reason(i);
@@ -217,7 +223,8 @@ bool NatsCluster::ready(std::size_t i, std::size_t routes) const {
     // Exactly one route to each other running server: while two servers
     // still resolve a duplicate pair of routes, num_routes alone could
     // match with a peer missing.
-    return routez && routez->status == 200 && json_int(routez->body, "num_routes") == static_cast<long>(routes) &&
+    return routez && routez->status == 200 &&
+           json_int(routez->body, "num_routes") == static_cast<long>(routes) &&
            json_strings(routez->body, "remote_id").size() == routes;
 }
 
@@ -236,8 +243,8 @@ std::string NatsCluster::not_ready_reason(std::size_t i) const {
     const long have = json_int(routez->body, "num_routes");
     const std::size_t peers = json_strings(routez->body, "remote_id").size();
     if (have == static_cast<long>(routes) && peers == routes) return "";
-    return "/routez: num_routes " + std::to_string(have) + " to " + std::to_string(peers) + " servers, want " +
-           std::to_string(routes);
+    return "/routez: num_routes " + std::to_string(have) + " to " + std::to_string(peers) +
+           " servers, want " + std::to_string(routes);
 }
 
 std::size_t NatsCluster::running_count() const {
@@ -263,7 +270,8 @@ void NatsCluster::kill(std::size_t i) {
 }
 
 void NatsCluster::restart(std::size_t i) {
-    if (running(i)) throw std::logic_error("NatsCluster::restart: server " + std::to_string(i) + " is running");
+    if (running(i))
+        throw std::logic_error("NatsCluster::restart: server " + std::to_string(i) + " is running");
     for (int attempt = 0; attempt < kRestartAttempts; ++attempt) {
         launch(i);
         try {
@@ -273,10 +281,10 @@ void NatsCluster::restart(std::size_t i) {
             throw;
         }
         at(i).process->kill();
-        std::this_thread::sleep_for(200ms);
+        std::this_thread::sleep_for(100ms);
     }
-    throw std::runtime_error("NatsCluster::restart: a port of server " + std::to_string(i) + " stayed taken; log:\n" +
-                             log(i));
+    throw std::runtime_error("NatsCluster::restart: a port of server " + std::to_string(i) +
+                             " stayed taken; log:\n" + log(i));
 }
 
 bool NatsCluster::running(std::size_t i) const {
@@ -294,7 +302,8 @@ const std::string& NatsCluster::store_dir() const { return store_dir_; }
 
 const NatsCluster::Server& NatsCluster::at(std::size_t i) const {
     if (i >= servers_.size()) {
-        throw std::out_of_range("NatsCluster: server " + std::to_string(i) + " of " + std::to_string(servers_.size()));
+        throw std::out_of_range("NatsCluster: server " + std::to_string(i) + " of " +
+                                std::to_string(servers_.size()));
     }
     return *servers_[i];
 }

@@ -29,8 +29,8 @@ struct NatsServerOptions {
     // ({.token = "t"}) under -Wextra's missing-field-initializers.
     std::string user{}, password{};  // both set: clients must authenticate with them
     std::string token{};             // set: clients must use this token
-    bool jetstream = false;       // enable JetStream, store under store_dir()
-    std::size_t max_payload = 0;  // 0: server default (1 MiB)
+    bool jetstream = false;          // enable JetStream, store under store_dir()
+    std::size_t max_payload = 0;     // 0: server default (1 MiB)
 };
 
 // The nats-server binary: $GRAV_NATS_SERVER, else /usr/sbin/nats-server, else

@@ -11,8 +11,7 @@ namespace {
 void check_plain(const std::string& what, const std::string& value) {
     for (const char c : value) {
         if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
-            throw std::invalid_argument(what +
-                                        ": only printable ASCII without '\"' and '\\' is supported");
+            throw std::invalid_argument(what + ": only printable ASCII without '\"' and '\\' is supported");
         }
     }
 }
@@ -45,8 +44,8 @@ std::string server_config(std::size_t index, const std::vector<ServerPorts>& all
     c << "http: " << loopback(me.http) << "\n";
     if (options.max_payload != 0) c << "max_payload: " << options.max_payload << "\n";
     if (!options.user.empty()) {
-        c << "authorization {\n  user: " << quoted(options.user) << "\n  password: " << quoted(options.password)
-          << "\n}\n";
+        c << "authorization {\n  user: " << quoted(options.user)
+          << "\n  password: " << quoted(options.password) << "\n}\n";
     } else if (!options.token.empty()) {
         c << "authorization {\n  token: " << quoted(options.token) << "\n}\n";
     }
@@ -57,7 +56,8 @@ std::string server_config(std::size_t index, const std::vector<ServerPorts>& all
     if (all.size() > 1) {
         c << "cluster {\n  name: \"grav-test\"\n  listen: " << loopback(me.cluster) << "\n  routes: [\n";
         for (std::size_t j = 0; j < all.size(); ++j) {
-            if (j != index) c << "    " << quoted("nats-route://127.0.0.1:" + std::to_string(all[j].cluster)) << "\n";
+            if (j != index)
+                c << "    " << quoted("nats-route://127.0.0.1:" + std::to_string(all[j].cluster)) << "\n";
         }
         c << "  ]\n}\n";
     }

@@ -88,12 +88,14 @@ std::string describe(int status) {
 
 }  // namespace
 
-ServerProcess::ServerProcess(const std::string& binary, const std::string& config, const std::string& log_path) {
+ServerProcess::ServerProcess(const std::string& binary, const std::string& config,
+                             const std::string& log_path) {
     const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) throw std::runtime_error("cannot open " + log_path + ": " + std::strerror(errno));
     const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     std::vector<std::string> args{binary, "-c", config};
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     const pid_t parent = ::getpid();
@@ -129,7 +131,7 @@ void ServerProcess::kill() {
     if (reaped_ || pid_ <= 0) return;
     ::kill(pid_, SIGKILL);
     int status = 0;
-    pid_t r;
+    pid_t r = 0;
     do {
         r = ::waitpid(pid_, &status, 0);
     } while (r < 0 && errno == EINTR);
