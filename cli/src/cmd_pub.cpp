@@ -68,14 +68,23 @@ ExitCode run_pub(Context& context, const PubOptions& o) {
     node.connect();
     Pod pod = node.bus().connect();
 
-    // A subscriber that is not ready yet would miss what we publish now.
-    const auto waited =
-        node.peers().wait_for_peers(o.peers, {}, std::chrono::milliseconds(o.wait_peers_ms), interrupt);
-    if (waited == WaitResult::interrupted) return ExitCode::ok;
-    if (waited == WaitResult::timeout)
-        print_warning("no peer appeared within " + std::to_string(o.wait_peers_ms) + " ms (" +
-                      node.discovery_text() + ", group '" + context.network.group +
-                      "'); publishing anyway, nobody may receive it");
+    if (node.nats_only()) {
+        // No peers through NATS alone: what is sent before the connection is up is not sent at all.
+        if (!node.wait_for_nats(std::chrono::milliseconds(o.wait_peers_ms), interrupt)) {
+            if (interrupt.requested()) return ExitCode::ok;
+            print_warning("not connected to " + node.discovery_text() + " within " +
+                          std::to_string(o.wait_peers_ms) + " ms; publishing anyway, nobody may receive it");
+        }
+    } else {
+        // A subscriber that is not ready yet would miss what we publish now.
+        const auto waited =
+            node.peers().wait_for_peers(o.peers, {}, std::chrono::milliseconds(o.wait_peers_ms), interrupt);
+        if (waited == WaitResult::interrupted) return ExitCode::ok;
+        if (waited == WaitResult::timeout)
+            print_warning("no peer appeared within " + std::to_string(o.wait_peers_ms) + " ms (" +
+                          node.discovery_text() + ", group '" + context.network.group +
+                          "'); publishing anyway, nobody may receive it");
+    }
 
     std::uint64_t sent = 0;
     const auto publish = [&](std::string payload) -> bool {

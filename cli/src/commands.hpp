@@ -27,6 +27,7 @@ void add_reply_command(CLI::App& app, Context& context);
 void add_peers_command(CLI::App& app, Context& context);
 void add_bench_command(CLI::App& app, Context& context);
 void add_keygen_command(CLI::App& app, Context& context);
+void add_bridge_command(CLI::App& app, Context& context);
 
 // A CLI11 validator: message types must not be empty.
 std::string check_message_type(const std::string& type);

@@ -41,7 +41,9 @@ int run(int argc, char** argv) {
                "  grav pub chat.line 'hello'        # terminal 2\n"
                "  grav reply text.upper --command 'tr a-z A-Z'\n"
                "  grav request text.upper 'shout'\n"
-               "  grav keygen --out node.key        # then: grav --secure --key node.key --allow KEY ...\n");
+               "  grav keygen --out node.key        # then: grav --secure --key node.key --allow KEY ...\n"
+               "  grav bridge --nats nats://hub:4222 --nats-types 'chat.*'   # join this LAN to other sites\n"
+               "  grav sub 'chat.*' --nats nats://hub:4222                   # a node on NATS alone\n");
     app.set_version_flag("--version", "grav 0.1.0");
     add_network_options(app, context.network);
     add_pub_command(app, context);
@@ -51,6 +53,7 @@ int run(int argc, char** argv) {
     add_peers_command(app, context);
     add_bench_command(app, context);
     add_keygen_command(app, context);
+    add_bridge_command(app, context);
 
     try {
         app.parse(argc, argv);

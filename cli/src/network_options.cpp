@@ -38,6 +38,7 @@ void add_network_options(CLI::App& app, NetworkOptions& o) {
     app.add_flag("-v,--verbose", o.verbose, "Print peers joining and leaving, and transport warnings")
         ->group(section);
     add_security_options(app, o.security);
+    add_nats_options(app, o.nats);
 }
 
 Result<TcpAddress> parse_tcp_endpoint(std::string_view text, bool allow_port_zero) {

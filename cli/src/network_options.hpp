@@ -3,6 +3,7 @@
 // their validation: each bad value becomes a one-line CliError with its exit
 // code before any socket is opened.
 
+#include "nats_options.hpp"
 #include "security_options.hpp"
 
 #include <grav/error.hpp>
@@ -28,10 +29,13 @@ struct NetworkOptions {
     std::string bind;                  // tcp://HOST:PORT where this node listens
     bool verbose = false;
     SecurityOptions security;
+    NatsCliOptions nats;
+    // Set by `grav bridge`: with --nats the node stays on its LAN too.
+    bool bridge_lan = false;
 };
 
 // Adds --group, --name, --interface, --seed, --beacon-port, --connect,
-// --bind, --verbose and the security options to `app` (the top-level app;
+// --bind, --verbose, the security and the NATS options to `app` (the top-level app;
 // subcommands see them).
 void add_network_options(CLI::App& app, NetworkOptions& options);
 

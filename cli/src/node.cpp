@@ -4,6 +4,7 @@
 #include "output.hpp"
 
 #include <grav/beacon.hpp>
+#include <grav/nats.hpp>
 #include <grav/zmq.hpp>
 
 namespace grav::cli {
@@ -26,8 +27,16 @@ Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : 
         transport.log = [](std::string_view) {};
     }
     BusOptions bus_options;
-    bus_options.transport = zmq::transport(std::move(transport));
-    if (options_.connect.empty()) {
+    nats_only_ = !options_.nats.servers.empty() && !options_.bridge_lan;
+    if (options_.bridge_lan && options_.nats.servers.empty()) {
+        throw CliError(ExitCode::usage, "bridge: --nats URL is required (the NATS server to join)");
+    }
+    if (nats_only_ && !options_.connect.empty()) {
+        throw CliError(ExitCode::usage, "--connect needs the LAN: with --nats, only `grav bridge` joins both");
+    }
+    if (!options_.nats.servers.empty()) bus_options.bridge = nats::bridge(bridge_options(options_.nats, options_.name));
+    if (!nats_only_) bus_options.transport = zmq::transport(std::move(transport));
+    if (!nats_only_ && options_.connect.empty()) {
         BeaconOptions beacon;
         beacon.port = options_.beacon_port;
         beacon.interface = options_.interface;
@@ -85,7 +94,20 @@ void Node::connect() {
 
 std::string Node::describe() const { return bus_->name() + " (" + bus_->node_id().short_str() + ")"; }
 
+bool Node::wait_for_nats(std::chrono::milliseconds timeout, Interrupt& interrupt) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const auto stats = bus_->stats();
+        const auto it = stats.network.find("nats.connected");
+        if (it != stats.network.end() && it->second == 1) return true;
+        if (std::chrono::steady_clock::now() >= deadline || interrupt.sleep_for(std::chrono::milliseconds(10))) {
+            return false;
+        }
+    }
+}
+
 std::string Node::discovery_text() const {
+    if (nats_only_) return "NATS at " + options_.nats.servers.front();
     if (!options_.connect.empty()) return "peers from --connect";
     return "beacons on UDP port " + std::to_string(options_.beacon_port) +
            (options_.interface.empty() ? "" : " on " + options_.interface);

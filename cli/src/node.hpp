@@ -8,6 +8,9 @@
 
 #include <grav/bus.hpp>
 
+#include "interrupt.hpp"
+
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,9 +35,14 @@ public:
     [[nodiscard]] std::string describe() const;
     // How peers are found, for messages: "beacons on UDP port 5670" or "--connect".
     [[nodiscard]] std::string discovery_text() const;
+    // --nats without `bridge`: no LAN, other sites only.
+    [[nodiscard]] bool nats_only() const noexcept { return nats_only_; }
+    // With --nats: true once connected to a NATS server, within `timeout`.
+    bool wait_for_nats(std::chrono::milliseconds timeout, Interrupt& interrupt);
 
 private:
     NetworkOptions options_;
+    bool nats_only_ = false;
     PeerDirectory peers_;  // declared before the bus: outlives its callbacks
     std::unique_ptr<Bus> bus_;
 };
