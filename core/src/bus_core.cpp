@@ -126,6 +126,12 @@ bool BusCore::serve_until(const std::function<bool()>& done, std::chrono::steady
     // Not on a worker: a worker that ran the loop could block in fan_out
     // for mailbox room that only workers make (OverflowPolicy::block).
     if (!hub_ || closed() || WorkerPool::on_worker_thread()) return false;
+    // Claimed before the loop is asked for: its holder may be waiting for
+    // room in a mailbox, and must stop now, or the loop never comes.
+    WantingTheLoop wanting(counters_->loop);
+    if (wanting.must_release_room_waiters()) {
+        for (const auto& pod : all_pods()) pod->release_senders();
+    }
     return hub_->serve_until(done, deadline);
 }
 
@@ -205,7 +211,8 @@ void BusCore::deliver_from_peer(const MessagePtr& message) {
     if (closed() || message->origin() == node_id_) return;
     counters_->received_from_peers.fetch_add(1, std::memory_order_relaxed);
     // The transport thread waits for mailbox room too: backpressure reaches
-    // the network instead of an unbounded queue.
+    // the network instead of an unbounded queue; but not while a thread
+    // wants the loop for a wait (room_wait.hpp).
     fan_out(message, 0, true);
 }
 

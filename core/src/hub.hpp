@@ -68,6 +68,8 @@ private:
     // How long a peer that announced its leave may take to say goodbye on its link.
     static constexpr std::chrono::milliseconds kLeaveGrace{1000};
     void emit(const PeerEvent& event);
+    // A peer left, reported by the transport (on_peer_left) or by discovery.
+    void peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail);
     void try_tunnel(std::shared_ptr<std::vector<NodeId>> candidates, std::size_t start, std::size_t attempt,
                     std::string capability, MessagePtr message, std::shared_ptr<ReplySlot> slot);
 
