@@ -10,7 +10,9 @@
 //  - TransportEvents callbacks come from the transport's own thread(s), or
 //    from a thread inside serve_until, never while the transport holds a
 //    lock the hub's calls need. Callbacks must not block for long; the hub
-//    only enqueues.
+//    only enqueues. An enqueue may wait for mailbox room (backpressure),
+//    but not once a thread has called serve_until and until it returns: a
+//    serve_until never waits behind a callback for room.
 
 #include <grav/error.hpp>
 #include <grav/message.hpp>
