@@ -2,7 +2,7 @@
 // the transport's loop while it waits (serve_test.cpp drives the transport
 // alone), and what a waiting thread hands to a slow pod's full mailbox
 // never makes it, or the thread it takes the loop from, wait for room
-// (core/src/serving.hpp).
+// (core/src/room_wait.hpp).
 #include "test_node.hpp"
 
 #include "support/test_util.hpp"
