@@ -258,7 +258,7 @@ ExitCode run_bench(Context& context, const BenchOptions& o) {
         if (waited == WaitResult::interrupted) return ExitCode::interrupted;
         if (waited == WaitResult::timeout)
             throw CliError(ExitCode::no_peer, "no bench server in view after " +
-                                                  duration_text(o.wait_peers) +
+                                                  std::to_string(o.wait_peers.count()) +
                                                   " ms (start `grav bench --serve` on the other node; " +
                                                   node.discovery_text() + ")");
         print_note("benchmarking against a remote bench server (" + node.discovery_text() + ")");

@@ -43,7 +43,7 @@ ExitCode run_pub(Context& context, const PubOptions& o) {
         node.peers().wait_for_peers(o.peers, {}, o.wait_peers, interrupt);
     if (waited == WaitResult::interrupted) return ExitCode::ok;
     if (waited == WaitResult::timeout)
-        print_warning("no peer appeared within " + duration_text(o.wait_peers) + " (" +
+        print_warning("no peer appeared within " + std::to_string(o.wait_peers.count()) + " ms (" +
                       node.discovery_text() + ", group '" + context.network.group +
                       "'); publishing anyway, nobody may receive it");
 

@@ -54,7 +54,7 @@ ExitCode run_request(Context& context, const RequestOptions& o) {
                            (o.broadcast ? std::string("no peer in view")
                                         : "no peer offers '" + o.type + "' (is a `grav reply " + o.type +
                                               "` running?)") +
-                               " after waiting " + duration_text(o.wait_peers) + "; " +
+                               " after waiting " + std::to_string(o.wait_peers.count()) + " ms; " +
                                node.discovery_text() + ", group '" + context.network.group + "'");
         case WaitResult::ok: break;
     }
@@ -97,7 +97,7 @@ ExitCode run_request(Context& context, const RequestOptions& o) {
         if (interrupt.requested()) return ExitCode::interrupted;
     }
     throw CliError(ExitCode::timeout,
-                   "no reply to '" + o.type + "' within " + duration_text(o.timeout));
+                   "no reply to '" + o.type + "' within " + std::to_string(o.timeout.count()) + " ms");
 }
 
 }  // namespace
