@@ -1,4 +1,4 @@
-// grav pub TYPE [DATA] [--count N] [--interval MS]: publish DATA, or each
+// grav pub TYPE [DATA] [--count N] [--interval D]: publish DATA, or each
 // line of stdin when DATA is absent.
 
 #include "commands.hpp"

@@ -1,4 +1,4 @@
-// grav request TYPE [DATA] [--timeout MS]: send one request to a node that
+// grav request TYPE [DATA] [--timeout D]: send one request to a node that
 // offers TYPE (a `grav reply TYPE` somewhere) and print its answer.
 //
 // The replier advertises TYPE as an interest, so the request goes through

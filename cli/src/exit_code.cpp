@@ -6,7 +6,7 @@ std::string exit_code_help() {
     return "Exit codes:\n"
            "  0    success (also when Ctrl-C ends sub, reply, peers --watch or pub from stdin)\n"
            "  1    run-time failure (the message says why)\n"
-           "  2    usage: unknown option, missing or empty argument, bad number\n"
+           "  2    usage: unknown command or option, missing or empty argument, bad number or duration\n"
            "  3    bad address: unknown interface, unparsable endpoint or seed\n"
            "  4    cannot start: port in use, cannot bind\n"
            "  5    timeout: no reply in time (request)\n"
