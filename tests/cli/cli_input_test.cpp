@@ -96,12 +96,12 @@ TEST_F(CliInput, PubWithStdinClosedOrEmptyEndsWithANote) {
 TEST_F(CliInput, ALongLineIsSentAndALineOverTheTransportMaximumIsRefused) {
     Process subscriber(grav("listener", {"sub", "test.big", "--json", "--count", "1"}));
     Process publisher(grav("talker", {"pub", "test.big", "--wait-peers", "10000"}));
-    const std::string long_line(1 << 20, 'a');
+    const std::string long_line(256 << 10, 'a');
     publisher.write(long_line + "\n");
-    // Over the 64 MiB default by far: refused once the bound is passed, so
+    // Over the 64 MiB default: refused once the bound is passed, so
     // the write ends (EPIPE) when the publisher exits.
     const std::string chunk(1 << 20, 'b');
-    for (int i = 0; i < 70; ++i) publisher.write(chunk);
+    for (int i = 0; i < 65; ++i) publisher.write(chunk);  // 65 MiB
     publisher.write("\nnot sent either\n");
     publisher.close_stdin();
     ASSERT_EQ(publisher.wait_exit(kLong + 5s), 1) << publisher.transcript().substr(0, 2000);
