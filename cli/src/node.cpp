@@ -25,6 +25,7 @@ Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : 
         // without it stderr carries only what the user must act on.
         transport.log = [](std::string_view) {};
     }
+    max_payload_ = zmq::max_payload_size(transport);
     BusOptions bus_options;
     bus_options.transport = zmq::transport(std::move(transport));
     if (options_.connect.empty()) {
