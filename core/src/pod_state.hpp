@@ -84,6 +84,8 @@ public:
     [[nodiscard]] PodStats stats() const;
     [[nodiscard]] std::size_t queue_depth() const noexcept { return depth_.load(std::memory_order_relaxed); }
     [[nodiscard]] bool busy() const;  // has mail or runs a handler
+    // Connected, and a message would wait for room (or overflow) now.
+    [[nodiscard]] bool full() const;
     // The bus is stopping: senders waiting for room re-check and go on.
     void release_senders();
     // The prefix this pod currently contributes to the node's subscriptions.

@@ -29,11 +29,14 @@ TEST(ZmqLiveness, ASubscriberStalledTwiceTheHeartbeatTimeoutLosesNothingAndStays
     TestNode a("a", options), b("b", options);
     const auto stall = 2 * options.heartbeat_timeout;
     std::atomic<bool> stalled{false};
-    // The transport thread blocks in the first delivery, as it does when a
-    // pod's mailbox is full.
+    std::atomic<std::int64_t> stall_ends{0};
+    // After the first delivery there is no room for a while, as when a
+    // pod's mailbox is full and its handler is stuck.
     b.events.on_message_fn = [&](const Message&) {
-        if (!stalled.exchange(true)) std::this_thread::sleep_for(stall);
+        if (!stalled.exchange(true))
+            stall_ends = (std::chrono::steady_clock::now() + stall).time_since_epoch().count();
     };
+    b.events.has_room_fn = [&] { return std::chrono::steady_clock::now().time_since_epoch().count() >= stall_ends; };
     ASSERT_TRUE(a.start().ok() && b.start().ok());
     join(a, b);
     const int n = static_cast<int>(grav::test::scaled(5000, 2000));
