@@ -209,6 +209,12 @@ void Hub::on_message(const NodeId& /*from*/, MessagePtr message) {
     core_.deliver_from_peer(message);
 }
 
+bool Hub::has_room() { return core_.room_for_peers(); }
+
+void Hub::on_message_unblocked(const NodeId& /*from*/, MessagePtr message) {
+    core_.deliver_from_peer(message, false);
+}
+
 void Hub::on_messages_lost(const NodeId& from, std::string_view stream, std::uint64_t count) {
     RunningTheLoop loop;
     PeerEvent event{PeerEvent::Kind::lost_messages, {}, std::nullopt, {}, count};

@@ -58,6 +58,8 @@ public:
     void on_peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail) override;
     void on_peer_refused(std::string_view endpoint, std::string_view reason) override;
     void on_message(const NodeId& from, MessagePtr message) override;
+    bool has_room() override;
+    void on_message_unblocked(const NodeId& from, MessagePtr message) override;
     void on_messages_lost(const NodeId& from, std::string_view stream, std::uint64_t count) override;
     // DiscoveryEvents
     void on_peer_found(const DiscoveredPeer& peer) override;

@@ -58,6 +58,11 @@ PodState::~PodState() {
 // The capacity bounds what waits; the one message being handled is not waiting.
 bool PodState::full_locked() const noexcept { return box_.size() >= box_.capacity(); }
 
+bool PodState::full() const {
+    std::lock_guard lock(mutex_);
+    return connected_ && full_locked();
+}
+
 void PodState::count_sent() noexcept {
     sent_.fetch_add(1, std::memory_order_relaxed);
     counters_->sent.fetch_add(1, std::memory_order_relaxed);

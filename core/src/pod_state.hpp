@@ -85,6 +85,8 @@ public:
     [[nodiscard]] PodStats stats() const;
     [[nodiscard]] std::size_t queue_depth() const noexcept { return depth_.load(std::memory_order_relaxed); }
     [[nodiscard]] bool busy() const;  // has mail or runs a handler
+    // Connected, and a message would wait for room (or overflow) now.
+    [[nodiscard]] bool full() const;
     // Senders waiting for room re-check: the bus is stopping, or a thread
     // wants the transport's loop (room_wait.hpp).
     void release_senders();
