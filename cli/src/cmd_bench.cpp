@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "node.hpp"
+#include "option_values.hpp"
 #include "output.hpp"
 
 #include <grav/zmq.hpp>
@@ -154,8 +155,8 @@ struct BenchOptions {
     std::size_t size = 128;
     bool serve = false;
     bool remote = false;
-    std::uint64_t wait_peers_ms = 5000;
-    std::uint64_t timeout_ms = 10000;
+    std::chrono::milliseconds wait_peers{5000};
+    std::chrono::milliseconds timeout{10000};
 };
 
 // What the ack callbacks share with the publishing loop. Shared, because a
@@ -194,7 +195,7 @@ Figures bench_pubsub(Pod& pod, const BenchOptions& o, Interrupt& interrupt) {
         }
         if ((i & 255) == 0) progress.update(i);
     }
-    const auto deadline = SteadyClock::now() + std::chrono::milliseconds(o.timeout_ms);
+    const auto deadline = SteadyClock::now() + o.timeout;
     while (!state->last_acked.load() && SteadyClock::now() < deadline &&
            !interrupt.sleep_for(std::chrono::milliseconds(1))) {}
     f.seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
@@ -216,7 +217,7 @@ Figures bench_requests(Pod& pod, const BenchOptions& o, Interrupt& interrupt) {
     const auto start = SteadyClock::now();
     for (std::uint64_t i = 0; i < o.requests && !interrupt.requested(); ++i) {
         const Receipt receipt = pod.tunnel(kCapability, Message(kRequest, make_payload(o.size, false)));
-        auto reply = receipt.wait_until(std::chrono::milliseconds(o.timeout_ms));
+        auto reply = receipt.wait_until(o.timeout);
         if (!reply) {
             f.note = "STOPPED: " + reply.error().what();
             break;
@@ -253,11 +254,11 @@ ExitCode run_bench(Context& context, const BenchOptions& o) {
         Node node(context.network, {});
         node.connect();
         const auto waited = node.peers().wait_for_peers(
-            1, kCapability, std::chrono::milliseconds(o.wait_peers_ms), interrupt);
+            1, kCapability, o.wait_peers, interrupt);
         if (waited == WaitResult::interrupted) return ExitCode::interrupted;
         if (waited == WaitResult::timeout)
             throw CliError(ExitCode::no_peer, "no bench server in view after " +
-                                                  std::to_string(o.wait_peers_ms) +
+                                                  std::to_string(o.wait_peers.count()) +
                                                   " ms (start `grav bench --serve` on the other node; " +
                                                   node.discovery_text() + ")");
         print_note("benchmarking against a remote bench server (" + node.discovery_text() + ")");
@@ -306,21 +307,19 @@ void add_bench_command(CLI::App& app, Context& context) {
     auto options = std::make_shared<BenchOptions>();
     CLI::App* cmd =
         app.add_subcommand("bench", "Measure pub/sub and request/reply: messages/s, MB/s, latency");
-    cmd->add_option("--messages", options->messages, "Messages to publish (0: skip pub/sub)")
-        ->capture_default_str();
-    cmd->add_option("--requests", options->requests, "Requests to send (0: skip request/reply)")
-        ->capture_default_str();
-    cmd->add_option("--size", options->size, "Payload bytes (at least 9)")->capture_default_str();
+    add_count_option(*cmd, "--messages", options->messages, "Messages to publish (0: skip pub/sub)", 0);
+    add_count_option(*cmd, "--requests", options->requests, "Requests to send (0: skip request/reply)", 0);
+    add_count_option(*cmd, "--size", options->size, "Payload bytes (at least 9)", 9);
     auto* serve =
         cmd->add_flag("--serve", options->serve, "Be the bench server for `grav bench --remote` elsewhere");
     auto* remote =
         cmd->add_flag("--remote", options->remote,
                       "Measure against a `grav bench --serve` node found by discovery (or --connect)");
     serve->excludes(remote);
-    cmd->add_option("--wait-peers", options->wait_peers_ms, "--remote: ms to wait for the server")
-        ->capture_default_str();
-    cmd->add_option("--timeout", options->timeout_ms, "ms to wait for the last ack or a reply")
-        ->capture_default_str();
+    add_duration_option(*cmd, "--wait-peers", options->wait_peers, "--remote: how long to wait for the server",
+                        Zero::allowed);
+    add_duration_option(*cmd, "--timeout", options->timeout, "How long to wait for the last ack or a reply",
+                        Zero::refused);
     cmd->callback(
         [&context, options] { context.run = [&context, options] { return run_bench(context, *options); }; });
 }

@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "node.hpp"
+#include "option_values.hpp"
 #include "output.hpp"
 
 #include <CLI/CLI.hpp>
@@ -16,7 +17,7 @@ namespace {
 
 struct PeersOptions {
     bool watch = false;
-    std::uint64_t wait_ms = 1500;
+    std::chrono::milliseconds wait{1500};
 };
 
 std::string join(const std::vector<std::string>& items) {
@@ -86,7 +87,7 @@ ExitCode run_peers(Context& context, const PeersOptions& o) {
     }
     node.connect();
     // Discovery needs a moment: beacons go out every ~0.5 s.
-    if (interrupt.sleep_for(std::chrono::milliseconds(o.wait_ms))) return ExitCode::ok;
+    if (interrupt.sleep_for(o.wait)) return ExitCode::ok;
     print_table(node);
     if (!o.watch) return ExitCode::ok;
     changed.store(false);
@@ -103,8 +104,8 @@ void add_peers_command(CLI::App& app, Context& context) {
     CLI::App* cmd =
         app.add_subcommand("peers", "List the nodes in view: id, name, address, group, interests, state");
     cmd->add_flag("-w,--watch", options->watch, "Keep running: print joins and leaves as they happen");
-    cmd->add_option("--wait", options->wait_ms, "Milliseconds to listen for peers before printing")
-        ->capture_default_str();
+    add_duration_option(*cmd, "--wait", options->wait, "How long to listen for peers before printing",
+                        Zero::allowed);
     cmd->callback(
         [&context, options] { context.run = [&context, options] { return run_peers(context, *options); }; });
 }

@@ -4,6 +4,7 @@
 #include "child_process.hpp"
 #include "commands.hpp"
 #include "node.hpp"
+#include "option_values.hpp"
 #include "output.hpp"
 
 #include <CLI/CLI.hpp>
@@ -18,7 +19,7 @@ struct ReplyOptions {
     std::string type;
     bool echo = false;
     std::string command;
-    std::uint64_t command_timeout_ms = 10000;
+    std::chrono::milliseconds command_timeout{10000};
     std::uint64_t count = 0;  // 0: until Ctrl-C
 };
 
@@ -30,32 +31,36 @@ ExitCode run_reply(Context& context, const ReplyOptions& o) {
     Pod pod = node.bus().connect();
 
     std::atomic<std::uint64_t> answered{0};
-    const std::string reply_type = o.type + ".reply";
+    const std::string reply_type = reply_type_of(o.type);
+    const std::string error_type = error_type_of(o.type);
     pod.on_type(o.type, [&](const Message& request) {
         std::string body;
+        std::string failure;  // not empty: an error reply, the requester fails at once (no timeout)
         if (o.echo) {
             body = std::string(request.payload_view());
         } else {
-            auto output = run_command(o.command, request.payload_view(),
-                                      std::chrono::milliseconds(o.command_timeout_ms));
-            if (!output) {
-                // The requester gets an empty answer at once rather than a timeout.
-                print_warning(output.error().what());
-            } else {
-                if (output->exit_status != 0)
-                    print_warning("command '" + o.command + "' exited with " +
-                                  std::to_string(output->exit_status) + "; replying with its output anyway");
+            auto output = run_command(o.command, request.payload_view(), o.command_timeout);
+            if (!output)
+                failure = output.error().reason();
+            else if (output->exit_status != 0)
+                failure = "command '" + o.command + "' exited with " + std::to_string(output->exit_status) +
+                          (output->exit_status == 127 ? " (command not found)" : "");
+            else
                 body = std::move(output->out);
-            }
         }
-        const Receipt sent = pod.reply_to(request, Message(reply_type, body));
-        const std::string from = node.peers().name_of(request.origin());
+        if (!failure.empty()) {
+            print_warning(failure + "; sending an error reply");
+            body = failure;
+        }
+        const Receipt sent =
+            pod.reply_to(request, Message(failure.empty() ? reply_type : error_type, body));
+        const std::string from = node.peers().origin_name(request.origin(), std::chrono::seconds(2));
         if (const Status s = sent.status(); !s) {
             print_warning("reply to " + from + " failed: " + s.error().what());
             return;
         }
-        print_line(clock_text(Clock::now()) + " " + o.type + " from " + from + ": replied " +
-                   std::to_string(body.size()) + " bytes");
+        print_line(clock_text(Clock::now()) + " " + o.type + " from " + from + (failure.empty() ? ": replied " + std::to_string(body.size()) + " bytes"
+                                  : ": replied with an error"));
         answered.fetch_add(1);
     });
     node.connect();
@@ -82,10 +87,10 @@ void add_reply_command(CLI::App& app, Context& context) {
         cmd->add_option("--command", options->command,
                         "Reply with the stdout of this shell command, run with the request on its stdin");
     echo->excludes(command);
-    cmd->add_option("--command-timeout", options->command_timeout_ms, "Kill CMD after this many ms")
-        ->capture_default_str();
-    cmd->add_option("-n,--count", options->count, "Exit after this many replies (0: run until Ctrl-C)")
-        ->capture_default_str();
+    add_duration_option(*cmd, "--command-timeout", options->command_timeout, "Kill CMD after this long",
+                        Zero::refused);
+    add_count_option(*cmd, "-n,--count", options->count, "Exit after this many replies (0: run until Ctrl-C)",
+                     0);
     cmd->callback(
         [&context, options] { context.run = [&context, options] { return run_reply(context, *options); }; });
 }

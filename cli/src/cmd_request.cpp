@@ -1,4 +1,4 @@
-// grav request TYPE [DATA] [--timeout MS]: send one request to a node that
+// grav request TYPE [DATA] [--timeout D]: send one request to a node that
 // offers TYPE (a `grav reply TYPE` somewhere) and print its answer.
 //
 // The replier advertises TYPE as an interest, so the request goes through
@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "node.hpp"
+#include "option_values.hpp"
 #include "output.hpp"
 
 #include <CLI/CLI.hpp>
@@ -25,8 +26,8 @@ namespace {
 struct RequestOptions {
     std::string type;
     std::optional<std::string> data;
-    std::uint64_t timeout_ms = 2000;
-    std::uint64_t wait_peers_ms = 2000;
+    std::chrono::milliseconds timeout{2000};
+    std::chrono::milliseconds wait_peers{2000};
     bool broadcast = false;
     bool json = false;
 };
@@ -46,14 +47,14 @@ ExitCode run_request(Context& context, const RequestOptions& o) {
 
     // Wait for a node offering TYPE (or any node with --broadcast).
     const std::string interest = o.broadcast ? std::string() : o.type;
-    switch (node.peers().wait_for_peers(1, interest, std::chrono::milliseconds(o.wait_peers_ms), interrupt)) {
+    switch (node.peers().wait_for_peers(1, interest, o.wait_peers, interrupt)) {
         case WaitResult::interrupted: return ExitCode::interrupted;
         case WaitResult::timeout:
             throw CliError(ExitCode::no_peer,
                            (o.broadcast ? std::string("no peer in view")
                                         : "no peer offers '" + o.type + "' (is a `grav reply " + o.type +
                                               "` running?)") +
-                               " after waiting " + std::to_string(o.wait_peers_ms) + " ms; " +
+                               " after waiting " + std::to_string(o.wait_peers.count()) + " ms; " +
                                node.discovery_text() + ", group '" + context.network.group + "'");
         case WaitResult::ok: break;
     }
@@ -67,24 +68,28 @@ ExitCode run_request(Context& context, const RequestOptions& o) {
     }
 
     // Wait in slices so that Ctrl-C is noticed.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms);
+    const auto deadline = std::chrono::steady_clock::now() + o.timeout;
     for (;;) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) break;
         Result<Message> reply = receipt.wait_until(std::min(left, std::chrono::milliseconds(50)));
         if (reply) {
-            if (o.json) {
-                print_line(reply->to_json());
-            } else {
-                std::string_view body = reply->payload_view();
-                std::fwrite(body.data(), 1, body.size(), stdout);
-                if (body.empty() || body.back() != '\n') std::fputc('\n', stdout);
-                std::fflush(stdout);
+            const std::string from = node.peers().name_of(reply->origin());
+            if (reply->type() == error_type_of(o.type)) {
+                // The replier could not answer: its reason, not an answer, and no output.
+                if (o.json) print_line(reply->to_json());
+                throw CliError(ExitCode::remote_error, "request '" + o.type + "' failed at " + from + ": " +
+                                                           std::string(reply->payload_view()));
             }
+            std::string out = o.json ? reply->to_json() : std::string(reply->payload_view());
+            if (out.empty() || out.back() != '\n') out.push_back('\n');
+            // The reply is the result: losing it (a full disk) is a failure.
+            if (const Status written = write_stdout(out); !written)
+                throw CliError(ExitCode::failure, "the reply to '" + o.type + "' was not written: " +
+                                                      written.error().reason());
             if (context.network.verbose)
-                print_note("reply from " + node.peers().name_of(reply->origin()) + " (" +
-                           std::to_string(reply->payload_size()) + " bytes)");
+                print_note("reply from " + from + " (" + std::to_string(reply->payload_size()) + " bytes)");
             return ExitCode::ok;
         }
         if (reply.error().code() != Errc::timeout)
@@ -92,7 +97,7 @@ ExitCode run_request(Context& context, const RequestOptions& o) {
         if (interrupt.requested()) return ExitCode::interrupted;
     }
     throw CliError(ExitCode::timeout,
-                   "no reply to '" + o.type + "' within " + std::to_string(o.timeout_ms) + " ms");
+                   "no reply to '" + o.type + "' within " + std::to_string(o.timeout.count()) + " ms");
 }
 
 }  // namespace
@@ -105,10 +110,9 @@ void add_request_command(CLI::App& app, Context& context) {
         ->required()
         ->check(check_message_type);
     cmd->add_option("data", options->data, "Payload; absent: all of stdin (when it is not a terminal)");
-    cmd->add_option("-t,--timeout", options->timeout_ms, "Milliseconds to wait for the reply")
-        ->capture_default_str();
-    cmd->add_option("--wait-peers", options->wait_peers_ms, "Milliseconds to wait for a node offering TYPE")
-        ->capture_default_str();
+    add_duration_option(*cmd, "-t,--timeout", options->timeout, "How long to wait for the reply", Zero::refused);
+    add_duration_option(*cmd, "--wait-peers", options->wait_peers, "How long to wait for a node offering TYPE",
+                        Zero::allowed);
     cmd->add_flag("--broadcast", options->broadcast,
                   "Publish to every subscriber and take the first reply (no capability needed)");
     cmd->add_flag("--json", options->json, "Print the reply as one JSON object");

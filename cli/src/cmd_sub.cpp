@@ -2,6 +2,7 @@
 
 #include "commands.hpp"
 #include "node.hpp"
+#include "option_values.hpp"
 #include "output.hpp"
 
 #include <CLI/CLI.hpp>
@@ -24,6 +25,7 @@ ExitCode run_sub(Context& context, const SubOptions& o) {
 
     std::atomic<std::uint64_t> printed{0};
     std::atomic<bool> done{false};
+    std::atomic<bool> write_failed{false};  // not a closed pipe: the output is lost, exit 1
     const auto print = [&](const Message& m) {
         // Several pods (one per TYPE) print from different workers: count atomically.
         if (done.load()) return;
@@ -31,8 +33,14 @@ ExitCode run_sub(Context& context, const SubOptions& o) {
         if (o.count > 0 && n > o.count) return;
         const std::string line = o.json ? m.to_json()
                                         : clock_text(m.timestamp()) + " " + m.type() + " from " +
-                                              node.peers().name_of(m.origin()) + ": " + payload_text(m);
-        if (!print_line(line) || (o.count > 0 && n >= o.count)) done.store(true);
+                                              node.peers().origin_name(m.origin(), std::chrono::seconds(2)) + ": " + payload_text(m);
+        if (const Status written = write_stdout(line + "\n"); !written) {
+            // A reader gone (`| head -1`) ends us quietly; anything else loses output.
+            if (written.error().code() != Errc::closed && !write_failed.exchange(true))
+                print_error(written.error().reason());
+            done.store(true);
+        }
+        if (o.count > 0 && n >= o.count) done.store(true);
     };
 
     // One pod per type pattern ("chat.*" works), or one for everything.
@@ -56,7 +64,7 @@ ExitCode run_sub(Context& context, const SubOptions& o) {
     while (!done.load() && !interrupt.sleep_for(std::chrono::milliseconds(20))) {}
     done.store(true);
     for (auto& pod : pods) pod.disconnect();
-    return ExitCode::ok;
+    return write_failed.load() ? ExitCode::failure : ExitCode::ok;
 }
 
 }  // namespace
@@ -68,8 +76,8 @@ void add_sub_command(CLI::App& app, Context& context) {
                     "Types to receive: exact, or a prefix pattern like 'chat.*' (default: all)")
         ->check(check_message_type);
     cmd->add_flag("--json", options->json, "One JSON object per line");
-    cmd->add_option("-n,--count", options->count, "Exit after this many messages (0: run until Ctrl-C)")
-        ->capture_default_str();
+    add_count_option(*cmd, "-n,--count", options->count, "Exit after this many messages (0: run until Ctrl-C)",
+                     0);
     cmd->callback(
         [&context, options] { context.run = [&context, options] { return run_sub(context, *options); }; });
 }

@@ -5,6 +5,7 @@
 #include "exit_code.hpp"
 #include "interrupt.hpp"
 #include "network_options.hpp"
+#include "std_streams.hpp"
 
 #include <functional>
 
@@ -17,6 +18,7 @@ namespace grav::cli {
 struct Context {
     NetworkOptions network;
     Interrupt* interrupt = nullptr;
+    StdStreams streams;  // what was closed at start-up
     std::function<ExitCode()> run;  // set by the selected subcommand
 };
 

@@ -6,13 +6,14 @@ std::string exit_code_help() {
     return "Exit codes:\n"
            "  0    success (also when Ctrl-C ends sub, reply, peers --watch or pub from stdin)\n"
            "  1    run-time failure (the message says why)\n"
-           "  2    usage: unknown option, missing or empty argument, bad number\n"
+           "  2    usage: unknown command or option, missing or empty argument, bad number or duration\n"
            "  3    bad address: unknown interface, unparsable endpoint or seed\n"
            "  4    cannot start: port in use, cannot bind\n"
            "  5    timeout: no reply in time (request)\n"
            "  6    no peer offers the requested type (request), no bench server (bench --remote)\n"
            "  7    bad key: key or secret file missing, readable by others or malformed; keygen cannot "
            "write\n"
+           "  9    the replier failed to answer (request: its --command missing, failing or timed out)\n"
            "  130  interrupted (Ctrl-C) while waiting for a reply\n";
 }
 

@@ -17,6 +17,8 @@ enum class ExitCode : int {
     no_peer = 6,       // nobody in view offers what was asked for
     bad_key =
         7,  // --secure: key or secret file missing, readable by others, malformed; or keygen cannot write
+    // 8 is left to the code for "messages lost on exit" (pub).
+    remote_error = 9,   // the replier answered with an error reply (TYPE.error: its command failed)
     interrupted = 130,  // Ctrl-C while waiting for an answer (128 + SIGINT)
 };
 
@@ -25,6 +27,13 @@ std::string exit_code_help();
 
 // Thrown inside the tool only, caught in main(): a one-line message and the
 // exit code that goes with it. grav itself never throws across the bus.
+// The reply conventions between `grav reply` and `grav request`
+// (docs/GUIDE.md, "The grav tool"): an answer to a request of TYPE has type
+// TYPE.reply; a failure to answer it (the command missing, failing or timed
+// out) has type TYPE.error and the reason, UTF-8 text, as its payload.
+inline std::string reply_type_of(const std::string& request_type) { return request_type + ".reply"; }
+inline std::string error_type_of(const std::string& request_type) { return request_type + ".error"; }
+
 class CliError : public std::runtime_error {
 public:
     CliError(ExitCode code, const std::string& message) : std::runtime_error(message), code_(code) {}

@@ -26,6 +26,7 @@ Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : 
         // without it stderr carries only what the user must act on.
         transport.log = [](std::string_view) {};
     }
+    max_payload_ = zmq::max_payload_size(transport);
     BusOptions bus_options;
     nats_only_ = !options_.nats.servers.empty() && !options_.bridge_lan;
     if (options_.bridge_lan && options_.nats.servers.empty()) {

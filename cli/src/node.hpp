@@ -31,6 +31,10 @@ public:
     // command sets its pods up first: a peer then sees our subscriptions at once.
     void connect();
 
+    // The largest payload peers accept (zmq::max_payload_size of our options,
+    // theirs assumed equal): a larger message must be refused before sending.
+    [[nodiscard]] std::size_t max_payload() const noexcept { return max_payload_; }
+
     // "alice (3fa2b1c0)".
     [[nodiscard]] std::string describe() const;
     // How peers are found, for messages: "beacons on UDP port 5670" or "--connect".
@@ -43,6 +47,7 @@ public:
 private:
     NetworkOptions options_;
     bool nats_only_ = false;
+    std::size_t max_payload_ = 0;
     PeerDirectory peers_;  // declared before the bus: outlives its callbacks
     std::unique_ptr<Bus> bus_;
 };

@@ -1,6 +1,8 @@
 #include "output.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <mutex>
 
@@ -49,10 +51,22 @@ bool printable_utf8(std::string_view s) {
 }  // namespace
 
 bool print_line(std::string_view line) {
+    std::string text;
+    text.reserve(line.size() + 1);
+    text.append(line).push_back('\n');
+    return static_cast<bool>(write_stdout(text));
+}
+
+Status write_stdout(std::string_view bytes) {
     const std::lock_guard lock(output_mutex());
-    std::fwrite(line.data(), 1, line.size(), stdout);
-    std::fputc('\n', stdout);
-    return std::fflush(stdout) == 0 && std::ferror(stdout) == 0;
+    errno = 0;
+    std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+    if (std::fflush(stdout) == 0 && std::ferror(stdout) == 0) return success();
+    const int error = errno;
+    std::clearerr(stdout);  // the next write reports its own error, not this one
+    if (error == EPIPE) return Error(Errc::closed, "standard output is closed (broken pipe)");
+    return Error(Errc::transport_failed, std::string("cannot write to standard output: ") +
+                                             (error != 0 ? std::strerror(error) : "write error"));
 }
 
 void print_note(std::string_view text) { write_stderr("", text); }

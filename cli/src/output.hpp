@@ -10,8 +10,13 @@
 
 namespace grav::cli {
 
-// Writes one line (a '\n' is added). False once stdout is closed (EPIPE).
+// Writes one line (a '\n' is added). False once a write failed.
 bool print_line(std::string_view line);
+// Writes `bytes` to stdout and flushes. Error(closed) when the reader is gone
+// (EPIPE: `grav sub | head -1`, an ordinary end); any other error
+// (transport_failed: ENOSPC on /dev/full, EBADF on a closed stdout) means
+// the output is lost and the command fails.
+Status write_stdout(std::string_view bytes);
 // "grav: <text>" on stderr.
 void print_note(std::string_view text);
 void print_warning(std::string_view text);

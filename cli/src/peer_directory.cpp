@@ -42,6 +42,16 @@ std::string PeerDirectory::name_of(const NodeId& id) const {
     return it->second.info.name;
 }
 
+std::string PeerDirectory::origin_name(const NodeId& id, std::chrono::milliseconds patience) {
+    std::unique_lock lock(mutex_);
+    if (!peers_.contains(id) && !waited_for_.contains(id)) {
+        if (!changed_.wait_for(lock, patience, [&] { return peers_.contains(id); })) waited_for_.insert(id);
+    }
+    const auto it = peers_.find(id);
+    if (it == peers_.end() || it->second.info.name.empty()) return id.short_str();
+    return it->second.info.name;
+}
+
 std::vector<PeerRecord> PeerDirectory::snapshot() const {
     const std::lock_guard lock(mutex_);
     std::vector<PeerRecord> out;

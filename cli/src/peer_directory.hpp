@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,14 @@ public:
 
     // The peer's name, or its short id when unknown.
     [[nodiscard]] std::string name_of(const NodeId& id) const;
+    // The same for the origin of a message that just arrived. A peer's first
+    // messages can arrive before its join event: the transport delivers data
+    // from a peer it admitted (its HELLO, with its name, came) while the
+    // handshake's last step (its READY, on another connection) is still in
+    // flight, and only then reports the join. So an unknown origin is waited
+    // for, up to `patience`, once per id: a node that never joins delays one
+    // line once, never every line.
+    [[nodiscard]] std::string origin_name(const NodeId& id, std::chrono::milliseconds patience);
     [[nodiscard]] std::vector<PeerRecord> snapshot() const;
 
     // Waits until `count` peers are ready (offering `interest` when not
@@ -53,6 +62,7 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable changed_;
     std::map<NodeId, PeerRecord> peers_;
+    std::set<NodeId> waited_for_;  // origins origin_name waited for in vain
     std::function<void(const PeerEvent&)> listener_;
 };
 

@@ -153,6 +153,12 @@ bool BusCore::serve_until(const std::function<bool()>& done, std::chrono::steady
     // Not on a worker: a worker that ran the loop could block in fan_out
     // for mailbox room that only workers make (OverflowPolicy::block).
     if (!hub_ || closed() || WorkerPool::on_worker_thread()) return false;
+    // Claimed before the loop is asked for: its holder may be waiting for
+    // room in a mailbox, and must stop now, or the loop never comes.
+    WantingTheLoop wanting(counters_->loop);
+    if (wanting.must_release_room_waiters()) {
+        for (const auto& pod : all_pods()) pod->release_senders();
+    }
     return hub_->serve_until(done, deadline);
 }
 
@@ -238,13 +244,30 @@ Status BusCore::reply(PodState& sender, const MessagePtr& reply, const NodeId& r
     return success();
 }
 
-void BusCore::deliver_from_peer(const MessagePtr& message) {
+void BusCore::deliver_from_peer(const MessagePtr& message, bool may_block) {
     if (closed() || message->origin() == node_id_) return;
     counters_->received_from_peers.fetch_add(1, std::memory_order_relaxed);
-    // The transport thread waits for mailbox room too: backpressure reaches
-    // the network instead of an unbounded queue.
-    fan_out(message, 0, true);
+    // The transport thread waits for mailbox room too (or, asking
+    // room_for_peers first, stops reading): backpressure reaches the
+    // network instead of an unbounded queue; but not while a thread
+    // wants the loop for a wait (room_wait.hpp).
+    fan_out(message, 0, may_block);
     if (bridge_) bridge_->from_peer(message, hub_ && hub_->has_peer(message->origin()));
+}
+
+bool BusCore::room_for_peers() const {
+    if (options_.overflow != OverflowPolicy::block || closed()) return true;
+    std::shared_ptr<const std::vector<std::shared_ptr<PodState>>> pods;
+    {
+        std::lock_guard lock(registry_mutex_);
+        pods = pods_snapshot();
+    }
+    // Any full pod, whatever it wants: which pods the next message is for
+    // is known only once it is read.
+    for (const auto& pod : *pods) {
+        if (pod->full()) return false;
+    }
+    return true;
 }
 
 void BusCore::deliver_remote(const MessagePtr& message) {

@@ -67,8 +67,11 @@ public:
     // A reply from a local pod: local pods, and point-to-point to the
     // request's node when that is another node.
     Status reply(PodState& sender, const MessagePtr& reply, const NodeId& request_origin);
-    // From the hub: a message that came from a peer.
-    void deliver_from_peer(const MessagePtr& message);
+    // From the hub: a message that came from a peer. `may_block`: wait for
+    // mailbox room (OverflowPolicy::block); else it goes in past capacity.
+    void deliver_from_peer(const MessagePtr& message, bool may_block = true);
+    // False while a pod's full mailbox would make a peer's message wait.
+    [[nodiscard]] bool room_for_peers() const;
     // From the bridge: published on another site (to local pods and the mesh) ...
     void deliver_remote(const MessagePtr& message);
     // ... or meant for this node alone (a reply, a tunnel request).

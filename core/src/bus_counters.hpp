@@ -2,6 +2,8 @@
 // Bus-wide counters, shared by the bus and every pod state, so a pod can
 // count what it does without reaching back into the bus.
 
+#include "room_wait.hpp"
+
 #include <atomic>
 #include <cstdint>
 
@@ -18,6 +20,9 @@ struct BusCounters {
     // Set when the bus starts stopping: senders blocked on a full mailbox
     // stop waiting (the message is still queued, past capacity).
     std::atomic<bool> stopping{false};
+    // Who wants and who runs the transport's loop: which senders may wait
+    // for room (room_wait.hpp).
+    LoopClaims loop;
 };
 
 }  // namespace grav::detail

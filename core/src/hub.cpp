@@ -2,6 +2,7 @@
 
 #include "bus_core.hpp"
 #include "log.hpp"
+#include "room_wait.hpp"
 
 #include <grav/bridge.hpp>
 
@@ -242,7 +243,11 @@ Status Hub::admit(const PeerInfo& peer) {
     return success();
 }
 
+// The transport's callbacks run the loop: what they hand to pods (and what
+// an on_peer callback sends) follows room_wait.hpp's rule for loop runners.
+
 void Hub::on_peer_joined(const PeerInfo& peer) {
+    RunningTheLoop loop;
     PeerInfo copy = peer;
     copy.last_seen = std::chrono::steady_clock::now();
     {
@@ -254,6 +259,11 @@ void Hub::on_peer_joined(const PeerInfo& peer) {
 }
 
 void Hub::on_peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail) {
+    RunningTheLoop loop;
+    peer_left(peer, reason, detail);
+}
+
+void Hub::peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail) {
     PeerInfo info;
     {
         std::lock_guard lock(mutex_);
@@ -271,9 +281,19 @@ void Hub::on_peer_refused(std::string_view endpoint, std::string_view reason) {
     log_warning("peer at " + std::string(endpoint) + " refused: " + std::string(reason));
 }
 
-void Hub::on_message(const NodeId& /*from*/, MessagePtr message) { core_.deliver_from_peer(message); }
+void Hub::on_message(const NodeId& /*from*/, MessagePtr message) {
+    RunningTheLoop loop;
+    core_.deliver_from_peer(message);
+}
+
+bool Hub::has_room() { return core_.room_for_peers(); }
+
+void Hub::on_message_unblocked(const NodeId& /*from*/, MessagePtr message) {
+    core_.deliver_from_peer(message, false);
+}
 
 void Hub::on_messages_lost(const NodeId& from, std::string_view stream, std::uint64_t count) {
+    RunningTheLoop loop;
     PeerEvent event{PeerEvent::Kind::lost_messages, {}, std::nullopt, {}, count};
     {
         std::lock_guard lock(mutex_);
@@ -314,14 +334,14 @@ void Hub::on_peer_lost(const NodeId& peer, LeaveReason reason) {
                 std::lock_guard lock(mutex_);
                 if (peers_.count(peer) == 0) return;
             }
-            on_peer_left(peer, reason, "it announced it is leaving");
+            peer_left(peer, reason, "it announced it is leaving");
             transport_->drop(peer);
         });
         return;
     }
     // Report first, with discovery's reason: the transport's own report of
     // the drop then finds the peer gone and is ignored.
-    on_peer_left(
+    peer_left(
         peer, reason,
         reason == LeaveReason::withdrew ? "it announced it is leaving" : "no beacon within the expiry");
     transport_->drop(peer);

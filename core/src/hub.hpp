@@ -69,6 +69,8 @@ public:
     void on_peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail) override;
     void on_peer_refused(std::string_view endpoint, std::string_view reason) override;
     void on_message(const NodeId& from, MessagePtr message) override;
+    bool has_room() override;
+    void on_message_unblocked(const NodeId& from, MessagePtr message) override;
     void on_messages_lost(const NodeId& from, std::string_view stream, std::uint64_t count) override;
     // DiscoveryEvents
     void on_peer_found(const DiscoveredPeer& peer) override;
@@ -80,6 +82,8 @@ private:
     static constexpr std::chrono::milliseconds kLeaveGrace{1000};
     void emit(const PeerEvent& event);
     void peers_changed();
+    // A peer left, reported by the transport (on_peer_left) or by discovery.
+    void peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail);
     void try_tunnel(std::shared_ptr<std::vector<NodeId>> candidates, std::size_t start, std::size_t attempt,
                     std::string capability, MessagePtr message, std::shared_ptr<ReplySlot> slot);
 

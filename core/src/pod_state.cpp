@@ -2,7 +2,7 @@
 
 #include "bus_core.hpp"
 #include "reply_slot.hpp"
-#include "serving.hpp"
+#include "room_wait.hpp"
 
 #include <array>
 #include <exception>
@@ -58,6 +58,11 @@ PodState::~PodState() {
 // The capacity bounds what waits; the one message being handled is not waiting.
 bool PodState::full_locked() const noexcept { return box_.size() >= box_.capacity(); }
 
+bool PodState::full() const {
+    std::lock_guard lock(mutex_);
+    return connected_ && full_locked();
+}
+
 void PodState::count_sent() noexcept {
     sent_.fetch_add(1, std::memory_order_relaxed);
     counters_->sent.fetch_add(1, std::memory_order_relaxed);
@@ -84,12 +89,16 @@ void PodState::enqueue(Envelope&& envelope, bool may_block) {
     if (full_locked()) {
         switch (settings_.overflow) {
             case OverflowPolicy::block:
-                if (may_block && !WorkerPool::on_worker_thread() && !serving_a_wait()) {
+                if (may_block && may_wait_for_room(counters_->loop)) {
                     ++room_waiters_;
-                    room_.wait(lock, [&] {
-                        return !full_locked() || !connected_ ||
-                               counters_->stopping.load(std::memory_order_relaxed);
-                    });
+                    {
+                        WaitingForRoom waiting(counters_->loop);
+                        room_.wait(lock, [&] {
+                            return !full_locked() || !connected_ ||
+                                   counters_->stopping.load(std::memory_order_relaxed) ||
+                                   !may_wait_for_room(counters_->loop);
+                        });
+                    }
                     --room_waiters_;
                     if (!connected_) {
                         count_dropped(1);
@@ -98,8 +107,8 @@ void PodState::enqueue(Envelope&& envelope, bool may_block) {
                 }
                 // From a handler (or while stopping) the message goes in past
                 // capacity: blocking a worker could deadlock the pool. So
-                // too on a thread that serves the loop while it waits for a
-                // reply (serving.hpp).
+                // too from the transport's loop while a thread wants it for
+                // a wait (room_wait.hpp).
                 break;
             case OverflowPolicy::drop_oldest:
                 box_.pop();

@@ -58,7 +58,8 @@ public:
     [[nodiscard]] bool wants_replay() const noexcept { return settings_.replay; }
 
     // From dispatch. `may_block`: under OverflowPolicy::block, wait for room
-    // (never on a worker thread: a handler's send must not deadlock the pool).
+    // if this thread may (room_wait.hpp: never on a worker, never from the
+    // transport's loop while a thread wants it for a wait).
     void enqueue(Envelope&& envelope, bool may_block);
     // From the bus, under its registry lock: start accepting messages, with
     // `history` first (replay pods) and live messages from after `cutoff`.
@@ -84,7 +85,10 @@ public:
     [[nodiscard]] PodStats stats() const;
     [[nodiscard]] std::size_t queue_depth() const noexcept { return depth_.load(std::memory_order_relaxed); }
     [[nodiscard]] bool busy() const;  // has mail or runs a handler
-    // The bus is stopping: senders waiting for room re-check and go on.
+    // Connected, and a message would wait for room (or overflow) now.
+    [[nodiscard]] bool full() const;
+    // Senders waiting for room re-check: the bus is stopping, or a thread
+    // wants the transport's loop (room_wait.hpp).
     void release_senders();
     // The prefix this pod currently contributes to the node's subscriptions.
     [[nodiscard]] std::optional<std::string> subscription() const;

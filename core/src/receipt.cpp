@@ -2,7 +2,6 @@
 
 #include "bus_core.hpp"
 #include "pod_state.hpp"
-#include "serving.hpp"
 
 #include <grav/receipt.hpp>
 
@@ -112,10 +111,7 @@ void ReplySlot::serve_for_arrival(std::unique_lock<std::mutex>& lock,
     // A wait with no deadline serves in slices: it never holds the loop for
     // ever, and comes back here (then sleeps) only if no reply came.
     const auto until = deadline.value_or(std::chrono::steady_clock::now() + std::chrono::seconds(1));
-    {
-        ServingAWait serving;
-        (void)core->serve_until([&] { return arrivals_.load(std::memory_order_acquire) != seen; }, until);
-    }
+    (void)core->serve_until([&] { return arrivals_.load(std::memory_order_acquire) != seen; }, until);
     // Only if still ours: two threads may wait on one receipt.
     auto self = std::this_thread::get_id();
     server_.compare_exchange_strong(self, std::thread::id{});

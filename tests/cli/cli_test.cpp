@@ -194,7 +194,7 @@ TEST_F(Cli, BadInputGetsAOneLineErrorAndItsExitCode) {
         {"empty type", {"pub", "", "data"}, 2, "empty"},
         {"empty sub type", {"sub", ""}, 2, "empty"},
         {"unknown option", {"pub", "a", "b", "--no-such-option"}, 2, "no-such-option"},
-        {"no command", {}, 2, "subcommand"},
+        {"no command", {}, 2, "no command given"},
         {"bad number", {"pub", "a", "b", "--count", "lots"}, 2, "count"},
         {"reply without --echo or --command", {"reply", "x"}, 2, "--echo or --command"},
         {"unparsable endpoint", {"--connect", "tcp://no-port-here", "pub", "a", "b"}, 3, "unparsable endpoint"},

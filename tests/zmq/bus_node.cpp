@@ -4,6 +4,7 @@
 //   ready <peers>                  once it sees --peers peers
 //   sent <n>                       after sending --count messages
 //   got <type> <origin> <payload>  for each message (unless --quiet)
+//   stalling / resumed             around the --stall-ms pause of the first stall.* message
 //   bulk <received> <in_order>     every 100000 bulk messages and at the end
 //   left <id> <reason>             peer events
 //   lost <id> <count>              messages of that peer reported lost
@@ -44,6 +45,9 @@ struct Args {
     std::string type;      // type of the --count messages (default seq.<name>)
     bool quiet = false;
     int heartbeat_ms = 0;  // 0: the transport's defaults
+    int stall_ms = 0;      // the first "stall.*" message blocks the handler this long
+    int recv_hwm = 0;      // 0: the transport's default
+    std::size_t mailbox = 0;  // 0: the bus's default
 };
 
 Args parse(int argc, char** argv) {
@@ -73,6 +77,12 @@ Args parse(int argc, char** argv) {
             a.quiet = value == "1";
         else if (key == "--heartbeat-ms")
             a.heartbeat_ms = std::stoi(value);
+        else if (key == "--stall-ms")
+            a.stall_ms = std::stoi(value);
+        else if (key == "--recv-hwm")
+            a.recv_hwm = std::stoi(value);
+        else if (key == "--mailbox")
+            a.mailbox = std::stoul(value);
         else {
             std::fprintf(stderr, "unknown option %s\n", key.c_str());
             std::exit(2);
@@ -94,7 +104,9 @@ int main(int argc, char** argv) {
         options.heartbeat_interval = std::chrono::milliseconds(std::max(args.heartbeat_ms / 5, 1));
         options.heartbeat_timeout = std::chrono::milliseconds(args.heartbeat_ms);
     }
+    if (args.recv_hwm > 0) options.recv_hwm = args.recv_hwm;
     grav::BusOptions bus_options;
+    if (args.mailbox > 0) bus_options.mailbox_capacity = args.mailbox;
     bus_options.transport = grav::zmq::transport(options);
     bus_options.belongs_to = args.group;
     bus_options.interests = args.interests;
@@ -114,8 +126,19 @@ int main(int argc, char** argv) {
     grav::Pod* self = &pod;
     std::size_t bulk_seen = 0;
     bool bulk_in_order = true;
+    std::size_t stall_seen = 0;
     pod.on([&, self](const grav::Message& m) {
         const std::string type = m.type();
+        if (type.rfind("stall.", 0) == 0) {
+            // A consumer that stops for a while (a full output pipe): its
+            // mailbox fills, the transport stops reading, the sender is held back.
+            if (stall_seen++ == 0) {
+                say("stalling");
+                std::this_thread::sleep_for(std::chrono::milliseconds(args.stall_ms));
+                say("resumed");
+            }
+            return;
+        }
         if (type == "bulk") {
             if (m.payload_view() != std::to_string(bulk_seen)) bulk_in_order = false;
             ++bulk_seen;

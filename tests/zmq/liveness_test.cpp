@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <memory>
 #include <thread>
 
 namespace grav::ztest {
@@ -28,11 +29,14 @@ TEST(ZmqLiveness, ASubscriberStalledTwiceTheHeartbeatTimeoutLosesNothingAndStays
     TestNode a("a", options), b("b", options);
     const auto stall = 2 * options.heartbeat_timeout;
     std::atomic<bool> stalled{false};
-    // The transport thread blocks in the first delivery, as it does when a
-    // pod's mailbox is full.
+    std::atomic<std::int64_t> stall_ends{0};
+    // After the first delivery there is no room for a while, as when a
+    // pod's mailbox is full and its handler is stuck.
     b.events.on_message_fn = [&](const Message&) {
-        if (!stalled.exchange(true)) std::this_thread::sleep_for(stall);
+        if (!stalled.exchange(true))
+            stall_ends = (std::chrono::steady_clock::now() + stall).time_since_epoch().count();
     };
+    b.events.has_room_fn = [&] { return std::chrono::steady_clock::now().time_since_epoch().count() >= stall_ends; };
     ASSERT_TRUE(a.start().ok() && b.start().ok());
     join(a, b);
     const int n = static_cast<int>(grav::test::scaled(5000, 2000));
@@ -83,6 +87,33 @@ TEST(ZmqLiveness, AKilledPeerIsNotAliveFromTheMomentItsLinkDrops) {
     ASSERT_TRUE(eventually([&] { return a.events.has_left(*b_id); }, 5s));
     EXPECT_LT(std::chrono::steady_clock::now() - killed, fast_options().heartbeat_timeout + 500ms);
     EXPECT_FALSE(a.transport->alive(*b_id));
+}
+
+// Issue 21.0: a subscriber in another process whose pod stalls (its mailbox
+// full, the SUB's receive pipe full, libzmq no longer reading that
+// connection) while its publisher stops and goes away. libzmq 4.3.4 aborted
+// it ("Assertion failed: !_io_error (stream_engine_base.cpp:331)") at the
+// SUB's next ZMTP heartbeat after the connection had failed. It must live on
+// and stop normally.
+TEST(ZmqLiveness, AStalledSubscriberSurvivesItsPublisherLeaving) {
+    auto a = std::make_unique<TestNode>("a");
+    ASSERT_TRUE(a->start().ok());
+    testkit::ChildProcess b({GRAV_BUS_NODE, "--name", "B", "--connect", a->transport->endpoint(), "--peers", "1",
+                             "--stall-ms", "4000", "--recv-hwm", "4", "--mailbox", "16"});
+    ASSERT_TRUE(b.wait_for_prefix("ready", 10s));
+    ASSERT_TRUE(eventually([&] { return a->events.joined().size() == 1; }, 5s));
+    const std::string filler(256, 'x');
+    for (int i = 0; i < 20000; ++i) a->transport->publish(make("stall.x", std::to_string(i) + filler, a->id()));
+    ASSERT_TRUE(b.wait_for_prefix("stalling", 10s));
+    // Stops within its linger, most of it still queued for b; its sockets close.
+    a.reset();
+    // b's SUB (or its keep-alive) writes to the closed connection within a
+    // heartbeat interval, and again one later: the abort came then.
+    std::this_thread::sleep_for(2500ms);
+    EXPECT_FALSE(b.wait_exit(0ms).has_value()) << "b died while its publisher left";
+    ASSERT_TRUE(b.wait_for_prefix("resumed", 5s));
+    b.signal(SIGTERM);
+    EXPECT_EQ(b.wait_exit(10s), 0);
 }
 
 }  // namespace

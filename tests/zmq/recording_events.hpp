@@ -37,6 +37,8 @@ public:
     std::function<Status(const PeerInfo&)> admit_fn;
     // Runs on the transport thread for each message (e.g. to be slow).
     std::function<void(const Message&)> on_message_fn;
+    // Stands for the bus's has_room(): false while a pod's mailbox is full.
+    std::function<bool()> has_room_fn;
 
     Status admit(const PeerInfo& peer) override { return admit_fn ? admit_fn(peer) : success(); }
     void on_peer_joined(const PeerInfo& peer) override {
@@ -51,6 +53,7 @@ public:
         std::lock_guard lock(mutex_);
         refused_.push_back({std::string(endpoint), std::string(reason)});
     }
+    bool has_room() override { return !has_room_fn || has_room_fn(); }
     void on_message(const NodeId& from, MessagePtr message) override {
         if (on_message_fn) on_message_fn(*message);
         std::lock_guard lock(mutex_);

@@ -3,6 +3,7 @@
 // sockets on 127.0.0.1: the reply is read on the waiting thread, everything
 // else the loop does goes on (other peers' traffic, other threads' sends,
 // timers), one thread leads at a time, and stop() ends a served wait.
+// Through a Bus: serve_bus_test.cpp.
 #include "test_node.hpp"
 
 #include "support/test_util.hpp"
@@ -243,124 +244,6 @@ TEST(Serve, TheTransportsOwnThreadDoesNotServe) {
     join(a, b);
     a.transport->send_to(b.id(), make("t.ping", "", a.id()), nullptr);
     EXPECT_TRUE(eventually([&] { return answers == 1; }, 10s));
-}
-
-// Through the Bus: Receipt::wait_until serves, and a reply from a local pod
-// (delivered on a worker, not by the loop) interrupts the serving waiter.
-BusOptions bus_options() {
-    BusOptions o;
-    o.transport = zmq::transport(fast_options());
-    return o;
-}
-
-std::uint64_t served_waits(const Bus& bus) { return bus.stats().network.at("zmq.served_waits"); }
-
-TEST(Serve, AReceiptWaitServesTheLoopForARemoteReply) {
-    Bus a(bus_options()), b(bus_options());
-    ASSERT_TRUE(b.connect_endpoint(a.endpoint()).ok());
-    ASSERT_TRUE(eventually([&] { return a.peers().size() == 1 && b.peers().size() == 1; }, 10s));
-    Pod echo = b.connect();
-    Pod* echo_pod = &echo;
-    echo.on_type("t.ping", [echo_pod](const Message& m) {
-        echo_pod->reply_to(m, Message("t.pong", m.payload_view()));
-    });
-    Pod caller = a.connect();
-    // b must know that a pod there wants "t.ping" before a's first send.
-    ASSERT_TRUE(eventually(
-        [&] {
-            auto r = caller.send(Message("t.ping", "probe")).wait_until(200ms);
-            return r.ok();
-        },
-        10s));
-    const auto before = served_waits(a);
-    for (int i = 0; i < 20; ++i) {
-        auto reply = caller.send(Message("t.ping", std::to_string(i))).wait_until(10s);
-        ASSERT_TRUE(reply.ok()) << reply.error().what();
-        EXPECT_EQ(reply->payload_view(), std::to_string(i));
-    }
-    EXPECT_GE(served_waits(a) - before, 20u);
-}
-
-TEST(Serve, ALocalReplyInterruptsAServingWaiter) {
-    Bus a(bus_options()), b(bus_options());
-    ASSERT_TRUE(b.connect_endpoint(a.endpoint()).ok());
-    ASSERT_TRUE(eventually([&] { return a.peers().size() == 1; }, 10s));
-    Pod echo = a.connect();  // same bus: its reply comes from a worker
-    Pod* echo_pod = &echo;
-    echo.on_type("t.ping", [echo_pod](const Message& m) {
-        std::this_thread::sleep_for(5ms);  // so the waiter is serving by then
-        echo_pod->reply_to(m, Message("t.pong", m.payload_view()));
-    });
-    Pod caller = a.connect();
-    const auto before = served_waits(a);
-    const auto start = Steady::now();
-    const int n = 20;
-    for (int i = 0; i < n; ++i) {
-        auto reply = caller.send(Message("t.ping", std::to_string(i))).wait_until(30s);
-        ASSERT_TRUE(reply.ok()) << reply.error().what();
-    }
-    EXPECT_GE(served_waits(a) - before, static_cast<std::uint64_t>(n / 2));
-    // Not interrupted, each wait would last until the loop's next timer
-    // turn (up to a second): twenty would take ~10 s.
-    EXPECT_LT(Steady::now() - start, 5s);
-}
-
-// A thread that serves while it waits may hold locks a pod's handler needs.
-// Messages from peers it hands to that pod's full mailbox must not make it
-// wait for room, as the transport thread would: room would never come.
-TEST(Serve, AServingWaiterNeverWaitsForMailboxRoom) {
-    BusOptions options = bus_options();
-    options.mailbox_capacity = 4;
-    Bus a(std::move(options)), b(bus_options());
-    ASSERT_TRUE(b.connect_endpoint(a.endpoint()).ok());
-    ASSERT_TRUE(eventually([&] { return a.peers().size() == 1 && b.peers().size() == 1; }, 10s));
-    // Closed by the waiting thread (as if it held a lock the slow pod needs).
-    std::atomic<bool> gate_closed{false};
-    std::atomic<int> news_handled{0};
-    Pod slow = a.connect();
-    std::atomic<int> final_news_handled{0};
-    slow.on_type("t.news", [&](const Message& m) {
-        (void)eventually([&] { return !gate_closed; }, 60s);
-        ++news_handled;
-        if (m.payload_view() == "final") ++final_news_handled;
-    });
-    const int news = 20;
-    std::atomic<std::uint64_t> news_in_by{0};
-    Pod echo = b.connect();
-    Pod* echo_pod = &echo;
-    echo.on_type("t.ping", [&, echo_pod](const Message& m) {
-        for (int i = 0; i < news; ++i) echo_pod->send(Message("t.news", m.payload_view()));
-        // The reply leaves once all the news reached a (the waiter read them).
-        (void)eventually([&] { return a.stats().received_from_peers >= news_in_by; }, 10s);
-        echo_pod->reply_to(m, Message("t.pong", ""));
-    });
-    // Until a's subscriptions reach b both ways.
-    Pod warmup = b.connect();
-    ASSERT_TRUE(eventually(
-        [&] {
-            warmup.send(Message("t.news", "warmup"));
-            return news_handled > 0;
-        },
-        10s));
-    Pod caller = a.connect();
-    ASSERT_TRUE(eventually([&] { return caller.send(Message("t.ping", "")).wait_until(300ms).ok(); }, 10s));
-    // Once the warm-up's messages have all come in.
-    (void)eventually(
-        [&] {
-            const auto seen = a.stats().received_from_peers;
-            std::this_thread::sleep_for(100ms);
-            return a.stats().received_from_peers == seen;
-        },
-        5s);
-    news_in_by = a.stats().received_from_peers + static_cast<std::uint64_t>(news);
-    std::atomic<bool> replied{false};
-    gate_closed = true;
-    std::thread waiter([&] { replied = caller.send(Message("t.ping", "final")).wait_until(30s).ok(); });
-    const bool finished = eventually([&] { return replied.load(); }, 20s);
-    gate_closed = false;  // lets a waiter stuck on the full mailbox go, so the test ends
-    waiter.join();
-    EXPECT_TRUE(finished) << "the waiting thread blocked on the slow pod's full mailbox";
-    EXPECT_TRUE(eventually([&] { return final_news_handled == news; }, 10s)) << final_news_handled;
 }
 
 }  // namespace

@@ -51,17 +51,31 @@ Node::~Node() = default;
     const auto zmtp_timeout =
         std::max(options_.heartbeat_timeout - interval - std::chrono::duration_cast<milliseconds>(down_grace),
                  interval);
-    socket.set(::zmq::sockopt::heartbeat_ivl, ms(interval));
     // Liveness comes from the DEALER/ROUTER link, which carries little. A
-    // SUB's connection stalls whenever its pod does: libzmq stops reading a
-    // connection whose receive pipe is full, so the SUB sees neither PONGs
-    // nor PINGs for as long as the stall lasts. It keeps sending PINGs (they
-    // keep the publisher's XPUB from dropping it: libzmq resets a
-    // connection's timeout on any frame it reads), but gives the publisher
-    // subscriber_patience; and the XPUB asks for no TTL in its PINGs, which
-    // a stalled SUB could not honour either. A dead subscriber sends no
-    // PINGs and is still dropped by the XPUB within the normal timeout.
+    // SUB's connection stalls whenever its pod does: the transport stops
+    // reading it (hold_subscriptions), its receive pipe fills, and libzmq
+    // stops reading the connection, so the SUB sees neither PONGs nor PINGs
+    // for as long as the stall lasts.
+    //
+    // The SUB sends no ZMTP PINGs of its own. libzmq 4.3.4 aborts on a
+    // PING timer that fires after a stopped connection failed: with input
+    // stopped (pipe full), a hang-up or reset (the publisher left, and the
+    // SUB's last PING met its closed socket) makes stream_engine_base_t's
+    // in_event only mark the engine _io_error, to be torn down when input
+    // restarts; the next heartbeat timer calls out_event, which asserts
+    // !_io_error ("stream_engine_base.cpp:331"). Without a PING timer
+    // nothing writes on such an engine: a subscription goes through
+    // restart_output, which checks _io_error. So instead the transport
+    // thread, which never blocks on a full mailbox, re-sends the SYNC
+    // subscription on every held SUB once per heartbeat interval
+    // (keep_held_subscriptions): that frame keeps the publisher's XPUB from
+    // dropping a stalled subscriber (libzmq resets a connection's timeout
+    // on any frame it reads), and a dead or frozen one sends none and is
+    // still dropped within the normal timeout. The XPUB asks for no TTL in
+    // its PINGs, which a stalled SUB could not honour. Kept: the SUB's
+    // long ZMTP timeout, although without PINGs of its own it never arms.
     const bool subscriber = type == ::zmq::socket_type::sub;
+    socket.set(::zmq::sockopt::heartbeat_ivl, subscriber ? 0 : ms(interval));
     socket.set(::zmq::sockopt::heartbeat_timeout, ms(subscriber ? subscriber_patience : zmtp_timeout));
     socket.set(::zmq::sockopt::heartbeat_ttl,
                type == ::zmq::socket_type::xpub ? 0 : ms(options_.heartbeat_timeout));
@@ -211,8 +225,10 @@ void Node::turn(std::unique_lock<std::mutex>& loop, SteadyTime until) {
     // Rounded up: rounded down, the last millisecond before every timer
     // turn became a busy loop of zero-timeout polls (5 % of a core on an
     // idle node).
-    auto timeout =
-        held_back ? 1ms : std::max(milliseconds(0), std::chrono::ceil<milliseconds>(next_timers_ - now));
+    // Held back or holding the SUBs: look again in a millisecond.
+    auto timeout = held_back || subs_held_
+                       ? 1ms
+                       : std::max(milliseconds(0), std::chrono::ceil<milliseconds>(next_timers_ - now));
     timeout = std::min<milliseconds>(timeout, timer_idle_period);
     if (until != SteadyTime::max()) {
         timeout = std::min(timeout, std::max(milliseconds(0), std::chrono::ceil<milliseconds>(until - now)));
@@ -268,6 +284,7 @@ void Node::turn(std::unique_lock<std::mutex>& loop, SteadyTime until) {
     if (!batches_.empty() || inbox_.has_publishes()) take_work(false);
     inbox_.recycle(spent_frames_);
     now = SteadyClock::now();
+    if (subs_held_) keep_held_subscriptions(now);
     if (now >= next_timers_) {
         run_timers(now);
         next_timers_ = next_deadline(SteadyClock::now());
@@ -288,7 +305,7 @@ void Node::rebuild_poll_items() {
     add(xpub_->handle(), Source{Source::Kind::xpub, {}});
     for (auto& [id, link] : peers_) {
         if (link->dealer) add(link->dealer->handle(), Source{Source::Kind::dealer, id});
-        if (link->sub) add(link->sub->handle(), Source{Source::Kind::sub, id});
+        if (link->sub && !subs_held_) add(link->sub->handle(), Source{Source::Kind::sub, id});
         if (link->monitor) add(link->monitor->handle(), Source{Source::Kind::monitor, id});
     }
     for (std::size_t i = 0; i < probes_.size(); ++i) {

@@ -130,6 +130,11 @@ private:
     void on_xpub();
     void on_dealer(PeerLink& link);
     void on_sub(PeerLink& link);
+    // Backpressure without blocking (node_receive.cpp): while a pod's
+    // mailbox is full the SUBs are not read (nor polled), and each is kept
+    // alive at its publisher by a subscription frame per heartbeat interval.
+    void hold_subscriptions();
+    void keep_held_subscriptions(SteadyTime now);
     void on_monitor(PeerLink& link);
     void on_probe(std::size_t index);
     void on_server_monitor(::zmq::socket_t& monitor);
@@ -306,6 +311,8 @@ private:
     SocketPoller poller_;
     std::vector<Source> sources_;  // what each of poller_'s items is
     bool poll_dirty_ = true;
+    bool subs_held_ = false;  // hold_subscriptions
+    SteadyTime next_keepalive_{};
     std::size_t monitor_serial_ = 0;
     SteadyTime next_timers_{};
 

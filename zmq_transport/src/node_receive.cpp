@@ -121,7 +121,12 @@ void Node::on_sub(PeerLink& link) {
     const NodeId id = link.id;
     for (int n = 0; n < receive_batch; ++n) {
         PeerLink* current = find(id);
-        if (!current || !current->sub || !receive(*current->sub, frames)) return;
+        if (!current || !current->sub) return;
+        if (!events_.has_room()) {
+            hold_subscriptions();
+            return;
+        }
+        if (!receive(*current->sub, frames)) return;
         auto control = frames.count > 0 ? wire::parse_control(frames.text(0)) : std::nullopt;
         const std::size_t expected = control ? 3 : 2;  // control: topic, header, body; data: type, data frame
         if (frames.overflow || frames.count != expected) {
@@ -148,6 +153,34 @@ void Node::on_sub(PeerLink& link) {
         }
         // The SYNC subscription may match nothing we publish; other control
         // topics on the fan-out link are not ours to act on.
+    }
+}
+
+void Node::hold_subscriptions() {
+    if (subs_held_) return;
+    subs_held_ = true;
+    poll_dirty_ = true;
+    next_keepalive_ = SteadyClock::now() + options_.heartbeat_interval;
+}
+
+void Node::keep_held_subscriptions(SteadyTime now) {
+    if (events_.has_room()) {
+        subs_held_ = false;
+        poll_dirty_ = true;  // a rebuilt set asks every SUB: nothing is missed
+        return;
+    }
+    if (now < next_keepalive_) return;
+    next_keepalive_ = now + options_.heartbeat_interval;
+    const std::string sync = wire::sync_topic(self_.id);
+    for (auto& [id, link] : peers_) {
+        // Not to a peer that said goodbye: a write after its close gets a
+        // reset, and a reset discards what its connection still holds.
+        if (!link->sub || link->bye_direct) continue;
+        try {
+            link->sub->set(::zmq::sockopt::subscribe, sync);  // the publisher ignores a repeat
+        } catch (const ::zmq::error_t& e) {
+            log("cannot keep the subscription to " + id.short_str() + " alive: " + e.what());
+        }
     }
 }
 

@@ -41,7 +41,14 @@ StreamIn* Node::stream_in(PeerLink& link, wire::StreamKind kind, std::string_vie
 void Node::deliver(const NodeId& from, wire::StreamKind kind, MessagePtr message) {
     bump(counters_.messages_received);
     if (kind == wire::StreamKind::direct) bump(counters_.direct_received);
-    events_.on_message(from, std::move(message));
+    // Published messages are read only while there is room (on_sub asks
+    // first), so they never wait here: a transport thread blocked here could
+    // not keep its SUBs alive. Direct ones still wait for room.
+    if (kind == wire::StreamKind::fanout) {
+        events_.on_message_unblocked(from, std::move(message));
+    } else {
+        events_.on_message(from, std::move(message));
+    }
 }
 
 void Node::accept(PeerLink& link, wire::StreamKind kind, std::string_view type, StreamIn& stream,

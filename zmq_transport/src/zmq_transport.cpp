@@ -2,11 +2,13 @@
 // belong to the Node's thread; this class queues work for it, or has the
 // Node do a send at once while its thread sleeps (node_inline.cpp), and
 // reads what it publishes for other threads.
+#include "batch.hpp"
 #include "endpoint.hpp"
 #include "node.hpp"
 
 #include <grav/zmq.hpp>
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 
@@ -146,6 +148,16 @@ private:
 };
 
 }  // namespace
+
+std::size_t max_payload_size(const Options& options) noexcept {
+    // A message travelling alone: the batch prefix and one record's fixed
+    // part; and, in secure mode, CURVE's envelope around the frame (command
+    // name, nonce, MAC: 33 bytes), which libzmq counts against the limit too.
+    constexpr std::size_t curve_envelope = 64;
+    constexpr std::size_t framing = wire::batch_prefix_size + wire::record_fixed_size + curve_envelope;
+    if (options.max_message_size <= framing) return 0;
+    return std::min(options.max_message_size - framing, wire::max_record_payload);
+}
 
 std::unique_ptr<grav::Transport> transport(Options options) {
     return std::make_unique<ZmqTransport>(std::move(options));

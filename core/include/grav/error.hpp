@@ -33,17 +33,27 @@ public:
     [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
     // "timeout: no reply to 5f0c... within 1000 ms"
     [[nodiscard]] std::string what() const { return std::string(to_string(code_)) + ": " + reason_; }
+    // Equal when code and reason are.
+    friend bool operator==(const Error&, const Error&) = default;
 
 private:
     Errc code_;
     std::string reason_;
 };
 
-// Thrown only by Result::value() on misuse (reading the value of an error).
+// Thrown only on misuse, alike by every Result (Status too): value() of
+// an error (the error's what()), or error() of a success.
 class BadResultAccess : public std::logic_error {
 public:
     explicit BadResultAccess(const Error& e) : std::logic_error(e.what()) {}
+    explicit BadResultAccess(const char* what) : std::logic_error(what) {}
 };
+
+namespace detail {
+[[noreturn]] inline void throw_error_of_success() {
+    throw BadResultAccess("error() of a success: ask ok() first");
+}
+}  // namespace detail
 
 template <class T>
 class [[nodiscard]] Result {
@@ -62,7 +72,10 @@ public:
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
 
-    [[nodiscard]] const Error& error() const { return std::get<1>(v_); }
+    [[nodiscard]] const Error& error() const {
+        if (ok()) detail::throw_error_of_success();
+        return std::get<1>(v_);
+    }
 
 private:
     void check() const {
@@ -78,7 +91,10 @@ public:
     Result(Error error) : error_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
     [[nodiscard]] bool ok() const noexcept { return !error_; }
     explicit operator bool() const noexcept { return ok(); }
-    [[nodiscard]] const Error& error() const { return *error_; }
+    [[nodiscard]] const Error& error() const {
+        if (ok()) detail::throw_error_of_success();
+        return *error_;
+    }
 
 private:
     std::optional<Error> error_;

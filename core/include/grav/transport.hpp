@@ -10,7 +10,9 @@
 //  - TransportEvents callbacks come from the transport's own thread(s), or
 //    from a thread inside serve_until, never while the transport holds a
 //    lock the hub's calls need. Callbacks must not block for long; the hub
-//    only enqueues.
+//    only enqueues. An enqueue may wait for mailbox room (backpressure),
+//    but not once a thread has called serve_until and until it returns: a
+//    serve_until never waits behind a callback for room.
 
 #include <grav/error.hpp>
 #include <grav/message.hpp>
@@ -53,6 +55,18 @@ public:
     virtual void on_peer_refused(std::string_view endpoint, std::string_view reason) = 0;
     // A message from a peer, published or sent point-to-point to this node.
     virtual void on_message(const NodeId& from, MessagePtr message) = 0;
+    // For a transport that must not block in on_message (grav::zmq: a
+    // thread blocked there cannot keep its links alive). has_room() is
+    // false while a message from a peer would wait for mailbox room
+    // (OverflowPolicy::block): such a transport then stops reading what
+    // peers publish, which pushes back on them, and reads again once it is
+    // true. What it read while it was true goes to on_message_unblocked,
+    // which never waits: a mailbox may exceed its capacity by what one read
+    // brought.
+    virtual bool has_room() { return true; }
+    virtual void on_message_unblocked(const NodeId& from, MessagePtr message) {
+        on_message(from, std::move(message));
+    }
     // Messages of one of the peer's streams that will never arrive (a broken
     // link whose gap could not be filled again): `count` of them, `stream`
     // names which ("fan-out 'chat.line'", "direct"). Never hidden; the

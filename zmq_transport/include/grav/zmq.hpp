@@ -69,4 +69,10 @@ struct Options {
 
 std::unique_ptr<grav::Transport> transport(Options options = {});
 
+// The largest payload a peer with these options accepts in one message:
+// max_message_size less the data frame's own bytes (and room for CURVE's). A peer's libzmq refuses a
+// larger message by dropping the connection, so a sender should refuse it
+// first (the `grav` tool does, with the peers' options assumed equal to its own).
+std::size_t max_payload_size(const Options& options) noexcept;
+
 }  // namespace grav::zmq
