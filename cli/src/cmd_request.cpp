@@ -45,9 +45,17 @@ ExitCode run_request(Context& context, const RequestOptions& o) {
     node.connect();
     Pod pod = node.bus().connect();
 
-    // Wait for a node offering TYPE (or any node with --broadcast).
+    // Wait for a node offering TYPE (or any node with --broadcast); through
+    // NATS alone there are no peers to see: wait for the connection, and NATS
+    // says at once when no site offers TYPE.
     const std::string interest = o.broadcast ? std::string() : o.type;
-    switch (node.peers().wait_for_peers(1, interest, o.wait_peers, interrupt)) {
+    const WaitResult waited =
+        node.nats_only()
+            ? (node.wait_for_nats(o.wait_peers, interrupt)
+                   ? WaitResult::ok
+                   : (interrupt.requested() ? WaitResult::interrupted : WaitResult::timeout))
+            : node.peers().wait_for_peers(1, interest, o.wait_peers, interrupt);
+    switch (waited) {
         case WaitResult::interrupted: return ExitCode::interrupted;
         case WaitResult::timeout:
             throw CliError(ExitCode::no_peer,

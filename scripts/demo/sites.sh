@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The sites demo: two sites, each its own grav mesh (its own beacon port on
+# loopback), joined by a NATS cluster of two servers.
+#
+#   bash scripts/demo/sites.sh BUILD_DIR     (scripts/demo.sh sites builds, then runs this)
+#
+# What it shows, narrated as it goes: a bridge node per site (`grav bridge`),
+# chat lines crossing between the sites, a request made on one site answered
+# on the other, one NATS server killed with SIGKILL and traffic going on.
+# Every process's output is shown with its name in front. Exits within a minute.
+set -euo pipefail
+
+build=${1:?usage: sites.sh BUILD_DIR}
+grav=$build/cli/grav
+chat=$build/samples/chat/grav-chat
+nats_server=$(command -v nats-server || echo /usr/sbin/nats-server)
+for program in "$grav" "$chat" "$nats_server"; do
+    [[ -x $program ]] || { echo "demo: $program is not there (scripts/setup.sh installs nats-server)" >&2; exit 1; }
+done
+
+# Loopback only, ports of our own: never NATS' 4222 (a system service may run there).
+base=$((20000 + RANDOM % 20000))
+east=(--interface lo --beacon-port "$base")
+west=(--interface lo --beacon-port "$((base + 1))")
+n1=$((base + 10)) n2=$((base + 11)) r1=$((base + 20)) r2=$((base + 21))
+nats=(--nats "nats://127.0.0.1:$n1" --nats "nats://127.0.0.1:$n2" --nats-types 'chat.>' --nats-types 'demo.>')
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'echo "demo: took too long, stopping" >&2; exit 1' TERM
+( sleep 55; kill -TERM $$ ) >/dev/null 2>&1 </dev/null &
+watchdog=$!
+
+if [[ -t 1 ]]; then bold=$'\e[1m'; dim=$'\e[2m'; plain=$'\e[0m'; else bold=; dim=; plain=; fi
+step() {
+    sleep 0.7
+    printf '\n%s==> %s%s\n' "$bold" "$*" "$plain"
+}
+note() { printf '%s    %s%s\n' "$dim" "$*" "$plain"; }
+
+# start LABEL INPUT COMMAND...: a process in the background, stdin from INPUT,
+# its output shown with LABEL in front and kept in $tmp/LABEL.log.
+start() {
+    local label=$1 input=$2
+    shift 2
+    (
+        for fd in "${typing_fds[@]}"; do eval "exec $fd>&-"; done
+        exec "$@" <"$input" > >(tee "$tmp/$label.log" | grep --line-buffered -v -e '^grav\.zmq\[' -e '^\[' |
+            sed -u "s/^/    $(printf '%-10s' "$label")| /") 2>&1
+    ) &
+    last_pid=$!
+    pids+=("$last_pid")
+}
+typing_fds=()
+wait_for() {
+    local deadline=$((SECONDS + ${3:-10}))
+    until grep -qF -- "$2" "$tmp/$1.log" 2>/dev/null; do
+        ((SECONDS < deadline)) || { echo "demo: $1 never printed '$2'" >&2; return 1; }
+        sleep 0.1
+    done
+}
+
+printf '%sgrav sites demo%s — two sites, each its own mesh, joined through NATS. Every name below is a process.\n' \
+    "$bold" "$plain"
+note "site east: ${east[*]}    site west: ${west[*]}    (loopback; beacons never cross sites)"
+
+# ---------------------------------------------------------------- NATS
+step "Start a NATS cluster of two servers (nats-server), joined by a route."
+for i in 1 2; do
+    port_var=n$i route_var=r$i other=$((i == 1 ? r2 : r1))
+    cat >"$tmp/nats$i.conf" <<CONF
+listen: 127.0.0.1:${!port_var}
+server_name: nats-$i
+cluster { name: demo, listen: 127.0.0.1:${!route_var}, routes: [nats-route://127.0.0.1:$other] }
+CONF
+    start "nats-$i" /dev/null "$nats_server" -c "$tmp/nats$i.conf"
+    declare "nats${i}_pid=$last_pid"
+done
+wait_for nats-1 "Server is ready"
+wait_for nats-2 "Server is ready"
+wait_for nats-1 "Route connection created" 10
+
+# ---------------------------------------------------------------- bridges
+step "One bridge node per site: 'grav bridge' joins its LAN's mesh to NATS for the types chat.> and demo.>."
+start bridge-e /dev/null "$grav" "${east[@]}" --name bridge-e bridge "${nats[@]}"
+start bridge-w /dev/null "$grav" "${west[@]}" --name bridge-w bridge "${nats[@]}"
+wait_for bridge-e "connected to NATS"
+wait_for bridge-w "connected to NATS"
+
+# ---------------------------------------------------------------- chat
+step "alice chats on site east, bob on site west (samples/chat: plain mesh nodes, no NATS of their own)."
+mkfifo "$tmp/alice.in" "$tmp/bob.in"
+start alice "$tmp/alice.in" "$chat" --name alice "${east[@]}"
+alice_pid=$last_pid
+start bob "$tmp/bob.in" "$chat" --name bob "${west[@]}"
+bob_pid=$last_pid
+exec {alice_in}>"$tmp/alice.in" {bob_in}>"$tmp/bob.in"
+typing_fds=("$alice_in" "$bob_in")
+wait_for alice "* bridge-e joined"
+wait_for bob "* bridge-w joined"
+note "each sees only its own site's nodes join; the line still crosses:"
+# The far site's interest crosses the NATS route asynchronously: say it until heard.
+for _ in $(seq 1 50); do
+    echo "hello west, this is east" >&"$alice_in"
+    grep -qF "hello west" "$tmp/bob.log" 2>/dev/null && break
+    sleep 0.2
+done
+wait_for bob "[alice] hello west"
+echo "west here: loud and clear, across NATS" >&"$bob_in"
+wait_for alice "[bob] west here"
+
+# ---------------------------------------------------------------- request / reply
+step "A request made on site east is answered on site west: 'grav reply' runs a command for each request."
+start upper-w /dev/null "$grav" "${west[@]}" --name upper-w reply demo.shout --command "tr a-z A-Z"
+wait_for upper-w "replying to 'demo.shout'"
+note "\$ grav request --broadcast demo.shout 'served on the other site'   (on site east)"
+for _ in $(seq 1 10); do
+    if "$grav" "${east[@]}" --name request-e request --broadcast demo.shout "served on the other site" \
+        --timeout 1000 >"$tmp/request.out" 2>&1; then break; fi
+done
+sed -u "s/^/    request-e | /" "$tmp/request.out"
+
+# ---------------------------------------------------------------- fault
+step "Kill nats-1 with SIGKILL. The bridges move to nats-2 and the sites keep talking."
+{ kill -KILL "$nats1_pid" && wait "$nats1_pid"; } 2>/dev/null || true
+sleep 1
+for _ in $(seq 1 50); do
+    echo "still there after the crash?" >&"$alice_in"
+    grep -qF "still there" "$tmp/bob.log" 2>/dev/null && break
+    sleep 0.2
+done
+wait_for bob "[alice] still there"
+echo "yes: one NATS server is enough" >&"$bob_in"
+wait_for alice "[bob] yes: one NATS server"
+
+# ---------------------------------------------------------------- leaving
+step "Everyone leaves cleanly; each bridge says what it carried."
+exec {alice_in}>&- {bob_in}>&-
+for pid in "$alice_pid" "$bob_pid"; do wait "$pid" 2>/dev/null || true; done
+for label in bridge-e bridge-w upper-w; do :; done
+kill -INT "${pids[@]:2}" 2>/dev/null || true
+wait_for bridge-e "bridge stopping"
+wait_for bridge-w "bridge stopping"
+
+step "Done. What happened:"
+note "- two meshes that cannot see each other (separate beacon ports) became one system through NATS;"
+note "- chat lines crossed both ways, once each; a request on east was answered on west;"
+note "- a NATS server was SIGKILLed; the bridges reconnected to the other one and traffic went on."
+note "Try it: nats-server -p 4333 & then  $grav bridge --nats nats://127.0.0.1:4333  and  $grav sub 'chat.*' --nats nats://127.0.0.1:4333"
+kill "$watchdog" 2>/dev/null || true
