@@ -92,7 +92,8 @@ void NatsBridge::stop() {
     if (thread_.joinable()) thread_.join();
     std::lock_guard lock(subs_mutex_);
     subs_.clear();
-    conn_.reset();
+    // conn_ stays until the destructor: a send racing with stop() meets a
+    // closed connection (an error), never a destroyed one.
 }
 
 Status NatsBridge::check(const Message& message) const {
