@@ -60,6 +60,46 @@ TEST(BridgeFaults, AKilledServerLosesOnlyWhatIsCountedAndTrafficResumes) {
     EXPECT_GT(got.size(), static_cast<std::size_t>(n / 2));
 }
 
+TEST(BridgeFaults, ASlowSiteOverflowsItsOwnQueueCountedAndIsNeverCutByNats) {
+    SKIP_WITHOUT_NATS_SERVER();
+    auto cluster = NatsCluster::start(1);
+    auto slow = bridge_options(cluster->urls(), {"feed.*"});
+    slow.queue_capacity = 64;
+    Site a({{"a1", bridge_options(cluster->urls(), {"feed.*"})}});
+    Site b({{"b1", slow}});
+    ASSERT_TRUE(bridge_connected(a.node(0)));
+    ASSERT_TRUE(bridge_connected(b.node(0)));
+    test::Gate gate;
+    auto inbox = std::make_shared<test::Inbox>();
+    Pod reader = b.node(0).connect();
+    reader.on_type("feed.*", [&gate, inbox](const Message& m) {
+        inbox->add(m);
+        if (!std::string(m.payload_view()).starts_with("warm:")) gate.wait(10s);  // a site that cannot keep up
+    });
+    Pod sender = a.node(0).connect();
+    ASSERT_TRUE(warm_up(sender, "feed.tick", *inbox));
+
+    const int n = 20000;
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(sender.send(Message("feed.tick", std::to_string(i))).status().ok());
+    ASSERT_TRUE(test::eventually([&] { return stat(b.node(0), "nats.queue_overflow") > 0; }, 10s));
+    gate.open();
+    // Once the site caught up, one more message: its count shows every gap before it.
+    for (std::size_t before = 0, rounds = 0; inbox->size() != before && rounds < 100; ++rounds) {
+        before = inbox->size();
+        std::this_thread::sleep_for(200ms);
+    }
+    ASSERT_TRUE(sender.send(Message("feed.tick", std::to_string(n))).status().ok());
+    ASSERT_TRUE(test::eventually([&] { auto v = numbers(*inbox); return !v.empty() && v.back() == n; }, 10s));
+    const auto got = numbers(*inbox);
+    const auto lost = stat(b.node(0), "nats.lost");
+    EXPECT_GT(stat(b.node(0), "nats.queue_overflow"), 0u);
+    for (std::size_t i = 1; i < got.size(); ++i) ASSERT_LT(got[i - 1], got[i]) << "out of order or duplicated";
+    // Every message sent is delivered or counted lost.
+    EXPECT_EQ(got.size() - 1 + lost, static_cast<std::size_t>(n)) << "delivered " << got.size() - 1 << ", lost " << lost;
+    EXPECT_EQ(stat(b.node(0), "nats.disconnects"), 0u) << "NATS cut the slow site";
+    EXPECT_EQ(stat(b.node(0), "nats.slow_consumer"), 0u);
+}
+
 TEST(BridgeFaults, NatsDownAtStartTheBusServesItsSiteAndTheBridgeConnectsLater) {
     SKIP_WITHOUT_NATS_SERVER();
     auto cluster = NatsCluster::start(1);

@@ -70,6 +70,32 @@ TEST_F(Bridged, EachMessageReachesEveryPodOfEverySiteExactlyOnceInOrder) {
     }
 }
 
+TEST_F(Bridged, EveryFieldOfAMessageCrossesAsItWasSent) {
+    Site a({{"a1", on(0)}, {"a2"}});
+    Site b({{"b1", on(1)}, {"b2"}});
+    ASSERT_TRUE(bridge_connected(a.node(0)));
+    ASSERT_TRUE(bridge_connected(b.node(0)));
+    Listener far(b.node(1), "chat.*");
+    Pod sender = a.node(1).connect();
+    ASSERT_TRUE(warm_up(sender, "chat.line", *far.inbox));
+    std::string payload;
+    for (int i = 0; i < 256; ++i) payload.push_back(static_cast<char>(i));  // every byte value, NUL included
+    Message m("chat.line", payload);
+    const MessageId parent = MessageId::random();
+    m.set_parent_id(parent);
+    const MessageId id = m.id();
+    const auto when = m.timestamp();
+    ASSERT_TRUE(sender.send(std::move(m)).status().ok());
+    ASSERT_TRUE(test::eventually([&] { return real_payloads(*far.inbox).size() == 1; }, 5s));
+    const auto got = far.inbox->messages().back();
+    EXPECT_EQ(got.id(), id);
+    EXPECT_EQ(got.parent_id(), parent);
+    EXPECT_EQ(got.origin(), a.node(1).node_id());
+    EXPECT_EQ(got.timestamp(), when);
+    EXPECT_EQ(got.type(), "chat.line");
+    EXPECT_EQ(got.payload_view(), payload);
+}
+
 TEST_F(Bridged, AReceiptOnOneSiteGetsTheReplyOfAPodOnAnother) {
     Site a({{"a1", on(0)}, {"a2"}});
     Site b({{"b1", on(2)}, {"b2"}});
