@@ -92,6 +92,7 @@ void NatsBridge::on_connected(natsConnection* nc, void* closure) {
     self->ever_connected_ = true;
     const auto max = natsConnection_GetMaxPayload(nc);
     if (max > 0) self->max_payload_.store(max, std::memory_order_relaxed);
+    self->wake_durable();
     log_debug("connected");
 }
 
@@ -110,6 +111,7 @@ void NatsBridge::on_reconnected(natsConnection* nc, void* closure) {
     self->reconnects_.fetch_add(1, std::memory_order_relaxed);
     const auto max = natsConnection_GetMaxPayload(nc);
     if (max > 0) self->max_payload_.store(max, std::memory_order_relaxed);
+    self->wake_durable();
     char url[256] = {};
     natsConnection_GetConnectedUrl(nc, url, sizeof url);
     log_warning(std::string("reconnected to ") + url);
