@@ -82,6 +82,49 @@ TEST(BridgeDurable, ABridgeStoppedWhileOthersPublishGetsWhatItMissedOnceAndInOrd
     EXPECT_TRUE(test::eventually([&] { return back.inbox->size() == static_cast<std::size_t>(n) + 1; }, 10s));
 }
 
+// The stop comes in the middle of the traffic: what the first bus handed to
+// its pods and what the second one does, together, are every message once.
+TEST(BridgeDurable, ABridgeStoppedMidTrafficLosesAndRepeatsNothing) {
+    SKIP_WITHOUT_NATS_SERVER();
+    auto cluster = NatsCluster::start(1, {.jetstream = true});
+    Site a({{"a1", durable_options(cluster->urls(), {"feed.*"}, "site-a")}});
+    const auto b_options = durable_options(cluster->urls(), {"feed.*"}, "site-b");
+    auto b = lone_site("b1", b_options);
+    ASSERT_TRUE(stream_ready(a.node(0)));
+    auto first = std::make_unique<Listener>(b->node(0), "feed.*");
+    Pod sender = a.node(0).connect();
+    ASSERT_TRUE(warm_up(sender, "feed.tick", *first->inbox));
+    ASSERT_TRUE(sender.send(Message("feed.tick", "marker")).status().ok());
+    ASSERT_TRUE(test::eventually([&] { return real_payloads(*first->inbox).size() == 1; }, 10s));
+
+    const int n = 1500;
+    std::atomic<int> sent{0};
+    std::jthread publisher([&] {
+        for (int i = 0; i < n; ++i) {
+            (void)sender.send(Message("feed.tick", std::to_string(i)));
+            sent = i + 1;
+            std::this_thread::sleep_for(1ms);
+        }
+    });
+    ASSERT_TRUE(test::eventually([&] { return sent.load() >= n / 3; }, 20s));
+    b.reset();  // its pods go with it; what it acked, they had
+    const auto before = real_payloads(*first->inbox);
+    first.reset();
+    b = lone_site("b1", b_options);
+    Listener second(b->node(0), "feed.*");
+    publisher.join();
+    ASSERT_TRUE(test::eventually([&] { return before.size() - 1 + second.inbox->size() >= static_cast<std::size_t>(n); }, 20s))
+        << before.size() - 1 << " before the stop, " << second.inbox->size() << " after";
+    EXPECT_GT(second.inbox->size(), 0u) << "the stop was not in the middle of the traffic";
+    std::this_thread::sleep_for(300ms);
+    std::vector<std::string> all(before.begin() + 1, before.end());  // after the marker
+    for (auto& p : second.inbox->payloads()) all.push_back(std::move(p));
+    ASSERT_EQ(all.size(), static_cast<std::size_t>(n)) << before.size() - 1 << " before the stop, "
+                                                       << second.inbox->size() << " after";
+    for (int i = 0; i < n; ++i) ASSERT_EQ(all[static_cast<std::size_t>(i)], std::to_string(i)) << "at " << i;
+    EXPECT_EQ(stat(b->node(0), "nats.lost"), 0u);
+}
+
 TEST(BridgeDurable, TheSameMessageIdTwiceReachesThePodsOnce) {
     SKIP_WITHOUT_NATS_SERVER();
     auto cluster = NatsCluster::start(1, {.jetstream = true});
