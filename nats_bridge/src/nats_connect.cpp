@@ -128,10 +128,9 @@ void NatsBridge::on_closed(natsConnection* nc, void* closure) {
                     (text != nullptr && *text != '\0' ? std::string(" (") + text + ")" : std::string()) +
                     "; this site is no longer bridged");
     }
-    {
-        std::lock_guard lock(self->complete_mutex_);
-        self->closed_ = true;
-    }
+    // Notified under the lock: stop() may destroy the bridge as soon as it sees closed_.
+    std::lock_guard lock(self->complete_mutex_);
+    self->closed_ = true;
     self->complete_cv_.notify_all();
 }
 
