@@ -346,6 +346,9 @@ void BusCore::stop() {
     // cannot wait for themselves to drain.
     if (!pool_->is_own_thread()) drain(options_.drain_timeout);
     withdraw();
+    // What the bridge handed over while it stopped (a durable bridge hands
+    // over and acks its whole last batch) reaches the pods' handlers too.
+    if (bridge_ && !pool_->is_own_thread()) drain(options_.drain_timeout);
     closed_.store(true, std::memory_order_release);
     for (const auto& pod : all_pods()) pod->disconnect(DisconnectReason::bus_stopped, false);
 

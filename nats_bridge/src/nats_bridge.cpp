@@ -46,6 +46,9 @@ Status NatsBridge::start(const LocalNode& self, BridgeEvents& events) {
     auto subjects = Subjects::for_group(self.belongs_to);
     if (!subjects) return Error(Errc::invalid_argument, "nats bridge: " + subjects.error().reason());
     subjects_ = std::move(subjects).value();
+    if (options_.durable.enabled) {
+        if (auto d = check_durable_options(*subjects_); !d) return d;
+    }
     self_ = self;
     events_ = &events;
     auto opts = make_options();
@@ -58,6 +61,17 @@ Status NatsBridge::start(const LocalNode& self, BridgeEvents& events) {
                                                  describe(s));
     }
     conn_.reset(raw);
+    if (options_.durable.enabled) {
+        jsOptions jo;
+        jsOptions_Init(&jo);
+        jo.Wait = kJetStreamWait.count();
+        jsCtx* js = nullptr;
+        if (const natsStatus j = natsConnection_JetStream(&js, conn_.get(), &jo); j != NATS_OK) {
+            conn_.reset();
+            return Error(Errc::transport_failed, "nats bridge: no JetStream context: " + describe(j));
+        }
+        js_.reset(js);
+    }
     if (s == NATS_OK) {
         connected_ = true;
         ever_connected_ = true;
@@ -69,6 +83,7 @@ Status NatsBridge::start(const LocalNode& self, BridgeEvents& events) {
                     "not sent (counted in nats.publish_failed)");
     }
     thread_ = std::thread([this] { run(); });
+    if (options_.durable.enabled) durable_thread_ = std::thread([this] { run_durable(); });
     std::lock_guard lock(subs_mutex_);
     subscribe_locked(Subjects::inbox_pattern(self_.id), nullptr);
     return success();
@@ -76,6 +91,10 @@ Status NatsBridge::start(const LocalNode& self, BridgeEvents& events) {
 
 void NatsBridge::stop() {
     if (!conn_ || stopping_.exchange(true)) return;
+    // The durable thread hands over and acks what it fetched, then ends
+    // (bounded by one fetch and one batch); its acks go out with the flush.
+    wake_durable();
+    if (durable_thread_.joinable()) durable_thread_.join();
     // What was published goes out first (bounded), then nothing comes in.
     natsConnection_FlushTimeout(conn_.get(), options_.flush_timeout.count());
     {
@@ -92,6 +111,8 @@ void NatsBridge::stop() {
     if (thread_.joinable()) thread_.join();
     std::lock_guard lock(subs_mutex_);
     subs_.clear();
+    pull_.reset();
+    js_.reset();
     // conn_ stays until the destructor: a send racing with stop() meets a
     // closed connection (an error), never a destroyed one.
 }
@@ -101,7 +122,7 @@ Status NatsBridge::check(const Message& message) const {
         return Error(Errc::rejected, "cannot cross to other sites: " + s.error().reason() +
                                          " (a bridged type must be a valid NATS subject)");
     }
-    const auto size = encoded_size(message);
+    const auto size = encoded_size(message, options_.durable.enabled ? options_.durable.consumer : std::string());
     const auto max = max_payload_.load(std::memory_order_relaxed);
     if (static_cast<std::int64_t>(size) > max) {
         return Error(Errc::rejected, "message of type '" + message.type() + "' is " + std::to_string(size) +
@@ -114,7 +135,9 @@ Status NatsBridge::check(const Message& message) const {
 void NatsBridge::update_site(const BridgeSite& site) {
     std::lock_guard lock(subs_mutex_);
     site_ = site;
+    site_active_ = site.active;
     if (!stopping_) reconcile_locked();
+    wake_durable();
 }
 
 void NatsBridge::reconcile_locked() {
@@ -122,7 +145,10 @@ void NatsBridge::reconcile_locked() {
     std::map<std::string, std::string> wanted;
     wanted[Subjects::inbox_pattern(self_.id)] = "";
     if (site_.active) {
-        for (const auto& p : types_) wanted[subjects_->message_pattern(p)] = "";
+        // Durable mode reads the stream instead (nats_durable.cpp).
+        if (!options_.durable.enabled) {
+            for (const auto& p : types_) wanted[subjects_->message_pattern(p)] = "";
+        }
         for (const auto& node : site_.nodes) wanted[subjects_->node(node)] = "";
         for (const auto& cap : site_.capabilities) {
             if (auto s = check_type(cap); !s) {
@@ -180,11 +206,21 @@ Status NatsBridge::send(const std::string& subject, const char* reply, const Mes
         publish_failed_.fetch_add(1, std::memory_order_relaxed);
         return s;
     }
+    // Durable: a published message carries its id for the stream's duplicate
+    // check, and asks for the stream's ack (on_pub_ack) so that a message the
+    // stream refuses is counted, without waiting for it (order, no blocking).
+    const bool durable = counted && options_.durable.enabled;
+    if (durable && !stream_ready_) {
+        publish_failed_.fetch_add(1, std::memory_order_relaxed);
+        return Error(Errc::transport_failed, "the durable stream '" + stream_name_ + "' is not ready yet");
+    }
+    const std::string ack_inbox = durable ? Subjects::inbox(self_.id, message.id()) : std::string();
     natsStatus s = NATS_OK;
     {
         std::lock_guard lock(out_mutex_);
-        Envelope envelope{self_.id, counted ? seq_[subject] + 1 : 0};
-        auto msg = encode(subject, reply, message, envelope);
+        Envelope envelope{self_.id, counted ? seq_[subject] + 1 : 0,
+                          durable ? options_.durable.consumer : std::string()};
+        auto msg = encode(subject, durable ? ack_inbox.c_str() : reply, message, envelope);
         if (!msg) {
             s = NATS_NO_MEMORY;
         } else {
@@ -253,6 +289,8 @@ std::map<std::string, std::uint64_t> NatsBridge::stats() const {
         {"nats.slow_consumer", get(slow_consumer_)},
         {"nats.lost", get(lost_) + get(unsequenced_overflow_)},
         {"nats.no_responders", get(no_responders_)},
+        {"nats.stream_ready", stream_ready_ ? 1 : 0},
+        {"nats.unstored", get(unstored_)},
     };
 }
 

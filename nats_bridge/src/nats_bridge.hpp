@@ -7,11 +7,17 @@
 //        (never block)                                (bounded)          StreamCheck, BridgeEvents
 //   any thread ──publish/send_to/tunnel: encode, count──▶ natsConnection_PublishMsg
 //
+// Durable mode (nats_durable.cpp) replaces the `msg` subscriptions with the
+// site's JetStream consumer, read by a thread of its own:
+//
+//   durable thread ──ensure stream, bind consumer, fetch──▶ DurableCheck, BridgeEvents, ack
+//
 // Invariants: nats.c's callbacks never wait (a full queue drops and counts);
 // a subject's Grav-Seq is given and published under one lock, so the counts
 // leave in order; every subscription has finished its callbacks before the
 // bridge is destroyed (their completion is counted down in stop()).
 
+#include "durable_check.hpp"
 #include "inbound_queue.hpp"
 #include "nats_codec.hpp"
 #include "nats_handles.hpp"
@@ -20,6 +26,7 @@
 #include <grav/nats.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -32,6 +39,10 @@
 #include <vector>
 
 namespace grav::nats::detail {
+
+// The longest a JetStream API call (stream, consumer) waits for its answer;
+// only the durable thread makes them.
+inline constexpr std::chrono::milliseconds kJetStreamWait{2000};
 
 class NatsBridge final : public Bridge {
 public:
@@ -64,6 +75,18 @@ private:
     void run();
     void handle(Inbound& item);
     void fail_tunnel(const std::string& message_id);
+
+    // nats_durable.cpp
+    Status check_durable_options(const Subjects& subjects);
+    void run_durable();
+    void wait_durable(std::chrono::milliseconds timeout);
+    void wake_durable();
+    bool ensure_stream();
+    bool bind_consumer();
+    bool create_consumer(std::uint64_t start_seq);
+    void take(natsMsg* msg);
+    void on_pub_ack(natsMsg* msg);
+    void durable_trouble(const std::string& what);
 
     // nats_bridge.cpp
     void reconcile_locked();
@@ -98,13 +121,27 @@ private:
     std::unordered_map<std::string, PendingTunnel> tunnels_;  // by message id
     std::deque<std::string> tunnel_order_;
 
+    // Durable mode; the thread's own state is touched by it alone.
+    std::string stream_name_;
+    JsCtxPtr js_;
+    SubscriptionPtr pull_;
+    DurableCheck durable_check_;
+    std::string durable_trouble_;    // the last problem logged, so that a retry logs it once
+    std::uint64_t resume_from_ = 0;  // the consumer this thread deleted to recover: where its successor starts
+    std::atomic<bool> site_active_{true};
+    std::atomic<bool> stream_ready_{false};
+    std::mutex durable_mutex_;
+    std::condition_variable durable_cv_;
+    bool durable_woken_ = false;
+    std::thread durable_thread_;
+
     InboundQueue queue_;
     StreamCheck streams_;  // the bridge thread's only
     std::thread thread_;
 
     std::atomic<std::uint64_t> published_{0}, publish_failed_{0}, received_{0}, queue_overflow_{0},
         unsequenced_overflow_{0}, duplicates_{0}, decode_failed_{0}, disconnects_{0}, reconnects_{0},
-        slow_consumer_{0}, lost_{0}, no_responders_{0};
+        slow_consumer_{0}, lost_{0}, no_responders_{0}, unstored_{0};
     std::atomic<bool> connected_{false};
     std::atomic<bool> ever_connected_{false};
 };

@@ -17,6 +17,8 @@ constexpr const char* kParent = "Grav-Parent";
 constexpr const char* kReplyTo = "Grav-Reply-To";
 constexpr const char* kBridge = "Grav-Bridge";
 constexpr const char* kSeq = "Grav-Seq";
+constexpr const char* kSite = "Grav-Site";
+constexpr const char* kMsgId = "Nats-Msg-Id";  // JetStream's duplicate check
 
 using Headers = std::vector<std::pair<const char*, std::string>>;
 
@@ -27,6 +29,10 @@ Headers headers_of(const Message& m, const Envelope& e) {
     if (!m.reply_to().is_nil()) h.emplace_back(kReplyTo, m.reply_to().str());
     if (!e.bridge.is_nil()) h.emplace_back(kBridge, e.bridge.str());
     if (e.seq != 0) h.emplace_back(kSeq, std::to_string(e.seq));
+    if (!e.site.empty()) {
+        h.emplace_back(kSite, e.site);
+        h.emplace_back(kMsgId, m.id().str());
+    }
     return h;
 }
 
@@ -98,9 +104,9 @@ MsgPtr encode(const std::string& subject, const char* reply, const Message& mess
     return msg;
 }
 
-std::size_t encoded_size(const Message& message) {
+std::size_t encoded_size(const Message& message, std::string_view site) {
     // The largest envelope: a bridge id and a 20-digit count.
-    const Envelope widest{NodeId::random(), std::numeric_limits<std::uint64_t>::max()};
+    const Envelope widest{NodeId::random(), std::numeric_limits<std::uint64_t>::max(), std::string(site)};
     std::size_t size = std::string_view("NATS/1.0\r\n\r\n").size();
     for (const auto& [key, value] : headers_of(message, widest)) {
         size += std::string_view(key).size() + 2 + value.size() + 2;  // "key: value\r\n"
@@ -145,6 +151,7 @@ Result<Decoded> decode(natsMsg* msg, std::string_view subject_type) {
         if (!n) return Error(Errc::decode_failed, "Grav-Seq '" + std::string(*seq) + "' is not a number");
         e.seq = *n;
     }
+    if (auto site = header(msg, kSite)) e.site = std::string(*site);
     const char* data = natsMsg_GetData(msg);
     const int len = natsMsg_GetDataLength(msg);
     std::string payload(data != nullptr ? data : "", static_cast<std::size_t>(len > 0 ? len : 0));

@@ -10,7 +10,9 @@
 // Headers: Grav-Id, Grav-Type, Grav-Origin, Grav-Time (ns since the Unix
 // epoch), Grav-Parent and Grav-Reply-To when set, Grav-Bridge (the bridge
 // node that sent it) and Grav-Seq (its count of the subject, from 1) on
-// published messages. The body is the payload, byte for byte. A plain NATS
+// published messages; in durable mode also Nats-Msg-Id (the message id, for
+// the stream's duplicate check) and Grav-Site (the site's durable consumer,
+// so that the site drops its own messages when the stream gives them back). The body is the payload, byte for byte. A plain NATS
 // client may publish with no headers at all: the type is then the subject's,
 // the id new and the origin nil.
 
@@ -34,6 +36,10 @@ public:
 
     [[nodiscard]] std::string message(std::string_view type) const { return prefix_ + "msg." + std::string(type); }
     [[nodiscard]] std::string message_pattern(const TypePattern& p) const { return message(p.text()); }
+    // Every published message of the group: what the durable stream keeps.
+    [[nodiscard]] std::string all_messages() const { return prefix_ + "msg.>"; }
+    // The group as one subject token ("_" for "*").
+    [[nodiscard]] std::string token() const { return prefix_.substr(5, prefix_.size() - 6); }
     [[nodiscard]] std::string node(const NodeId& id) const { return prefix_ + "node." + id.str(); }
     [[nodiscard]] std::string tunnel(std::string_view capability) const {
         return prefix_ + "tunnel." + std::string(capability);
@@ -58,6 +64,7 @@ private:
 struct Envelope {
     NodeId bridge;          // the bridge node that put it on NATS
     std::uint64_t seq = 0;  // its count on that subject; 0: not counted
+    std::string site;       // durable mode: the sending site's consumer; "" otherwise
 };
 
 struct Decoded {
@@ -66,8 +73,9 @@ struct Decoded {
 };
 
 MsgPtr encode(const std::string& subject, const char* reply, const Message& message, const Envelope& envelope);
-// The size NATS counts against max_payload (headers and body).
-std::size_t encoded_size(const Message& message);
+// The size NATS counts against max_payload (headers and body), with the
+// durable headers when `site` is set.
+std::size_t encoded_size(const Message& message, std::string_view site = {});
 // `subject_type`: the type a message subject names, used when the
 // Grav-Type header is missing ("" for other subjects).
 Result<Decoded> decode(natsMsg* msg, std::string_view subject_type);

@@ -92,6 +92,7 @@ void NatsBridge::on_connected(natsConnection* nc, void* closure) {
     self->ever_connected_ = true;
     const auto max = natsConnection_GetMaxPayload(nc);
     if (max > 0) self->max_payload_.store(max, std::memory_order_relaxed);
+    self->wake_durable();
     log_debug("connected");
 }
 
@@ -110,6 +111,7 @@ void NatsBridge::on_reconnected(natsConnection* nc, void* closure) {
     self->reconnects_.fetch_add(1, std::memory_order_relaxed);
     const auto max = natsConnection_GetMaxPayload(nc);
     if (max > 0) self->max_payload_.store(max, std::memory_order_relaxed);
+    self->wake_durable();
     char url[256] = {};
     natsConnection_GetConnectedUrl(nc, url, sizeof url);
     log_warning(std::string("reconnected to ") + url);
@@ -126,10 +128,9 @@ void NatsBridge::on_closed(natsConnection* nc, void* closure) {
                     (text != nullptr && *text != '\0' ? std::string(" (") + text + ")" : std::string()) +
                     "; this site is no longer bridged");
     }
-    {
-        std::lock_guard lock(self->complete_mutex_);
-        self->closed_ = true;
-    }
+    // Notified under the lock: stop() may destroy the bridge as soon as it sees closed_.
+    std::lock_guard lock(self->complete_mutex_);
+    self->closed_ = true;
     self->complete_cv_.notify_all();
 }
 

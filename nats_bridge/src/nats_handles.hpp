@@ -22,10 +22,15 @@ struct MsgDeleter {
     void operator()(natsMsg* m) const noexcept { natsMsg_Destroy(m); }
 };
 
+struct JsCtxDeleter {
+    void operator()(jsCtx* js) const noexcept { jsCtx_Destroy(js); }
+};
+
 using OptionsPtr = std::unique_ptr<natsOptions, OptionsDeleter>;
 using ConnectionPtr = std::unique_ptr<natsConnection, ConnectionDeleter>;
 using SubscriptionPtr = std::unique_ptr<natsSubscription, SubscriptionDeleter>;
 using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
+using JsCtxPtr = std::unique_ptr<jsCtx, JsCtxDeleter>;
 
 // "NATS_CONNECTION_CLOSED: Connection Closed" plus the library's own detail, if any.
 inline std::string describe(natsStatus s) {

@@ -18,7 +18,11 @@ void NatsBridge::on_msg(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsM
     item.rest = std::move(parsed.rest);
     if (item.kind == Subjects::Kind::unknown) return;
     if (item.kind == Subjects::Kind::inbox) {
-        if (!natsMsg_IsNoResponders(msg.get())) return;  // only the server's "no responders" comes here
+        // The server's "no responders" for a tunnel request, or (durable) the stream's ack of a publication.
+        if (!natsMsg_IsNoResponders(msg.get())) {
+            if (self->options_.durable.enabled) self->on_pub_ack(msg.get());
+            return;
+        }
     } else {
         auto decoded = decode(msg.get(), item.kind == Subjects::Kind::message ? item.rest : std::string());
         if (!decoded) {
@@ -38,10 +42,9 @@ void NatsBridge::on_msg(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsM
 
 void NatsBridge::on_sub_complete(void* closure) {
     auto* self = static_cast<NatsBridge*>(closure);
-    {
-        std::lock_guard lock(self->complete_mutex_);
-        --self->live_subs_;
-    }
+    // Notified under the lock: stop() may destroy the bridge as soon as it sees the count at 0.
+    std::lock_guard lock(self->complete_mutex_);
+    --self->live_subs_;
     self->complete_cv_.notify_all();
 }
 
@@ -97,7 +100,15 @@ void NatsBridge::fail_tunnel(const std::string& message_id) {
     {
         std::lock_guard lock(tunnels_mutex_);
         auto it = tunnels_.find(message_id);
-        if (it == tunnels_.end()) return;
+        if (it == tunnels_.end()) {
+            // Durable: a publication that no stream (nor anyone) took.
+            if (options_.durable.enabled) {
+                unstored_.fetch_add(1, std::memory_order_relaxed);
+                log_warning("message " + message_id + " was not stored: no stream '" + stream_name_ +
+                            "' takes its subject (NATS: no responders)");
+            }
+            return;
+        }
         pending = std::move(it->second);
         tunnels_.erase(it);
     }

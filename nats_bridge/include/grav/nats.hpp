@@ -29,6 +29,31 @@ struct Tls {
     std::string key_file;
 };
 
+// Durable mode: what crosses between sites is kept in a JetStream stream,
+// so that a site whose bridge was away (stopped, restarted, cut off) for
+// less than `max_age` gets what it missed when one of its bridges is back.
+struct Durable {
+    bool enabled = false;
+    // The group's stream (default "GRAV_<group token>"); every durable site of
+    // the group uses the same one. Created, or its limits updated, by each
+    // bridge when it connects.
+    std::string stream;
+    // The site's durable consumer: required, stable across restarts and the
+    // same on every bridge node of the site (say "site-a"): it is where the
+    // stream remembers what this site has had.
+    std::string consumer;
+    // How long the stream keeps a message: a site away longer misses what
+    // expired (counted and reported as lost).
+    std::chrono::seconds max_age{3600};
+    // How long the stream remembers a message id (Nats-Msg-Id) to drop a copy.
+    std::chrono::seconds duplicate_window{120};
+    // How long a bridge that becomes its site's active one (at start, or on
+    // taking over) waits before it reads the stream, so that its mesh and
+    // its pods are in place: a pod that is not there yet misses what is
+    // handed over meanwhile (as it would on the mesh).
+    std::chrono::milliseconds settle{1000};
+};
+
 struct Options {
     // "nats://host:port" of one or more servers of one cluster; the client
     // moves between them (and to servers the cluster tells it of).
@@ -57,6 +82,8 @@ struct Options {
     bool send_asap = true;
     // The connection's name as the servers show it (default: the node's name).
     std::string name;
+    // Off by default: plain NATS subscriptions, nothing kept while a site is away.
+    Durable durable{};
 };
 
 // Checks the options (an unusable pattern or an empty server list is an
