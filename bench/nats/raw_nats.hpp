@@ -1,0 +1,62 @@
+#pragma once
+// The baseline: plain nats.c on the same server, with the client options the
+// bridge sets for itself (nats_bridge/src/nats_connect.cpp), send-asap
+// included, and subscriptions with no pending limits, as the bridge's.
+
+#include "bench_util.hpp"
+
+#include "nats_client.hpp"
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+namespace grav::natsbench {
+
+// A nats.c connection as the bridge makes its own. Throws std::runtime_error
+// with nats.c's reason on failure.
+natstest::NatsPtr<natsConnection> raw_connect(const std::string& url, const std::string& name, bool send_asap);
+
+// Publisher and asynchronous subscriber, each on its own connection.
+class RawFanout {
+public:
+    RawFanout(const std::string& url, bool send_asap);
+    ~RawFanout();
+    RawFanout(const RawFanout&) = delete;
+    RawFanout& operator=(const RawFanout&) = delete;
+
+    // Publishes until the subscriber has one (false if not within 10 s).
+    bool warm_up();
+    FanoutResult run(std::uint64_t count, std::size_t payload_size);
+    [[nodiscard]] std::uint64_t slow_consumer() const { return slow_consumer_.load(); }
+
+private:
+    static void on_msg(natsConnection*, natsSubscription*, natsMsg* msg, void* self);
+
+    natstest::NatsPtr<natsConnection> pub_, sub_conn_;
+    natsSubscription* sub_ = nullptr;
+    std::atomic<std::uint64_t> arrived_{0}, warm_{0}, slow_consumer_{0};
+    std::atomic<std::int64_t> last_ns_{0};
+};
+
+// Requester (natsConnection_Request) and a responder (an asynchronous
+// subscription that publishes the reply), each on its own connection.
+class RawRtt {
+public:
+    RawRtt(const std::string& url, bool send_asap, std::size_t payload_size);
+    ~RawRtt();
+    RawRtt(const RawRtt&) = delete;
+    RawRtt& operator=(const RawRtt&) = delete;
+
+    // One round trip in microseconds, or a negative value on failure.
+    double once();
+
+private:
+    static void on_request(natsConnection* nc, natsSubscription*, natsMsg* msg, void* self);
+
+    std::string payload_;
+    natstest::NatsPtr<natsConnection> requester_, responder_;
+    natsSubscription* sub_ = nullptr;
+};
+
+}  // namespace grav::natsbench
