@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +22,13 @@ inline void say(const std::string& line) {
 
 inline std::int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+// CPU time of the calling thread, in ns: what the sending loop itself costs.
+inline std::int64_t thread_cpu_ns() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<std::int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
 }
 
 // The `p`-quantile (0..1) of `values`, nearest rank; 0 for none.
@@ -41,6 +49,7 @@ struct FanoutResult {
     std::uint64_t arrived = 0;
     double seconds = 0;       // first send to last arrival
     double send_seconds = 0;  // first send to last send returned
+    double send_cpu_us = 0;   // the sending thread's CPU time per message
     [[nodiscard]] double rate() const { return seconds > 0 ? static_cast<double>(arrived) / seconds : 0; }
 };
 

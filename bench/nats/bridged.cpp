@@ -10,16 +10,16 @@ namespace {
 
 constexpr const char* kGroup = "natsbench";
 
-std::unique_ptr<Bus> make_site(const std::string& name, const std::string& url, bool send_asap) {
+std::unique_ptr<Bus> make_site(const std::string& name, const std::string& url, const SiteOptions& site) {
     BusOptions o;
     o.name = name;
     o.belongs_to = kGroup;
     o.workers = 2;
-    o.transport = zmq::transport({.bind = "tcp://127.0.0.1:0"});
+    if (site.transport) o.transport = zmq::transport({.bind = "tcp://127.0.0.1:0"});
     nats::Options n;
     n.servers = {url};
     n.types = {"bench.*"};
-    n.send_asap = send_asap;
+    n.send_asap = site.send_asap;
     o.bridge = nats::bridge(std::move(n));
     return std::make_unique<Bus>(std::move(o));
 }
@@ -50,8 +50,8 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-BridgedSites::BridgedSites(const std::string& url, bool send_asap, std::size_t rtt_payload)
-    : a_(make_site("site-a", url, send_asap)), b_(make_site("site-b", url, send_asap)),
+BridgedSites::BridgedSites(const std::string& url, const SiteOptions& site, std::size_t rtt_payload)
+    : a_(make_site("site-a", url, site)), b_(make_site("site-b", url, site)),
       rtt_payload_(rtt_payload, 'q') {
     for (auto* bus : {a_.get(), b_.get()}) {
         if (!eventually([&] { return stat(*bus, "nats.connected") == 1; }, 15s)) {
@@ -114,11 +114,13 @@ FanoutResult BridgedSites::fanout(std::uint64_t count, std::size_t payload_size,
     const auto before = this->counters();
     FanoutResult r;
     r.sent = count;
+    const auto cpu0 = thread_cpu_ns();
     const auto t0 = now_ns();
     for (std::uint64_t i = 0; i < count; ++i) {
         if (!sender_->send(Message("bench.x", payload)).status()) ++r.send_failed;
     }
     r.send_seconds = static_cast<double>(now_ns() - t0) / 1e9;
+    r.send_cpu_us = static_cast<double>(thread_cpu_ns() - cpu0) / 1e3 / static_cast<double>(count);
     r.arrived = wait_arrivals([&] { return arrived_.load(std::memory_order_acquire); }, count, 3s, 90s);
     r.seconds = static_cast<double>(last_ns_.load() - t0) / 1e9;
     counters = minus(this->counters(), before);

@@ -2,7 +2,9 @@
 // Two sites joined by the NATS bridge on one nats-server: site A is one bus
 // with the bridge and the sending pods, site B one bus with the bridge and
 // the receiving pods. The buses have a ZeroMQ transport (as a site's node
-// has) but no peers: everything that crosses goes through NATS.
+// has) but no peers: everything that crosses goes through NATS. Without the
+// transport (SiteOptions::transport false) they are standalone buses, which
+// leaves the bridge's own cost.
 
 #include "bench_util.hpp"
 
@@ -31,11 +33,16 @@ struct BridgeCounters {
     std::uint64_t bridge_lost = 0;     // site B: bridge.lost (what the core was told)
 };
 
+struct SiteOptions {
+    bool send_asap = true;  // nats::Options::send_asap
+    bool transport = true;  // each bus has a ZeroMQ transport on 127.0.0.1
+};
+
 class BridgedSites {
 public:
     // Throws std::runtime_error when a bus does not start or its bridge
     // does not connect within 15 s.
-    BridgedSites(const std::string& url, bool send_asap, std::size_t rtt_payload);
+    BridgedSites(const std::string& url, const SiteOptions& site, std::size_t rtt_payload);
     ~BridgedSites();
     BridgedSites(const BridgedSites&) = delete;
     BridgedSites& operator=(const BridgedSites&) = delete;

@@ -3,7 +3,10 @@
 // harness, tests/nats/support), with the same payloads and client options
 // (send-asap as the bridge sets it). Results: docs/BENCHMARKS.md.
 //
-//   nats_bench [--count N] [--rtt-count N] [--runs R] [--only fanout64|fanout1k|rtt] [--no-send-asap]
+//   nats_bench [--count N] [--rtt-count N] [--runs R] [--only fanout64|fanout1k|rtt]
+//              [--no-send-asap] [--no-transport]
+//   --no-send-asap: both sides let nats.c batch writes
+//   --no-transport: the site buses have no ZeroMQ transport (the bridge's own cost)
 //
 // Figures:
 //   fan-out throughput, 64 B and 1 KiB payloads, messages/s from the first
@@ -45,12 +48,13 @@ struct Args {
     int runs = 3;
     std::string only;
     bool send_asap = true;
+    bool transport = true;
 };
 
 [[noreturn]] void usage(const std::string& why) {
     std::fprintf(stderr,
                  "nats_bench: %s\nusage: nats_bench [--count N] [--rtt-count N] [--runs R] "
-                 "[--only fanout64|fanout1k|rtt] [--no-send-asap]\n",
+                 "[--only fanout64|fanout1k|rtt] [--no-send-asap] [--no-transport]\n",
                  why.c_str());
     std::exit(2);
 }
@@ -77,6 +81,7 @@ Args parse(int argc, char** argv) {
             a.only = value();
             if (a.only != "fanout64" && a.only != "fanout1k" && a.only != "rtt") usage("unknown figure '" + a.only + "'");
         } else if (arg == "--no-send-asap") a.send_asap = false;
+        else if (arg == "--no-transport") a.transport = false;
         else usage("unknown option '" + arg + "'");
     }
     return a;
@@ -127,10 +132,12 @@ bool fanout(const std::string& label, std::size_t payload, const Args& args, Raw
         raw_rates.push_back(r.rate());
         grav_rates.push_back(g.rate());
         run_ratios.push_back(r.rate() > 0 ? g.rate() / r.rate() : 0);
-        say("  run " + std::to_string(run + 1) + ": raw " + rate(r.rate()) + " (" + std::to_string(r.arrived) + "/" +
-            std::to_string(r.sent) + " arrived), grav " + rate(g.rate()) + " (" + std::to_string(g.arrived) + "/" +
-            std::to_string(g.sent) + " arrived, sends took " + fixed(g.send_seconds, 2) + " s of " +
-            fixed(g.seconds, 2) + " s), grav/raw " + fixed(run_ratios.back(), 2));
+        say("  run " + std::to_string(run + 1) + ": raw " + rate(r.rate()) + ", grav " + rate(g.rate()) +
+            ", grav/raw " + fixed(run_ratios.back(), 2) + "; arrived raw " + std::to_string(r.arrived) + "/" +
+            std::to_string(r.sent) + ", grav " + std::to_string(g.arrived) + "/" + std::to_string(g.sent) +
+            "; sending loop raw " + fixed(r.send_seconds, 2) + " s of " + fixed(r.seconds, 2) + " s, grav " +
+            fixed(g.send_seconds, 2) + " s of " + fixed(g.seconds, 2) + " s; sender CPU/msg raw " +
+            fixed(r.send_cpu_us, 1) + " us, grav " + fixed(g.send_cpu_us, 1) + " us");
         if (r.arrived != r.sent || r.send_failed != 0) {
             say("    raw missing " + std::to_string(r.sent - r.arrived) + ", publish failures " +
                 std::to_string(r.send_failed) + ", slow consumer events " + std::to_string(raw.slow_consumer()));
@@ -203,8 +210,10 @@ int run(const Args& args) {
     auto server = natstest::NatsCluster::start(1);
     const std::string url = server->url(0);
     say("nats_bench: one nats-server at " + url + ", nats.c " + nats_GetVersion() + ", send-asap " +
-        (args.send_asap ? "on" : "off") + ", " + std::to_string(args.runs) + " run(s)");
-    BridgedSites grav(url, args.send_asap, 64);
+        (args.send_asap ? "on" : "off") + ", site buses " +
+        (args.transport ? "with a ZeroMQ transport (no peers)" : "without a transport") + ", " +
+        std::to_string(args.runs) + " run(s)");
+    BridgedSites grav(url, {.send_asap = args.send_asap, .transport = args.transport}, 64);
     if (!grav.warm_up()) throw std::runtime_error("nothing crossed between the two sites within 15 s");
     bool ok = true;
     const auto want = [&](const char* figure) { return args.only.empty() || args.only == figure; };

@@ -95,6 +95,7 @@ FanoutResult RawFanout::run(std::uint64_t count, std::size_t payload_size) {
     arrived_ = 0;
     FanoutResult r;
     r.sent = count;
+    const auto cpu0 = thread_cpu_ns();
     const auto t0 = now_ns();
     for (std::uint64_t i = 0; i < count; ++i) {
         if (natsConnection_Publish(pub_.get(), kFanoutSubject, payload.data(), static_cast<int>(payload.size())) !=
@@ -103,6 +104,7 @@ FanoutResult RawFanout::run(std::uint64_t count, std::size_t payload_size) {
         }
     }
     r.send_seconds = static_cast<double>(now_ns() - t0) / 1e9;
+    r.send_cpu_us = static_cast<double>(thread_cpu_ns() - cpu0) / 1e3 / static_cast<double>(count);
     natsConnection_FlushTimeout(pub_.get(), 10000);
     r.arrived = wait_arrivals([&] { return arrived_.load(std::memory_order_acquire); }, count, 3s, 60s);
     r.seconds = static_cast<double>(last_ns_.load() - t0) / 1e9;
