@@ -90,7 +90,24 @@ bool RawFanout::warm_up() {
     return false;
 }
 
-FanoutResult RawFanout::run(std::uint64_t count, std::size_t payload_size) {
+natsStatus RawFanout::publish_with_headers(const std::string& payload, std::uint64_t seq) {
+    static const std::string id(36, 'a'), time(19, '1');
+    natsMsg* raw = nullptr;
+    natsStatus s = natsMsg_Create(&raw, kFanoutSubject, nullptr, payload.data(), static_cast<int>(payload.size()));
+    if (s != NATS_OK) return s;
+    natstest::NatsPtr<natsMsg> msg(raw);
+    const std::string seq_text = std::to_string(seq);
+    const std::pair<const char*, const char*> headers[] = {
+        {"Grav-Id", id.c_str()},     {"Grav-Type", "bench.x"},       {"Grav-Origin", id.c_str()},
+        {"Grav-Time", time.c_str()}, {"Grav-Bridge", id.c_str()},    {"Grav-Seq", seq_text.c_str()},
+    };
+    for (const auto& [key, value] : headers) {
+        if (s = natsMsgHeader_Set(msg.get(), key, value); s != NATS_OK) return s;
+    }
+    return natsConnection_PublishMsg(pub_.get(), msg.get());
+}
+
+FanoutResult RawFanout::run(std::uint64_t count, std::size_t payload_size, bool headers) {
     const std::string payload(payload_size, 'r');
     arrived_ = 0;
     FanoutResult r;
@@ -98,8 +115,10 @@ FanoutResult RawFanout::run(std::uint64_t count, std::size_t payload_size) {
     const auto cpu0 = thread_cpu_ns();
     const auto t0 = now_ns();
     for (std::uint64_t i = 0; i < count; ++i) {
-        if (natsConnection_Publish(pub_.get(), kFanoutSubject, payload.data(), static_cast<int>(payload.size())) !=
-            NATS_OK) {
+        const natsStatus s =
+            headers ? publish_with_headers(payload, i + 1)
+                    : natsConnection_Publish(pub_.get(), kFanoutSubject, payload.data(), static_cast<int>(payload.size()));
+        if (s != NATS_OK) {
             ++r.send_failed;
         }
     }

@@ -27,11 +27,15 @@ public:
 
     // Publishes until the subscriber has one (false if not within 10 s).
     bool warm_up();
-    FanoutResult run(std::uint64_t count, std::size_t payload_size);
+    // `headers`: each message a natsMsg with headers of the bridge's names
+    // and sizes (nats_bridge/src/nats_codec.cpp), to tell the cost of NATS
+    // headers in nats.c from the bridge's own.
+    FanoutResult run(std::uint64_t count, std::size_t payload_size, bool headers = false);
     [[nodiscard]] std::uint64_t slow_consumer() const { return slow_consumer_.load(); }
 
 private:
     static void on_msg(natsConnection*, natsSubscription*, natsMsg* msg, void* self);
+    natsStatus publish_with_headers(const std::string& payload, std::uint64_t seq);
 
     natstest::NatsPtr<natsConnection> pub_, sub_conn_;
     natsSubscription* sub_ = nullptr;
