@@ -46,7 +46,7 @@ constexpr double kThroughputTarget = 0.8;  // grav >= 0.8 x raw (issue 17)
 constexpr double kRttTarget = 1.3;         // grav p50 <= 1.3 x raw
 
 struct Args {
-    std::uint64_t count = 300000;
+    std::uint64_t count = 200000;
     std::size_t rtt_count = 5000;
     int runs = 3;
     std::string only;
