@@ -126,10 +126,10 @@ void NatsBridge::on_closed(natsConnection* nc, void* closure) {
                     (text != nullptr && *text != '\0' ? std::string(" (") + text + ")" : std::string()) +
                     "; this site is no longer bridged");
     }
-    {
-        std::lock_guard lock(self->complete_mutex_);
-        self->closed_ = true;
-    }
+    // Notified under the lock: stop() may return and destroy the bridge as
+    // soon as it can take the lock and sees closed_.
+    std::lock_guard lock(self->complete_mutex_);
+    self->closed_ = true;
     self->complete_cv_.notify_all();
 }
 

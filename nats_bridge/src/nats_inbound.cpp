@@ -38,10 +38,10 @@ void NatsBridge::on_msg(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsM
 
 void NatsBridge::on_sub_complete(void* closure) {
     auto* self = static_cast<NatsBridge*>(closure);
-    {
-        std::lock_guard lock(self->complete_mutex_);
-        --self->live_subs_;
-    }
+    // Notified under the lock: stop() may return and destroy the bridge as
+    // soon as it can take the lock and sees the count at 0.
+    std::lock_guard lock(self->complete_mutex_);
+    --self->live_subs_;
     self->complete_cv_.notify_all();
 }
 
