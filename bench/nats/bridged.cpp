@@ -31,11 +31,16 @@ std::uint64_t stat(const Bus& bus, const std::string& key) {
 }
 
 BridgeCounters minus(const BridgeCounters& x, const BridgeCounters& y) {
-    return {x.forwarded - y.forwarded,     x.published - y.published,
-            x.publish_failed - y.publish_failed, x.received - y.received,
-            x.injected - y.injected,       x.lost - y.lost,
-            x.queue_overflow - y.queue_overflow, x.slow_consumer - y.slow_consumer,
-            x.disconnects - y.disconnects, x.bridge_lost - y.bridge_lost};
+    return {x.forwarded - y.forwarded,
+            x.published - y.published,
+            x.publish_failed - y.publish_failed,
+            x.received - y.received,
+            x.injected - y.injected,
+            x.lost - y.lost,
+            x.queue_overflow - y.queue_overflow,
+            x.slow_consumer - y.slow_consumer,
+            x.disconnects - y.disconnects,
+            x.bridge_lost - y.bridge_lost};
 }
 
 template <typename Pred>
@@ -51,8 +56,7 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout) {
 }  // namespace
 
 BridgedSites::BridgedSites(const std::string& url, const SiteOptions& site, std::size_t rtt_payload)
-    : a_(make_site("site-a", url, site)), b_(make_site("site-b", url, site)),
-      rtt_payload_(rtt_payload, 'q') {
+    : a_(make_site("site-a", url, site)), b_(make_site("site-b", url, site)), rtt_payload_(rtt_payload, 'q') {
     for (auto* bus : {a_.get(), b_.get()}) {
         if (!eventually([&] { return stat(*bus, "nats.connected") == 1; }, 15s)) {
             throw std::runtime_error("the bridge of " + bus->name() + " did not connect to NATS within 15 s");
@@ -67,7 +71,8 @@ BridgedSites::BridgedSites(const std::string& url, const SiteOptions& site, std:
     warm_ = std::make_unique<Pod>(b_->connect());
     warm_->on_type("bench.warm", [this](const Message&) { warm_seen_.fetch_add(1); });
     server_ = std::make_unique<Pod>(b_->connect());
-    server_->on_type("bench.req", [this](const Message& m) { server_->reply_to(m, Message("bench.rep", rtt_payload_)); });
+    server_->on_type("bench.req",
+                     [this](const Message& m) { server_->reply_to(m, Message("bench.rep", rtt_payload_)); });
 }
 
 BridgedSites::~BridgedSites() {

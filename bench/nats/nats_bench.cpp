@@ -65,7 +65,8 @@ struct Args {
 std::uint64_t number(const char* text, const char* what) {
     char* end = nullptr;
     const auto v = std::strtoull(text, &end, 10);
-    if (end == text || *end != '\0' || v == 0) usage(std::string(what) + " needs a positive number, not '" + text + "'");
+    if (end == text || *end != '\0' || v == 0)
+        usage(std::string(what) + " needs a positive number, not '" + text + "'");
     return v;
 }
 
@@ -77,15 +78,22 @@ Args parse(int argc, char** argv) {
             if (i + 1 >= argc) usage(arg + " needs a value");
             return argv[++i];
         };
-        if (arg == "--count") a.count = number(value(), "--count");
-        else if (arg == "--rtt-count") a.rtt_count = number(value(), "--rtt-count");
-        else if (arg == "--runs") a.runs = static_cast<int>(number(value(), "--runs"));
+        if (arg == "--count")
+            a.count = number(value(), "--count");
+        else if (arg == "--rtt-count")
+            a.rtt_count = number(value(), "--rtt-count");
+        else if (arg == "--runs")
+            a.runs = static_cast<int>(number(value(), "--runs"));
         else if (arg == "--only") {
             a.only = value();
-            if (a.only != "fanout64" && a.only != "fanout1k" && a.only != "rtt") usage("unknown figure '" + a.only + "'");
-        } else if (arg == "--no-send-asap") a.send_asap = false;
-        else if (arg == "--no-transport") a.transport = false;
-        else usage("unknown option '" + arg + "'");
+            if (a.only != "fanout64" && a.only != "fanout1k" && a.only != "rtt")
+                usage("unknown figure '" + a.only + "'");
+        } else if (arg == "--no-send-asap")
+            a.send_asap = false;
+        else if (arg == "--no-transport")
+            a.transport = false;
+        else
+            usage("unknown option '" + arg + "'");
     }
     return a;
 }
@@ -109,18 +117,22 @@ bool explain_missing(const FanoutResult& g, const BridgeCounters& c) {
         std::to_string(c.published) + ", nats.publish_failed " + std::to_string(c.publish_failed) +
         "; site B nats.received " + std::to_string(c.received) + ", nats.queue_overflow " +
         std::to_string(c.queue_overflow) + ", nats.lost " + std::to_string(c.lost) + ", bridge.injected " +
-        std::to_string(c.injected) + ", bridge.lost " + std::to_string(c.bridge_lost) + "; nats.slow_consumer " +
-        std::to_string(c.slow_consumer) + ", nats.disconnects " + std::to_string(c.disconnects) +
-        "; send failures " + std::to_string(g.send_failed));
+        std::to_string(c.injected) + ", bridge.lost " + std::to_string(c.bridge_lost) +
+        "; nats.slow_consumer " + std::to_string(c.slow_consumer) + ", nats.disconnects " +
+        std::to_string(c.disconnects) + "; send failures " + std::to_string(g.send_failed));
     if (counted >= missing) return true;
-    say("    SILENT LOSS: " + std::to_string(missing - counted) + " message(s) missing that no counter reports");
+    say("    SILENT LOSS: " + std::to_string(missing - counted) +
+        " message(s) missing that no counter reports");
     return false;
 }
 
-std::string arrived(const FanoutResult& r) { return std::to_string(r.arrived) + "/" + std::to_string(r.sent); }
+std::string arrived(const FanoutResult& r) {
+    return std::to_string(r.arrived) + "/" + std::to_string(r.sent);
+}
 
 std::string loop(const FanoutResult& r) {
-    return fixed(r.send_seconds, 2) + " s of " + fixed(r.seconds, 2) + " s, " + fixed(r.send_cpu_us, 1) + " us CPU/msg";
+    return fixed(r.send_seconds, 2) + " s of " + fixed(r.seconds, 2) + " s, " + fixed(r.send_cpu_us, 1) +
+           " us CPU/msg";
 }
 
 bool raw_complete(const std::string& what, const FanoutResult& r, const RawFanout& raw) {
@@ -130,7 +142,8 @@ bool raw_complete(const std::string& what, const FanoutResult& r, const RawFanou
     return false;
 }
 
-bool fanout(const std::string& label, std::size_t payload, const Args& args, RawFanout& raw, BridgedSites& grav) {
+bool fanout(const std::string& label, std::size_t payload, const Args& args, RawFanout& raw,
+            BridgedSites& grav) {
     say("fanout " + label + ": " + std::to_string(args.count) + " messages per run");
     std::vector<double> raw_rates, hdr_rates, grav_rates, run_ratios;
     bool ok = true;
@@ -212,9 +225,9 @@ bool rtt(const Args& args, RawRtt& raw, BridgedSites& grav) {
     const double ratio = median(r50);
     say("  median: raw p50 " + fixed(median(raw_p50), 0) + " us, p99 " + fixed(median(raw_p99), 0) +
         " us; grav p50 " + fixed(median(grav_p50), 0) + " us, p99 " + fixed(median(grav_p99), 0) +
-        " us; grav/raw p50 " + fixed(ratio, 2) + " (runs: " + ratios(r50) + "), p99 " + fixed(median(r99), 2) +
-        " (runs: " + ratios(r99) + "); target p50 <= " + fixed(kRttTarget, 1) + " x raw: " +
-        (ratio <= kRttTarget ? "met" : "missed"));
+        " us; grav/raw p50 " + fixed(ratio, 2) + " (runs: " + ratios(r50) + "), p99 " +
+        fixed(median(r99), 2) + " (runs: " + ratios(r99) + "); target p50 <= " + fixed(kRttTarget, 1) +
+        " x raw: " + (ratio <= kRttTarget ? "met" : "missed"));
     return ok;
 }
 

@@ -56,15 +56,15 @@ natstest::NatsPtr<natsConnection> raw_connect(const std::string& url, const std:
 
 }  // namespace
 
-natstest::NatsPtr<natsConnection> raw_connect(const std::string& url, const std::string& name, bool send_asap) {
+natstest::NatsPtr<natsConnection> raw_connect(const std::string& url, const std::string& name,
+                                              bool send_asap) {
     return raw_connect(url, name, send_asap, nullptr);
 }
 
 RawFanout::RawFanout(const std::string& url, bool send_asap)
     : pub_(raw_connect(url, "raw-pub", send_asap, &slow_consumer_)),
-      sub_conn_(raw_connect(url, "raw-sub", send_asap, &slow_consumer_)) {
-    sub_ = subscribe(sub_conn_.get(), "rawbench.>", &RawFanout::on_msg, this);
-}
+      sub_conn_(raw_connect(url, "raw-sub", send_asap, &slow_consumer_)),
+      sub_(subscribe(sub_conn_.get(), "rawbench.>", &RawFanout::on_msg, this)) {}
 
 RawFanout::~RawFanout() { drain(sub_); }
 
@@ -93,13 +93,14 @@ bool RawFanout::warm_up() {
 natsStatus RawFanout::publish_with_headers(const std::string& payload, std::uint64_t seq) {
     static const std::string id(36, 'a'), time(19, '1');
     natsMsg* raw = nullptr;
-    natsStatus s = natsMsg_Create(&raw, kFanoutSubject, nullptr, payload.data(), static_cast<int>(payload.size()));
+    natsStatus s =
+        natsMsg_Create(&raw, kFanoutSubject, nullptr, payload.data(), static_cast<int>(payload.size()));
     if (s != NATS_OK) return s;
     natstest::NatsPtr<natsMsg> msg(raw);
     const std::string seq_text = std::to_string(seq);
     const std::pair<const char*, const char*> headers[] = {
-        {"Grav-Id", id.c_str()},     {"Grav-Type", "bench.x"},       {"Grav-Origin", id.c_str()},
-        {"Grav-Time", time.c_str()}, {"Grav-Bridge", id.c_str()},    {"Grav-Seq", seq_text.c_str()},
+        {"Grav-Id", id.c_str()},     {"Grav-Type", "bench.x"},    {"Grav-Origin", id.c_str()},
+        {"Grav-Time", time.c_str()}, {"Grav-Bridge", id.c_str()}, {"Grav-Seq", seq_text.c_str()},
     };
     for (const auto& [key, value] : headers) {
         if (s = natsMsgHeader_Set(msg.get(), key, value); s != NATS_OK) return s;
@@ -115,9 +116,9 @@ FanoutResult RawFanout::run(std::uint64_t count, std::size_t payload_size, bool 
     const auto cpu0 = thread_cpu_ns();
     const auto t0 = now_ns();
     for (std::uint64_t i = 0; i < count; ++i) {
-        const natsStatus s =
-            headers ? publish_with_headers(payload, i + 1)
-                    : natsConnection_Publish(pub_.get(), kFanoutSubject, payload.data(), static_cast<int>(payload.size()));
+        const natsStatus s = headers ? publish_with_headers(payload, i + 1)
+                                     : natsConnection_Publish(pub_.get(), kFanoutSubject, payload.data(),
+                                                              static_cast<int>(payload.size()));
         if (s != NATS_OK) {
             ++r.send_failed;
         }
@@ -133,9 +134,8 @@ FanoutResult RawFanout::run(std::uint64_t count, std::size_t payload_size, bool 
 RawRtt::RawRtt(const std::string& url, bool send_asap, std::size_t payload_size)
     : payload_(payload_size, 'q'),
       requester_(raw_connect(url, "raw-requester", send_asap)),
-      responder_(raw_connect(url, "raw-responder", send_asap)) {
-    sub_ = subscribe(responder_.get(), kRequestSubject, &RawRtt::on_request, this);
-}
+      responder_(raw_connect(url, "raw-responder", send_asap)),
+      sub_(subscribe(responder_.get(), kRequestSubject, &RawRtt::on_request, this)) {}
 
 RawRtt::~RawRtt() { drain(sub_); }
 

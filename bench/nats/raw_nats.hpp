@@ -15,7 +15,8 @@ namespace grav::natsbench {
 
 // A nats.c connection as the bridge makes its own. Throws std::runtime_error
 // with nats.c's reason on failure.
-natstest::NatsPtr<natsConnection> raw_connect(const std::string& url, const std::string& name, bool send_asap);
+natstest::NatsPtr<natsConnection> raw_connect(const std::string& url, const std::string& name,
+                                              bool send_asap);
 
 // Publisher and asynchronous subscriber, each on its own connection.
 class RawFanout {
@@ -37,10 +38,11 @@ private:
     static void on_msg(natsConnection*, natsSubscription*, natsMsg* msg, void* self);
     natsStatus publish_with_headers(const std::string& payload, std::uint64_t seq);
 
-    natstest::NatsPtr<natsConnection> pub_, sub_conn_;
-    natsSubscription* sub_ = nullptr;
+    // Before the connections and the subscription, whose callbacks use them.
     std::atomic<std::uint64_t> arrived_{0}, warm_{0}, slow_consumer_{0};
     std::atomic<std::int64_t> last_ns_{0};
+    natstest::NatsPtr<natsConnection> pub_, sub_conn_;
+    natsSubscription* sub_;
 };
 
 // Requester (natsConnection_Request) and a responder (an asynchronous
@@ -60,7 +62,7 @@ private:
 
     std::string payload_;
     natstest::NatsPtr<natsConnection> requester_, responder_;
-    natsSubscription* sub_ = nullptr;
+    natsSubscription* sub_;
 };
 
 }  // namespace grav::natsbench
