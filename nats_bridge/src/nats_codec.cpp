@@ -105,12 +105,23 @@ MsgPtr encode(const std::string& subject, const char* reply, const Message& mess
 }
 
 std::size_t encoded_size(const Message& message, std::string_view site) {
-    // The largest envelope: a bridge id and a 20-digit count.
-    const Envelope widest{NodeId::random(), std::numeric_limits<std::uint64_t>::max(), std::string(site)};
+    // What headers_of() and encode() make, counted without building it: this
+    // runs for every message that may cross (check()), twice on a publish.
+    constexpr std::size_t kIdText = 36;  // a UUID's canonical text
+    constexpr std::size_t kWidestSeq = std::numeric_limits<std::uint64_t>::digits10 + 1;
+    const auto field = [](std::string_view key, std::size_t value) { return key.size() + 2 + value + 2; };
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(message.timestamp().time_since_epoch()).count();
+    char digits[24];
+    const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, ns);
     std::size_t size = std::string_view("NATS/1.0\r\n\r\n").size();
-    for (const auto& [key, value] : headers_of(message, widest)) {
-        size += std::string_view(key).size() + 2 + value.size() + 2;  // "key: value\r\n"
-    }
+    size += field(kId, kIdText) + field(kType, message.type().size()) + field(kOrigin, kIdText) +
+            field(kTime, static_cast<std::size_t>(end - digits));
+    if (!message.parent_id().is_nil()) size += field(kParent, kIdText);
+    if (!message.reply_to().is_nil()) size += field(kReplyTo, kIdText);
+    // The largest envelope: a bridge id and a 20-digit count.
+    size += field(kBridge, kIdText) + field(kSeq, kWidestSeq);
+    if (!site.empty()) size += field(kSite, site.size()) + field(kMsgId, kIdText);
     return size + message.payload_size();
 }
 
