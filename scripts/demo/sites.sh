@@ -51,13 +51,27 @@ start() {
     shift 2
     (
         for fd in "${typing_fds[@]}"; do eval "exec $fd>&-"; done
-        exec "$@" <"$input" > >(tee "$tmp/$label.log" | grep --line-buffered -v -e '^grav\.zmq\[' -e '^\[' |
+        exec "$@" <"$input" > >(tee "$tmp/$label.log" | grep --line-buffered -E -v -e '^grav\.zmq\[' -e '^\[[0-9]+\] ' |
             sed -u "s/^/    $(printf '%-10s' "$label")| /") 2>&1
     ) &
     last_pid=$!
     pids+=("$last_pid")
 }
 typing_fds=()
+# say FD TEXT LABEL: types TEXT on FD until LABEL printed it (the far site's
+# interest crosses the NATS route asynchronously; the first line may find none).
+say() {
+    local fd=$1 text=$2 label=$3
+    for _ in $(seq 1 20); do
+        echo "$text" >&"$fd"
+        for _ in $(seq 1 10); do
+            grep -qF -- "$text" "$tmp/$label.log" 2>/dev/null && return 0
+            sleep 0.1
+        done
+    done
+    echo "demo: $label never got '$text'" >&2
+    return 1
+}
 wait_for() {
     local deadline=$((SECONDS + ${3:-10}))
     until grep -qF -- "$2" "$tmp/$1.log" 2>/dev/null; do
@@ -105,15 +119,8 @@ typing_fds=("$alice_in" "$bob_in")
 wait_for alice "* bridge-e joined"
 wait_for bob "* bridge-w joined"
 note "each sees only its own site's nodes join; the line still crosses:"
-# The far site's interest crosses the NATS route asynchronously: say it until heard.
-for _ in $(seq 1 50); do
-    echo "hello west, this is east" >&"$alice_in"
-    grep -qF "hello west" "$tmp/bob.log" 2>/dev/null && break
-    sleep 0.2
-done
-wait_for bob "[alice] hello west"
-echo "west here: loud and clear, across NATS" >&"$bob_in"
-wait_for alice "[bob] west here"
+say "$alice_in" "hello west, this is east" bob
+say "$bob_in" "west here: loud and clear, across NATS" alice
 
 # ---------------------------------------------------------------- request / reply
 step "A request made on site east is answered on site west: 'grav reply' runs a command for each request."
@@ -130,20 +137,13 @@ sed -u "s/^/    request-e | /" "$tmp/request.out"
 step "Kill nats-1 with SIGKILL. The bridges move to nats-2 and the sites keep talking."
 { kill -KILL "$nats1_pid" && wait "$nats1_pid"; } 2>/dev/null || true
 sleep 1
-for _ in $(seq 1 50); do
-    echo "still there after the crash?" >&"$alice_in"
-    grep -qF "still there" "$tmp/bob.log" 2>/dev/null && break
-    sleep 0.2
-done
-wait_for bob "[alice] still there"
-echo "yes: one NATS server is enough" >&"$bob_in"
-wait_for alice "[bob] yes: one NATS server"
+say "$alice_in" "still there after the crash?" bob
+say "$bob_in" "yes: one NATS server is enough" alice
 
 # ---------------------------------------------------------------- leaving
 step "Everyone leaves cleanly; each bridge says what it carried."
 exec {alice_in}>&- {bob_in}>&-
 for pid in "$alice_pid" "$bob_pid"; do wait "$pid" 2>/dev/null || true; done
-for label in bridge-e bridge-w upper-w; do :; done
 kill -INT "${pids[@]:2}" 2>/dev/null || true
 wait_for bridge-e "bridge stopping"
 wait_for bridge-w "bridge stopping"
