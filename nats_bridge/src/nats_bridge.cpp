@@ -225,7 +225,15 @@ Status NatsBridge::send(const std::string& subject, const char* reply, const Mes
             s = NATS_NO_MEMORY;
         } else {
             s = natsConnection_PublishMsg(conn_.get(), msg.get());
-            if (s == NATS_OK && counted) seq_[subject] = envelope.seq;
+            // A write that met a broken connection puts nats.c into
+            // reconnecting, where it buffers: once more, with the same count
+            // (should both copies arrive, the receivers drop the second).
+            if (s == NATS_IO_ERROR || s == NATS_CONNECTION_DISCONNECTED) {
+                s = natsConnection_PublishMsg(conn_.get(), msg.get());
+            }
+            // The count is used up even when the publish failed: the gap then
+            // shows on every receiving site, which reports it lost.
+            if (counted) seq_[subject] = envelope.seq;
         }
     }
     if (s != NATS_OK) {
