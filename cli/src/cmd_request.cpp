@@ -100,6 +100,8 @@ ExitCode run_request(Context& context, const RequestOptions& o) {
                 print_note("reply from " + from + " (" + std::to_string(reply->payload_size()) + " bytes)");
             return ExitCode::ok;
         }
+        if (reply.error().code() == Errc::no_peer)  // through NATS: no site offers it
+            throw CliError(ExitCode::no_peer, "request '" + o.type + "' failed: " + reply.error().what());
         if (reply.error().code() != Errc::timeout)
             throw CliError(ExitCode::failure, "request '" + o.type + "' failed: " + reply.error().what());
         if (interrupt.requested()) return ExitCode::interrupted;

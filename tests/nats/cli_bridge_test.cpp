@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <optional>
+#include <thread>
 
 namespace grav::natstest {
 namespace {
@@ -56,6 +58,35 @@ TEST_F(CliBridge, CommandsWorkThroughNatsAloneWithNoLan) {
                  cluster->url(1)});
     EXPECT_TRUE(sub.wait_for_text("over nats", kLong)) << sub.transcript() << pub.transcript();
     EXPECT_EQ(sub.wait_exit(kLong), 0) << sub.transcript();
+}
+
+TEST_F(CliBridge, ARequestThroughNatsIsAnsweredOnASiteOrFailsAtOnceWhenNoneOffersIt) {
+    const auto b = clitest::unique_beacon_port();
+    Process bridge_b(on_site(b, "bridge-b", {"bridge", "--nats", cluster->url(1)}));
+    Process replier(on_site(b, "upper", {"reply", "text.upper", "--command", "tr a-z A-Z"}));
+    // Its note is on stderr: read (no stdout line comes) until it shows.
+    for (int i = 0; i < 150 && replier.err().find("replying to 'text.upper'") == std::string::npos; ++i) {
+        (void)replier.wait_for_text("\x01", 100ms);
+    }
+    ASSERT_NE(replier.err().find("replying to 'text.upper'"), std::string::npos) << replier.transcript();
+    // The site's queue group for text.upper crosses the cluster asynchronously.
+    std::optional<int> code;
+    std::string out;
+    for (int attempt = 0; attempt < 30; ++attempt) {
+        Process request({GRAV_TOOL, "request", "text.upper", "shout", "--nats", cluster->url(0)});
+        code = request.wait_exit(kLong);
+        out = request.transcript();
+        if (code == 0) break;
+        std::this_thread::sleep_for(200ms);
+    }
+    ASSERT_EQ(code, 0) << out << bridge_b.transcript();
+    EXPECT_NE(out.find("SHOUT"), std::string::npos) << out;
+
+    const auto t0 = std::chrono::steady_clock::now();
+    Process nobody({GRAV_TOOL, "request", "no.such.thing", "x", "--timeout", "10s", "--nats", cluster->url(0)});
+    EXPECT_EQ(nobody.wait_exit(kLong), 6) << nobody.transcript();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << "waited for the timeout";
+    EXPECT_NE(nobody.err().find("no responders"), std::string::npos) << nobody.transcript();
 }
 
 TEST_F(CliBridge, BadNatsOptionsAreUsageErrors) {
