@@ -17,7 +17,8 @@ bool offers(const std::vector<std::string>& interests, std::string_view capabili
 
 }  // namespace
 
-BridgeLink::BridgeLink(BusCore& core, std::unique_ptr<Bridge> bridge) : core_(core), bridge_(std::move(bridge)) {}
+BridgeLink::BridgeLink(BusCore& core, std::unique_ptr<Bridge> bridge, const PeerEvents& events)
+    : core_(core), bridge_(std::move(bridge)), events_(events) {}
 
 BridgeLink::~BridgeLink() { stop(); }
 
@@ -121,10 +122,6 @@ void BridgeLink::peers_changed(const std::vector<PeerInfo>& peers) {
     bridge_->update_site(site);
 }
 
-void BridgeLink::on_peer(std::function<void(const PeerEvent&)> callback) {
-    std::lock_guard lock(mutex_);
-    on_peer_ = std::move(callback);
-}
 
 void BridgeLink::on_remote_message(MessagePtr message) {
     if (!active()) {
@@ -182,17 +179,7 @@ void BridgeLink::on_remote_lost(const NodeId& from, std::string_view stream, std
     event.detail = std::to_string(count) + " message(s) of " + std::string(stream) + " from another site" +
                    (from.is_nil() ? std::string() : " (bridge node " + from.short_str() + ")") + " were lost";
     log_warning(event.detail);
-    std::function<void(const PeerEvent&)> callback;
-    {
-        std::lock_guard lock(mutex_);
-        callback = on_peer_;
-    }
-    if (!callback) return;
-    try {
-        callback(event);
-    } catch (...) {
-        // The bridge's thread must survive a throwing user callback.
-    }
+    events_.emit(event);
 }
 
 std::map<std::string, std::uint64_t> BridgeLink::stats() const {

@@ -17,6 +17,7 @@
 //  - a reply travels only to the node that sent the request, found through
 //    the request's origin, which the injecting bridge remembers.
 
+#include "peer_events.hpp"
 #include "recent_origins.hpp"
 
 #include <grav/bridge.hpp>
@@ -37,7 +38,7 @@ class ReplySlot;
 
 class BridgeLink final : public BridgeEvents {
 public:
-    BridgeLink(BusCore& core, std::unique_ptr<Bridge> bridge);
+    BridgeLink(BusCore& core, std::unique_ptr<Bridge> bridge, const PeerEvents& events);
     ~BridgeLink() override;
     BridgeLink(const BridgeLink&) = delete;
     BridgeLink& operator=(const BridgeLink&) = delete;
@@ -61,7 +62,6 @@ public:
 
     // The mesh changed: elect the active bridge, tell which capabilities this site offers.
     void peers_changed(const std::vector<PeerInfo>& peers);
-    void on_peer(std::function<void(const PeerEvent&)> callback);
 
     [[nodiscard]] bool active() const noexcept { return active_.load(std::memory_order_acquire); }
     [[nodiscard]] std::map<std::string, std::uint64_t> stats() const;
@@ -75,6 +75,7 @@ public:
 private:
     BusCore& core_;
     const std::unique_ptr<Bridge> bridge_;
+    const PeerEvents& events_;
     LocalNode self_;
     std::atomic<bool> started_{false};
     std::atomic<bool> stopped_{false};
@@ -82,8 +83,6 @@ private:
     RecentOrigins origins_{65536};
 
     std::mutex site_mutex_;
-    mutable std::mutex mutex_;
-    std::function<void(const PeerEvent&)> on_peer_;
 
     std::atomic<std::uint64_t> forwarded_{0};
     std::atomic<std::uint64_t> injected_{0};

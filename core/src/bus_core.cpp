@@ -36,11 +36,12 @@ Status BusCore::start() {
     }
     LocalNode self{node_id_, name_, options_.belongs_to, options_.interests};
     if (options_.bridge) {
-        bridge_ = std::make_unique<BridgeLink>(*this, std::move(options_.bridge));
+        bridge_ = std::make_unique<BridgeLink>(*this, std::move(options_.bridge), peer_events_);
         self.interests.emplace_back(kBridgeCapability);
     }
     if (options_.transport) {
-        hub_ = std::make_unique<Hub>(*this, self, std::move(options_.transport), std::move(options_.discovery));
+        hub_ = std::make_unique<Hub>(*this, self, std::move(options_.transport), std::move(options_.discovery),
+                                     peer_events_);
         if (bridge_) {
             hub_->on_peers_changed([this](const std::vector<PeerInfo>& peers) { bridge_->peers_changed(peers); });
         }
@@ -295,10 +296,7 @@ void BusCore::tunnel(const std::string& capability, const MessagePtr& message,
     }
 }
 
-void BusCore::on_peer(std::function<void(const PeerEvent&)> callback) {
-    if (bridge_) bridge_->on_peer(callback);
-    if (hub_) hub_->on_peer(std::move(callback));
-}
+void BusCore::on_peer(std::function<void(const PeerEvent&)> callback) { peer_events_.set(std::move(callback)); }
 
 void BusCore::withdraw() {
     // The bridge first: nothing comes in from other sites while the mesh says goodbye.

@@ -4,6 +4,7 @@
 
 #include "bus_counters.hpp"
 #include "envelope.hpp"
+#include "peer_events.hpp"
 #include "pod_state.hpp"
 #include "reply_slot.hpp"
 #include "timer_queue.hpp"
@@ -100,6 +101,7 @@ private:
     const std::shared_ptr<BusCounters> counters_;
     const std::shared_ptr<WorkerPool> pool_;
     TimerQueue timers_;
+    PeerEvents peer_events_;  // before hub_ and bridge_, which report through it
     std::unique_ptr<Hub> hub_;
     std::unique_ptr<BridgeLink> bridge_;  // after hub_: it goes first, while the hub still serves it
     std::atomic<bool> closed_{false};

@@ -12,8 +12,9 @@
 namespace grav::detail {
 
 Hub::Hub(BusCore& core, LocalNode self, std::unique_ptr<Transport> transport,
-         std::unique_ptr<Discovery> discovery)
+         std::unique_ptr<Discovery> discovery, const PeerEvents& events)
     : core_(core),
+      events_(events),
       self_(std::move(self)),
       transport_(std::move(transport)),
       discovery_(std::move(discovery)) {}
@@ -46,7 +47,7 @@ void Hub::withdraw() {
     }
     peers_changed();
     for (auto& peer : left)
-        emit(PeerEvent{PeerEvent::Kind::left, std::move(peer), LeaveReason::local_stop, "this node withdrew",
+        events_.emit(PeerEvent{PeerEvent::Kind::left, std::move(peer), LeaveReason::local_stop, "this node withdrew",
                        0});
 }
 
@@ -214,24 +215,6 @@ std::map<std::string, std::uint64_t> Hub::network_stats() const {
     return out;
 }
 
-void Hub::on_peer(std::function<void(const PeerEvent&)> callback) {
-    std::lock_guard lock(mutex_);
-    on_peer_ = std::move(callback);
-}
-
-void Hub::emit(const PeerEvent& event) {
-    std::function<void(const PeerEvent&)> callback;
-    {
-        std::lock_guard lock(mutex_);
-        callback = on_peer_;
-    }
-    if (!callback) return;
-    try {
-        callback(event);
-    } catch (...) {
-        // The network thread must survive a throwing user callback.
-    }
-}
 
 Status Hub::admit(const PeerInfo& peer) {
     if (peer.id == self_.id) return Error(Errc::rejected, "that is this node itself");
@@ -255,7 +238,7 @@ void Hub::on_peer_joined(const PeerInfo& peer) {
         peers_[peer.id] = copy;
     }
     peers_changed();
-    emit(PeerEvent{PeerEvent::Kind::joined, std::move(copy), std::nullopt, {}, 0});
+    events_.emit(PeerEvent{PeerEvent::Kind::joined, std::move(copy), std::nullopt, {}, 0});
 }
 
 void Hub::on_peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail) {
@@ -273,7 +256,7 @@ void Hub::peer_left(const NodeId& peer, LeaveReason reason, std::string_view det
         peers_.erase(it);
     }
     peers_changed();
-    emit(PeerEvent{PeerEvent::Kind::left, std::move(info), reason, std::string(detail), 0});
+    events_.emit(PeerEvent{PeerEvent::Kind::left, std::move(info), reason, std::string(detail), 0});
 }
 
 void Hub::on_peer_refused(std::string_view endpoint, std::string_view reason) {
@@ -304,7 +287,7 @@ void Hub::on_messages_lost(const NodeId& from, std::string_view stream, std::uin
     event.detail = std::to_string(count) + " message(s) of " + std::string(stream) + " from node " +
                    from.short_str() + " were lost";
     log_warning(event.detail);
-    emit(event);
+    events_.emit(event);
 }
 
 void Hub::on_peer_found(const DiscoveredPeer& peer) {

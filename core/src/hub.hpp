@@ -4,6 +4,7 @@
 // peer's group and interests from its handshake), admits or refuses peers by
 // group, picks tunnel targets round-robin, and withdraws cleanly.
 
+#include "peer_events.hpp"
 #include "reply_slot.hpp"
 
 #include <grav/discovery.hpp>
@@ -28,7 +29,7 @@ class BusCore;
 class Hub final : public TransportEvents, public DiscoveryEvents {
 public:
     Hub(BusCore& core, LocalNode self, std::unique_ptr<Transport> transport,
-        std::unique_ptr<Discovery> discovery);
+        std::unique_ptr<Discovery> discovery, const PeerEvents& events);
     ~Hub() override;
     Hub(const Hub&) = delete;
     Hub& operator=(const Hub&) = delete;
@@ -61,7 +62,6 @@ public:
     [[nodiscard]] std::vector<PeerInfo> peers() const;
     [[nodiscard]] std::size_t peer_count() const;
     [[nodiscard]] std::map<std::string, std::uint64_t> network_stats() const;
-    void on_peer(std::function<void(const PeerEvent&)> callback);
 
     // TransportEvents
     Status admit(const PeerInfo& peer) override;
@@ -80,7 +80,6 @@ public:
 private:
     // How long a peer that announced its leave may take to say goodbye on its link.
     static constexpr std::chrono::milliseconds kLeaveGrace{1000};
-    void emit(const PeerEvent& event);
     void peers_changed();
     // A peer left, reported by the transport (on_peer_left) or by discovery.
     void peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail);
@@ -88,6 +87,7 @@ private:
                     std::string capability, MessagePtr message, std::shared_ptr<ReplySlot> slot);
 
     BusCore& core_;
+    const PeerEvents& events_;
     const LocalNode self_;
     std::unique_ptr<Transport> transport_;
     std::unique_ptr<Discovery> discovery_;
@@ -98,7 +98,6 @@ private:
     mutable std::mutex mutex_;
     std::unordered_map<NodeId, PeerInfo> peers_;
     std::map<std::string, std::size_t> round_robin_;
-    std::function<void(const PeerEvent&)> on_peer_;
     std::function<void(const std::vector<PeerInfo>&)> on_peers_changed_;
     std::atomic<std::uint64_t> refused_{0};
     std::atomic<std::uint64_t> reply_send_failures_{0};
