@@ -25,54 +25,8 @@ done
 port=$((20000 + RANDOM % 30000))
 net=(--interface lo --beacon-port "$port")
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-# A hard stop, whatever happens: the demo must end by itself.
-trap 'echo "demo: took too long, stopping" >&2; exit 1' TERM
-( sleep 55; kill -TERM $$ ) >/dev/null 2>&1 </dev/null &
-watchdog=$!
-
-if [[ -t 1 ]]; then bold=$'\e[1m'; dim=$'\e[2m'; plain=$'\e[0m'; else bold=; dim=; plain=; fi
-# A step: a short pause first so that a reader can follow.
-step() {
-    sleep 0.7
-    printf '\n%s==> %s%s\n' "$bold" "$*" "$plain"
-}
-note() { printf '%s    %s%s\n' "$dim" "$*" "$plain"; }
-
-# start LABEL INPUT COMMAND...: runs a node in the background with stdin from
-# INPUT; its output (stdout and stderr) is shown prefixed with LABEL and kept
-# in $tmp/LABEL.log. The caller reads the node's pid from $last_pid.
-# The transport's own log lines (grav.zmq[...]) stay in the log file only.
-start() {
-    local label=$1 input=$2
-    shift 2
-    # The subshell closes our ends of the chat fifos (a node or its output
-    # filter holding one open would keep alice or bob from ever seeing Ctrl-D),
-    # then becomes the node.
-    (
-        for fd in "${typing_fds[@]}"; do eval "exec $fd>&-"; done
-        exec "$@" <"$input" > >(tee "$tmp/$label.log" | grep --line-buffered -v '^grav\.zmq\[' |
-            sed -u "s/^/    $(printf '%-9s' "$label")| /") 2>&1
-    ) &
-    last_pid=$!
-    pids+=("$last_pid")
-}
-typing_fds=()
-# wait_for LABEL TEXT [SECONDS]: until the node printed TEXT (bounded).
-wait_for() {
-    local deadline=$((SECONDS + ${3:-10}))
-    until grep -qF -- "$2" "$tmp/$1.log" 2>/dev/null; do
-        ((SECONDS < deadline)) || { echo "demo: $1 never printed '$2'" >&2; return 1; }
-        sleep 0.1
-    done
-}
+# shellcheck source=scripts/demo/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 printf '%sgrav live demo%s — every node below is a separate process on this host.\n' "$bold" "$plain"
 note "All nodes use: ${net[*]} (loopback, a port of their own). Nobody is given an address."

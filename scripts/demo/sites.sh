@@ -25,39 +25,9 @@ west=(--interface lo --beacon-port "$((base + 1))")
 n1=$((base + 10)) n2=$((base + 11)) r1=$((base + 20)) r2=$((base + 21))
 nats=(--nats "nats://127.0.0.1:$n1" --nats "nats://127.0.0.1:$n2" --nats-types 'chat.>' --nats-types 'demo.>')
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'echo "demo: took too long, stopping" >&2; exit 1' TERM
-( sleep 55; kill -TERM $$ ) >/dev/null 2>&1 </dev/null &
-watchdog=$!
-
-if [[ -t 1 ]]; then bold=$'\e[1m'; dim=$'\e[2m'; plain=$'\e[0m'; else bold=; dim=; plain=; fi
-step() {
-    sleep 0.7
-    printf '\n%s==> %s%s\n' "$bold" "$*" "$plain"
-}
-note() { printf '%s    %s%s\n' "$dim" "$*" "$plain"; }
-
-# start LABEL INPUT COMMAND...: a process in the background, stdin from INPUT,
-# its output shown with LABEL in front and kept in $tmp/LABEL.log.
-start() {
-    local label=$1 input=$2
-    shift 2
-    (
-        for fd in "${typing_fds[@]}"; do eval "exec $fd>&-"; done
-        exec "$@" <"$input" > >(tee "$tmp/$label.log" | grep --line-buffered -E -v -e '^grav\.zmq\[' -e '^\[[0-9]+\] ' |
-            sed -u "s/^/    $(printf '%-10s' "$label")| /") 2>&1
-    ) &
-    last_pid=$!
-    pids+=("$last_pid")
-}
-typing_fds=()
+# shellcheck source=scripts/demo/lib.sh
+demo_hide='^grav\.zmq\[|^\[[0-9]+\] '
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # say FD TEXT LABEL: types TEXT on FD until LABEL printed it (the far site's
 # interest crosses the NATS route asynchronously; the first line may find none).
 say() {
@@ -71,13 +41,6 @@ say() {
     done
     echo "demo: $label never got '$text'" >&2
     return 1
-}
-wait_for() {
-    local deadline=$((SECONDS + ${3:-10}))
-    until grep -qF -- "$2" "$tmp/$1.log" 2>/dev/null; do
-        ((SECONDS < deadline)) || { echo "demo: $1 never printed '$2'" >&2; return 1; }
-        sleep 0.1
-    done
 }
 
 printf '%sgrav sites demo%s — two sites, each its own mesh, joined through NATS. Every name below is a process.\n' \
