@@ -136,6 +136,7 @@ std::map<std::string, std::uint64_t> Hub::network_stats() const {
     out["hub.refused"] = refused_.load(std::memory_order_relaxed);
     out["hub.reply_send_failures"] = reply_send_failures_.load(std::memory_order_relaxed);
     out["hub.tunnel_failovers"] = tunnel_failovers_.load(std::memory_order_relaxed);
+    out["hub.leave_claims_ignored"] = leave_claims_ignored_.load(std::memory_order_relaxed);
     return out;
 }
 
@@ -245,21 +246,13 @@ void Hub::on_peer_found(const DiscoveredPeer& peer) {
 void Hub::on_peer_lost(const NodeId& peer, LeaveReason reason) {
     if (withdrawn_) return;
     if (transport_->alive(peer)) {
-        // Silence on UDP alone is not death while the TCP link still heartbeats.
-        if (reason == LeaveReason::timed_out) return;
-        // A leaving beacon (UDP) can overtake the last messages and the
-        // goodbye still on the TCP link: dropping the link now would lose
-        // them. Let the transport end the peer with its goodbye; drop only
-        // if that has not happened within the grace period.
-        core_.timers().schedule(std::chrono::steady_clock::now() + kLeaveGrace, [this, peer, reason] {
-            if (withdrawn_) return;
-            {
-                std::lock_guard lock(mutex_);
-                if (peers_.count(peer) == 0) return;
-            }
-            peer_left(peer, reason, "it announced it is leaving");
-            transport_->drop(peer);
-        });
+        // The TCP link is the authority on a peer it still hears: silence on
+        // UDP is not death, and a leaving (or replacing) beacon is only a
+        // claim, which anyone on the LAN can forge. A peer that really leaves
+        // says goodbye on the link after its last messages; one that dies
+        // stops heartbeating. Either way the transport ends it, with nothing
+        // lost unreported; dropping here would cut a healthy link.
+        if (reason != LeaveReason::timed_out) leave_claims_ignored_.fetch_add(1, std::memory_order_relaxed);
         return;
     }
     // Report first, with discovery's reason: the transport's own report of

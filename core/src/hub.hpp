@@ -67,8 +67,6 @@ public:
     bool peer_alive(const NodeId& peer) override;
 
 private:
-    // How long a peer that announced its leave may take to say goodbye on its link.
-    static constexpr std::chrono::milliseconds kLeaveGrace{1000};
     void emit(const PeerEvent& event);
     // A peer left, reported by the transport (on_peer_left) or by discovery.
     void peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail);
@@ -90,6 +88,8 @@ private:
     std::atomic<std::uint64_t> refused_{0};
     std::atomic<std::uint64_t> reply_send_failures_{0};
     std::atomic<std::uint64_t> tunnel_failovers_{0};
+    // Discovery said a peer left (or was replaced) while its link was alive.
+    std::atomic<std::uint64_t> leave_claims_ignored_{0};
 };
 
 }  // namespace grav::detail

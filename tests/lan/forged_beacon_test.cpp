@@ -1,0 +1,159 @@
+// Full buses on loopback under forged plain beacons sent from a raw UDP
+// socket: a forged "leaving" beacon must not cut a healthy link, and a flood
+// of forged ids must leave the node serving with bounded sockets.
+
+#include "beacon_codec.hpp"
+#include "private_network.hpp"
+
+#include <grav/beacon.hpp>
+#include <grav/bus.hpp>
+#include <grav/zmq.hpp>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+namespace grav {
+namespace {
+
+using namespace std::chrono_literals;
+
+BeaconOptions beacons() {
+    BeaconOptions o;
+    if (!testkit::in_private_network()) {
+        o.interface = "lo";
+        o.port = testkit::test_port(7);
+    }
+    return o;
+}
+
+std::unique_ptr<Bus> make_bus(BeaconOptions o) {
+    BusOptions options;
+    options.transport = zmq::transport({.bind = "tcp://127.0.0.1:0"});
+    options.discovery = beacon_discovery(std::move(o));
+    options.belongs_to = "lab";
+    options.workers = 2;
+    return std::make_unique<Bus>(std::move(options));
+}
+
+template <class F>
+bool eventually(F done, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (done()) return true;
+        std::this_thread::sleep_for(5ms);
+    }
+    return done();
+}
+
+std::uint64_t stat(const Bus& bus, const std::string& name) {
+    const auto s = bus.stats().network;
+    const auto it = s.find(name);
+    return it == s.end() ? 0 : it->second;
+}
+
+// A raw UDP socket that broadcasts on loopback to the beacon port.
+class Forger {
+public:
+    explicit Forger(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
+        const int on = 1;
+        ::setsockopt(fd_, SOL_SOCKET, SO_BROADCAST, &on, sizeof on);
+        to_.sin_family = AF_INET;
+        to_.sin_port = htons(port);
+        to_.sin_addr.s_addr = htonl(0x7fffffff);  // 127.255.255.255
+    }
+    ~Forger() { ::close(fd_); }
+    Forger(const Forger&) = delete;
+    Forger& operator=(const Forger&) = delete;
+
+    void send(const beacon::Beacon& b) {
+        const auto bytes = beacon::encode(b);
+        ASSERT_TRUE(bytes);
+        ::sendto(fd_, bytes->view().data(), bytes->size, 0, reinterpret_cast<const sockaddr*>(&to_),
+                 sizeof to_);
+    }
+
+private:
+    int fd_;
+    sockaddr_in to_{};
+};
+
+[[maybe_unused]] std::size_t open_fds() {
+    std::size_t n = 0;
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+        while (const dirent* e = ::readdir(d)) {
+            if (e->d_name[0] != '.') ++n;
+        }
+        ::closedir(d);
+    }
+    return n;
+}
+
+TEST(ForgedBeacons, AForgedLeavingBeaconDoesNotDropAHealthyLink) {
+    const auto o = beacons();
+    auto a = make_bus(o);
+    auto b = make_bus(o);
+    ASSERT_TRUE(eventually([&] { return a->peers().size() == 1 && b->peers().size() == 1; }, 3s));
+    const NodeId b_id = a->peers().front().id;
+    std::atomic<int> left{0};
+    a->on_peer([&](const PeerEvent& e) {
+        if (e.kind != PeerEvent::Kind::joined) left.fetch_add(1);
+    });
+    std::atomic<int> got{0};
+    std::atomic<bool> warm{false};
+    auto receiver = a->connect();
+    receiver.on_type("forge.*", [&](const Message& m) {
+        if (m.type() == "forge.warm") {
+            warm = true;
+        } else {
+            got.fetch_add(1);
+        }
+    });
+    auto sender = b->connect();
+    ASSERT_TRUE(eventually(
+        [&] {
+            sender.send(Message("forge.warm", ""));
+            std::this_thread::sleep_for(20ms);
+            return warm.load();
+        },
+        3s));
+
+    // 100 messages over 2.5 s while someone claims every 200 ms that b leaves.
+    Forger forger(o.port);
+    beacon::Beacon claim;
+    claim.node = b_id;
+    claim.group = "lab";
+    claim.flags = beacon::leaving;
+    for (int i = 0; i < 100; ++i) {
+        if (i % 8 == 0) forger.send(claim);
+        sender.send(Message("forge.n", std::to_string(i)));
+        std::this_thread::sleep_for(25ms);
+    }
+    EXPECT_TRUE(eventually([&] { return got.load() == 100; }, 3s)) << got.load() << " of 100";
+    EXPECT_EQ(left.load(), 0) << "a forged leaving beacon ended the link";
+    EXPECT_EQ(a->peers().size(), 1U);
+    EXPECT_GE(stat(*a, "hub.leave_claims_ignored"), 1U);
+
+    // A real leave still ends the link at once (the transport's goodbye).
+    const auto t0 = std::chrono::steady_clock::now();
+    b.reset();
+    EXPECT_TRUE(eventually([&] { return a->peers().empty(); }, 2s));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+}
+
+}  // namespace
+}  // namespace grav
+
+int main(int argc, char** argv) {
+    grav::testkit::enter_private_network();
+    ::testing::InitGoogleTest(&argc, argv);
+    return RUN_ALL_TESTS();
+}
