@@ -4,6 +4,7 @@
 // peer's group and interests from its handshake), admits or refuses peers by
 // group, picks tunnel targets round-robin, and withdraws cleanly.
 
+#include "dial_budget.hpp"
 #include "reply_slot.hpp"
 
 #include <grav/discovery.hpp>
@@ -67,6 +68,12 @@ public:
     bool peer_alive(const NodeId& peer) override;
 
 private:
+    // Dials in flight to discovered peers not yet joined: at most this many
+    // in all and from one source host; one not joined within the patience is
+    // abandoned (the transport forgets it, closing its sockets).
+    static constexpr std::size_t kMaxDials = 64;
+    static constexpr std::size_t kMaxDialsPerHost = 16;
+    static constexpr std::chrono::milliseconds kDialPatience{5000};
     void emit(const PeerEvent& event);
     // A peer left, reported by the transport (on_peer_left) or by discovery.
     void peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail);
@@ -90,6 +97,9 @@ private:
     std::atomic<std::uint64_t> tunnel_failovers_{0};
     // Discovery said a peer left (or was replaced) while its link was alive.
     std::atomic<std::uint64_t> leave_claims_ignored_{0};
+    DialBudget dials_{kMaxDials, kMaxDialsPerHost};
+    std::atomic<std::uint64_t> dials_deferred_{0};   // no slot: discovery reports the peer again later
+    std::atomic<std::uint64_t> dials_abandoned_{0};  // not joined within kDialPatience
 };
 
 }  // namespace grav::detail

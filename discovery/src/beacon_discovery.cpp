@@ -390,7 +390,9 @@ void BeaconDiscovery::on_beacon(const Beacon& beacon, const Datagram& d, bool un
     }
     for (const auto& id : replaced) {
         peers_.erase(id);
-        replaced_[id] = now;
+        // Bounded like the peer table: a flood of forged ids at one address
+        // would otherwise grow it by every beacon within an expiry.
+        if (replaced_.size() < options_.max_peers) replaced_[id] = now;
         counters_.add(Counter::replaced);
         notify([&](DiscoveryEvents& e) { e.on_peer_lost(id, LeaveReason::replaced); });
     }

@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -86,7 +88,7 @@ private:
     sockaddr_in to_{};
 };
 
-[[maybe_unused]] std::size_t open_fds() {
+std::size_t open_fds() {
     std::size_t n = 0;
     if (DIR* d = ::opendir("/proc/self/fd")) {
         while (const dirent* e = ::readdir(d)) {
@@ -147,6 +149,63 @@ TEST(ForgedBeacons, AForgedLeavingBeaconDoesNotDropAHealthyLink) {
     b.reset();
     EXPECT_TRUE(eventually([&] { return a->peers().empty(); }, 2s));
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+}
+
+
+TEST(ForgedBeacons, AFloodOfForgedIdsLeavesTheNodeServingWithBoundedSockets) {
+    const auto o = beacons();
+    auto a = make_bus(o);
+    auto server = a->connect();
+    server.on_type("echo", [&](const Message& m) { server.reply_to(m, Message("echo.reply", m.payload_view())); });
+    std::this_thread::sleep_for(200ms);  // a's own start-up sockets
+    const std::size_t before = open_fds();
+
+    // 10,000 beacons of 10,000 ids advertising ports nobody listens on, in
+    // bursts (a socket buffer holds a few hundred), watching our descriptors.
+    Forger forger(o.port);
+    beacon::Beacon ghost;
+    ghost.group = "lab";
+    std::size_t most = before;
+    for (int i = 0; i < 10000; ++i) {
+        ghost.node = NodeId::random();
+        ghost.direct_port = static_cast<std::uint16_t>(40000 + i % 20000);
+        ghost.fanout_port = static_cast<std::uint16_t>(ghost.direct_port + 1);
+        forger.send(ghost);
+        if (i % 50 == 49) {
+            most = std::max(most, open_fds());
+            std::this_thread::sleep_for(5ms);
+        }
+    }
+    // A real peer that starts during the aftermath is served.
+    auto b = make_bus(o);
+    auto client = b->connect();
+    bool answered = false;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!answered && std::chrono::steady_clock::now() < deadline) {
+        most = std::max(most, open_fds());
+        auto reply = client.send(Message("echo", "ping")).wait_until(1s);
+        answered = reply.ok() && reply->payload_view() == "ping";
+        if (!answered) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(answered) << "the flooded node did not answer";
+    for (int i = 0; i < 40; ++i) {
+        most = std::max(most, open_fds());
+        std::this_thread::sleep_for(50ms);
+    }
+    // Each dial in flight costs a few descriptors (a DEALER, its monitor,
+    // ZeroMQ's mailboxes, the TCP socket): the hub's cap of 64 (16 from one
+    // host, as here) bounds them; b adds its own. Unbounded, the flood made
+    // the node open over a thousand.
+    std::printf("descriptors: %zu before the flood, at most %zu; beacons received %llu, dials deferred %llu\n",
+                before, most, static_cast<unsigned long long>(stat(*a, "beacon.received")),
+                static_cast<unsigned long long>(stat(*a, "hub.dials_deferred")));
+    EXPECT_LT(most, before + 400) << "descriptors: " << before << " before the flood, at most " << most;
+    EXPECT_GT(stat(*a, "hub.dials_deferred"), 0U);
+    EXPECT_LE(stat(*a, "hub.dials_in_flight"), 64U);
+    EXPECT_LE(stat(*a, "beacon.peers"), o.max_peers);
+    const auto t0 = std::chrono::steady_clock::now();
+    a->stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
 }
 
 }  // namespace
