@@ -123,6 +123,8 @@ std::vector<PeerInfo> Hub::peers() const {
     return out;
 }
 
+std::vector<NodeId> Hub::discovered() const { return discovery_ ? discovery_->heard() : std::vector<NodeId>{}; }
+
 std::size_t Hub::peer_count() const {
     std::lock_guard lock(mutex_);
     return peers_.size();

@@ -50,6 +50,7 @@ public:
     void interrupt_serve();
     [[nodiscard]] std::vector<PeerInfo> peers() const;
     [[nodiscard]] std::size_t peer_count() const;
+    [[nodiscard]] std::vector<NodeId> discovered() const;
     [[nodiscard]] std::map<std::string, std::uint64_t> network_stats() const;
     void on_peer(std::function<void(const PeerEvent&)> callback);
 
