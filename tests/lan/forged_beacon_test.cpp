@@ -7,6 +7,7 @@
 
 #include <grav/beacon.hpp>
 #include <grav/bus.hpp>
+#include <grav/security.hpp>
 #include <grav/zmq.hpp>
 
 #include <arpa/inet.h>
@@ -37,9 +38,10 @@ BeaconOptions beacons() {
     return o;
 }
 
-std::unique_ptr<Bus> make_bus(BeaconOptions o) {
+std::unique_ptr<Bus> make_bus(BeaconOptions o, std::shared_ptr<const security::Policy> policy = nullptr) {
     BusOptions options;
-    options.transport = zmq::transport({.bind = "tcp://127.0.0.1:0"});
+    o.security = policy;
+    options.transport = zmq::transport({.bind = "tcp://127.0.0.1:0", .security = std::move(policy)});
     options.discovery = beacon_discovery(std::move(o));
     options.belongs_to = "lab";
     options.workers = 2;
@@ -99,10 +101,12 @@ std::size_t open_fds() {
     return n;
 }
 
-TEST(ForgedBeacons, AForgedLeavingBeaconDoesNotDropAHealthyLink) {
+// b streams 100 messages to a over 2.5 s while someone claims every 200 ms
+// that b leaves; then b really leaves.
+void stream_under_forged_leaves(const std::shared_ptr<const security::Policy>& policy) {
     const auto o = beacons();
-    auto a = make_bus(o);
-    auto b = make_bus(o);
+    auto a = make_bus(o, policy);
+    auto b = make_bus(o, policy);
     ASSERT_TRUE(eventually([&] { return a->peers().size() == 1 && b->peers().size() == 1; }, 3s));
     const NodeId b_id = a->peers().front().id;
     std::atomic<int> left{0};
@@ -128,7 +132,6 @@ TEST(ForgedBeacons, AForgedLeavingBeaconDoesNotDropAHealthyLink) {
         },
         3s));
 
-    // 100 messages over 2.5 s while someone claims every 200 ms that b leaves.
     Forger forger(o.port);
     beacon::Beacon claim;
     claim.node = b_id;
@@ -142,7 +145,12 @@ TEST(ForgedBeacons, AForgedLeavingBeaconDoesNotDropAHealthyLink) {
     EXPECT_TRUE(eventually([&] { return got.load() == 100; }, 3s)) << got.load() << " of 100";
     EXPECT_EQ(left.load(), 0) << "a forged leaving beacon ended the link";
     EXPECT_EQ(a->peers().size(), 1U);
-    EXPECT_GE(stat(*a, "hub.leave_claims_ignored"), 1U);
+    if (policy) {
+        // Secure discovery drops the unsigned claim before the bus hears of it.
+        EXPECT_GE(stat(*a, "beacon.unsigned"), 1U);
+    } else {
+        EXPECT_GE(stat(*a, "hub.leave_claims_ignored"), 1U);
+    }
 
     // A real leave still ends the link at once (the transport's goodbye).
     const auto t0 = std::chrono::steady_clock::now();
@@ -151,6 +159,12 @@ TEST(ForgedBeacons, AForgedLeavingBeaconDoesNotDropAHealthyLink) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
 }
 
+
+TEST(ForgedBeacons, AForgedLeavingBeaconDoesNotDropAHealthyLink) { stream_under_forged_leaves(nullptr); }
+
+TEST(ForgedBeacons, InSecureModeAnUnsignedLeavingBeaconIsIgnoredToo) {
+    stream_under_forged_leaves(*security::Policy::cluster_secret("forged beacon test cluster secret"));
+}
 
 TEST(ForgedBeacons, AFloodOfForgedIdsLeavesTheNodeServingWithBoundedSockets) {
     const auto o = beacons();
