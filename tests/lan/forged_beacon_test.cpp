@@ -23,6 +23,7 @@
 #include <atomic>
 #include <memory>
 #include <thread>
+#include <vector>
 
 namespace grav {
 namespace {
@@ -109,6 +110,8 @@ void stream_under_forged_leaves(const std::shared_ptr<const security::Policy>& p
     auto b = make_bus(o, policy);
     ASSERT_TRUE(eventually([&] { return a->peers().size() == 1 && b->peers().size() == 1; }, 3s));
     const NodeId b_id = a->peers().front().id;
+    // What discovery heard, exposed for `grav pub`'s settling.
+    EXPECT_TRUE(eventually([&] { return a->discovered() == std::vector<NodeId>{b_id}; }, 3s));
     std::atomic<int> left{0};
     a->on_peer([&](const PeerEvent& e) {
         if (e.kind != PeerEvent::Kind::joined) left.fetch_add(1);
