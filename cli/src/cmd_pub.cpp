@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace grav::cli {
 namespace {
@@ -25,8 +26,39 @@ struct PubOptions {
     std::chrono::milliseconds interval{0};
     std::chrono::milliseconds wait_peers{2000};
     std::uint64_t peers = 1;
+    std::chrono::milliseconds settle{2000};
     std::chrono::milliseconds linger{300};
 };
+
+// The first peer ready is not all of them: every node whose beacon we heard
+// gets up to `settle` to be ready too, or it would miss the first messages.
+// With --verbose, says whom we publish to. Returns false on Ctrl-C.
+bool settle_discovery(Node& node, std::chrono::milliseconds settle, bool verbose, Interrupt& interrupt) {
+    std::vector<NodeId> missing;
+    const auto settled =
+        node.peers().wait_until_settled([&node] { return node.bus().discovered(); }, settle, interrupt, missing);
+    if (settled == WaitResult::interrupted) return false;
+    if (settled == WaitResult::timeout) {
+        std::string names;
+        for (const auto& id : missing) names += (names.empty() ? "" : ", ") + id.short_str();
+        print_warning(std::to_string(missing.size()) + " node(s) heard by discovery were not ready within " +
+                      std::to_string(settle.count()) + " ms (" + names +
+                      "); publishing anyway, they may miss messages");
+    }
+    if (verbose) {
+        std::string names;
+        std::size_t ready = 0;
+        for (const auto& record : node.peers().snapshot()) {
+            if (!record.ready) continue;
+            ++ready;
+            names += (names.empty() ? "" : ", ") +
+                     (record.info.name.empty() ? record.info.id.short_str()
+                                               : record.info.name + " (" + record.info.id.short_str() + ")");
+        }
+        print_note("publishing to " + std::to_string(ready) + " peer(s)" + (names.empty() ? "" : ": " + names));
+    }
+    return true;
+}
 
 ExitCode run_pub(Context& context, const PubOptions& o) {
     Interrupt& interrupt = *context.interrupt;
@@ -54,6 +86,9 @@ ExitCode run_pub(Context& context, const PubOptions& o) {
             print_warning("no peer appeared within " + std::to_string(o.wait_peers.count()) + " ms (" +
                           node.discovery_text() + ", group '" + context.network.group +
                           "'); publishing anyway, nobody may receive it");
+        if (waited == WaitResult::ok && o.peers > 0 &&
+            !settle_discovery(node, o.settle, context.network.verbose, interrupt))
+            return ExitCode::ok;
     }
 
     std::uint64_t sent = 0;
@@ -116,6 +151,9 @@ void add_pub_command(CLI::App& app, Context& context) {
     add_duration_option(*cmd, "--wait-peers", options->wait_peers,
                         "Wait up to this long for peers before publishing", Zero::allowed);
     add_count_option(*cmd, "--peers", options->peers, "How many peers to wait for (0: do not wait)", 0);
+    add_duration_option(*cmd, "--settle", options->settle,
+                        "Then wait up to this long until every node heard by discovery is ready (0: do not)",
+                        Zero::allowed);
     add_duration_option(*cmd, "--linger", options->linger,
                         "After the last message, wait this long before leaving", Zero::allowed);
     cmd->callback(

@@ -88,4 +88,28 @@ WaitResult PeerDirectory::wait_for_peers(std::size_t count, const std::string& i
     return WaitResult::ok;
 }
 
+WaitResult PeerDirectory::wait_until_settled(const std::function<std::vector<NodeId>()>& heard,
+                                            std::chrono::milliseconds timeout, Interrupt& interrupt,
+                                            std::vector<NodeId>& missing) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        missing = heard();
+        {
+            std::unique_lock lock(mutex_);
+            std::erase_if(missing, [&](const NodeId& id) {
+                const auto it = peers_.find(id);
+                return it != peers_.end() && it->second.ready;
+            });
+            if (missing.empty()) return WaitResult::ok;
+            const auto now = std::chrono::steady_clock::now();
+            if (now >= deadline) return WaitResult::timeout;
+            // Discovery does not notify us: short slices catch a newly heard
+            // node, and Ctrl-C, promptly.
+            changed_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(deadline - now,
+                                                                                  std::chrono::milliseconds(20)));
+        }
+        if (interrupt.requested()) return WaitResult::interrupted;
+    }
+}
+
 }  // namespace grav::cli

@@ -56,6 +56,13 @@ public:
     WaitResult wait_for_peers(std::size_t count, const std::string& interest,
                               std::chrono::milliseconds timeout, Interrupt& interrupt);
 
+    // Waits until every node in `heard()` (polled: what discovery has heard,
+    // Bus::discovered) is ready here too, the timeout passes or Ctrl-C.
+    // `missing` gets the heard nodes still not ready at the end.
+    WaitResult wait_until_settled(const std::function<std::vector<NodeId>()>& heard,
+                                  std::chrono::milliseconds timeout, Interrupt& interrupt,
+                                  std::vector<NodeId>& missing);
+
 private:
     [[nodiscard]] std::size_t ready_count_locked(const std::string& interest) const;
 

@@ -48,6 +48,10 @@ const std::string& Bus::name() const noexcept { return core_->name(); }
 
 BusStats Bus::stats() const { return core_->stats(); }
 
+std::vector<NodeId> Bus::discovered() const {
+    return core_->hub() ? core_->hub()->discovered() : std::vector<NodeId>{};
+}
+
 std::vector<PeerInfo> Bus::peers() const { return core_->hub() ? core_->hub()->peers() : std::vector<PeerInfo>{}; }
 
 void Bus::on_peer(std::function<void(const PeerEvent&)> callback) {

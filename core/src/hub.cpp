@@ -199,6 +199,8 @@ std::vector<PeerInfo> Hub::peers() const {
     return out;
 }
 
+std::vector<NodeId> Hub::discovered() const { return discovery_ ? discovery_->heard() : std::vector<NodeId>{}; }
+
 std::size_t Hub::peer_count() const {
     std::lock_guard lock(mutex_);
     return peers_.size();
@@ -212,6 +214,10 @@ std::map<std::string, std::uint64_t> Hub::network_stats() const {
     out["hub.refused"] = refused_.load(std::memory_order_relaxed);
     out["hub.reply_send_failures"] = reply_send_failures_.load(std::memory_order_relaxed);
     out["hub.tunnel_failovers"] = tunnel_failovers_.load(std::memory_order_relaxed);
+    out["hub.leave_claims_ignored"] = leave_claims_ignored_.load(std::memory_order_relaxed);
+    out["hub.dials_in_flight"] = dials_.in_flight();
+    out["hub.dials_deferred"] = dials_deferred_.load(std::memory_order_relaxed);
+    out["hub.dials_abandoned"] = dials_abandoned_.load(std::memory_order_relaxed);
     return out;
 }
 
@@ -231,6 +237,7 @@ Status Hub::admit(const PeerInfo& peer) {
 
 void Hub::on_peer_joined(const PeerInfo& peer) {
     RunningTheLoop loop;
+    dials_.release(peer.id);
     PeerInfo copy = peer;
     copy.last_seen = std::chrono::steady_clock::now();
     {
@@ -296,30 +303,41 @@ void Hub::on_peer_found(const DiscoveredPeer& peer) {
         std::lock_guard lock(mutex_);
         if (peers_.count(peer.id) != 0) return;
     }
+    std::uint64_t serial = 0;
+    switch (dials_.take(peer.id, peer.contact.host, &serial)) {
+        case DialBudget::Take::taken: break;
+        case DialBudget::Take::in_flight: return;  // that dial is still under way
+        case DialBudget::Take::full: dials_deferred_.fetch_add(1, std::memory_order_relaxed); return;
+    }
     if (auto s = transport_->connect(peer.contact, peer.id); !s) {
+        dials_.release(peer.id);
         log_warning("cannot dial discovered node " + peer.id.short_str() + " at " + peer.contact.host + ": " +
                     s.error().what());
+        return;
     }
+    const NodeId id = peer.id;
+    core_.timers().schedule(std::chrono::steady_clock::now() + kDialPatience, [this, id, serial] {
+        if (withdrawn_ || !dials_.release_if(id, serial)) return;
+        {
+            std::lock_guard lock(mutex_);
+            if (peers_.count(id) != 0) return;
+        }
+        dials_abandoned_.fetch_add(1, std::memory_order_relaxed);
+        transport_->drop(id);
+    });
 }
 
 void Hub::on_peer_lost(const NodeId& peer, LeaveReason reason) {
     if (withdrawn_) return;
+    dials_.release(peer);
     if (transport_->alive(peer)) {
-        // Silence on UDP alone is not death while the TCP link still heartbeats.
-        if (reason == LeaveReason::timed_out) return;
-        // A leaving beacon (UDP) can overtake the last messages and the
-        // goodbye still on the TCP link: dropping the link now would lose
-        // them. Let the transport end the peer with its goodbye; drop only
-        // if that has not happened within the grace period.
-        core_.timers().schedule(std::chrono::steady_clock::now() + kLeaveGrace, [this, peer, reason] {
-            if (withdrawn_) return;
-            {
-                std::lock_guard lock(mutex_);
-                if (peers_.count(peer) == 0) return;
-            }
-            peer_left(peer, reason, "it announced it is leaving");
-            transport_->drop(peer);
-        });
+        // The TCP link is the authority on a peer it still hears: silence on
+        // UDP is not death, and a leaving (or replacing) beacon is only a
+        // claim, which anyone on the LAN can forge. A peer that really leaves
+        // says goodbye on the link after its last messages; one that dies
+        // stops heartbeating. Either way the transport ends it, with nothing
+        // lost unreported; dropping here would cut a healthy link.
+        if (reason != LeaveReason::timed_out) leave_claims_ignored_.fetch_add(1, std::memory_order_relaxed);
         return;
     }
     // Report first, with discovery's reason: the transport's own report of

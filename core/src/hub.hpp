@@ -5,6 +5,7 @@
 // group, picks tunnel targets round-robin, and withdraws cleanly.
 
 #include "peer_events.hpp"
+#include "dial_budget.hpp"
 #include "reply_slot.hpp"
 
 #include <grav/discovery.hpp>
@@ -61,6 +62,7 @@ public:
     void interrupt_serve();
     [[nodiscard]] std::vector<PeerInfo> peers() const;
     [[nodiscard]] std::size_t peer_count() const;
+    [[nodiscard]] std::vector<NodeId> discovered() const;
     [[nodiscard]] std::map<std::string, std::uint64_t> network_stats() const;
 
     // TransportEvents
@@ -78,8 +80,12 @@ public:
     bool peer_alive(const NodeId& peer) override;
 
 private:
-    // How long a peer that announced its leave may take to say goodbye on its link.
-    static constexpr std::chrono::milliseconds kLeaveGrace{1000};
+    // Dials in flight to discovered peers not yet joined: at most this many
+    // in all and from one source host; one not joined within the patience is
+    // abandoned (the transport forgets it, closing its sockets).
+    static constexpr std::size_t kMaxDials = 64;
+    static constexpr std::size_t kMaxDialsPerHost = 16;
+    static constexpr std::chrono::milliseconds kDialPatience{5000};
     void peers_changed();
     // A peer left, reported by the transport (on_peer_left) or by discovery.
     void peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail);
@@ -102,6 +108,11 @@ private:
     std::atomic<std::uint64_t> refused_{0};
     std::atomic<std::uint64_t> reply_send_failures_{0};
     std::atomic<std::uint64_t> tunnel_failovers_{0};
+    // Discovery said a peer left (or was replaced) while its link was alive.
+    std::atomic<std::uint64_t> leave_claims_ignored_{0};
+    DialBudget dials_{kMaxDials, kMaxDialsPerHost};
+    std::atomic<std::uint64_t> dials_deferred_{0};   // no slot: discovery reports the peer again later
+    std::atomic<std::uint64_t> dials_abandoned_{0};  // not joined within kDialPatience
 };
 
 }  // namespace grav::detail

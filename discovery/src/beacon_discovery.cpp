@@ -116,6 +116,19 @@ std::map<std::string, std::uint64_t> BeaconDiscovery::stats() const {
     return out;
 }
 
+std::vector<NodeId> BeaconDiscovery::heard() const {
+    const std::lock_guard lock(heard_mutex_);
+    return heard_;
+}
+
+void BeaconDiscovery::publish_table(const NodeId* added, const NodeId* removed) {
+    peer_count_.store(peers_.size());
+    const std::lock_guard lock(heard_mutex_);
+    if (added != nullptr) heard_.push_back(*added);
+    if (removed != nullptr) std::erase(heard_, *removed);
+    if (peers_.empty()) heard_.clear();
+}
+
 template <class F>
 void BeaconDiscovery::notify(F&& callback) {
     if (stopping_.load()) return;  // stop() promises no callbacks after it
@@ -157,7 +170,7 @@ void BeaconDiscovery::run() {
     const auto goodbye = make_beacon(leaving);
     for (const auto& [id, peer] : peers_) send_to(goodbye, peer.source);
     peers_.clear();
-    peer_count_.store(0);
+    publish_table(nullptr, nullptr);
 }
 
 Clock::duration BeaconDiscovery::jittered_interval() {
@@ -337,7 +350,7 @@ void BeaconDiscovery::on_beacon(const Beacon& beacon, const Datagram& d, bool un
     if (beacon.has(leaving)) {
         if (known == peers_.end()) return;
         peers_.erase(known);
-        peer_count_.store(peers_.size());
+        publish_table(nullptr, &beacon.node);
         counters_.add(Counter::lost_withdrew);
         notify([&](DiscoveryEvents& e) { e.on_peer_lost(beacon.node, LeaveReason::withdrew); });
         return;
@@ -390,13 +403,16 @@ void BeaconDiscovery::on_beacon(const Beacon& beacon, const Datagram& d, bool un
     }
     for (const auto& id : replaced) {
         peers_.erase(id);
-        replaced_[id] = now;
+        publish_table(nullptr, &id);
+        // Bounded like the peer table: a flood of forged ids at one address
+        // would otherwise grow it by every beacon within an expiry.
+        if (replaced_.size() < options_.max_peers) replaced_[id] = now;
         counters_.add(Counter::replaced);
         notify([&](DiscoveryEvents& e) { e.on_peer_lost(id, LeaveReason::replaced); });
     }
     const DiscoveredPeer info = peer.info;
     peers_.emplace(beacon.node, std::move(peer));
-    peer_count_.store(peers_.size());
+    publish_table(&beacon.node, nullptr);
     // Answer before reporting, so the newcomer hears us as early as possible.
     if (wants_answer) answer(d.source);
     counters_.add(Counter::found);
@@ -455,7 +471,7 @@ void BeaconDiscovery::expire(Clock::time_point now) {
             continue;
         }
         peers_.erase(it);
-        peer_count_.store(peers_.size());
+        publish_table(nullptr, &id);
         counters_.add(Counter::lost_timed_out);
         notify([&](DiscoveryEvents& e) { e.on_peer_lost(id, LeaveReason::timed_out); });
     }

@@ -34,6 +34,7 @@ public:
     Status start(const LocalNode& self, const Contact& contact, DiscoveryEvents& events) override;
     void stop() override;
     [[nodiscard]] std::map<std::string, std::uint64_t> stats() const override;
+    [[nodiscard]] std::vector<NodeId> heard() const override;
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -90,8 +91,14 @@ private:
     Stamper stamper_;                             // secure mode: our beacons' stamps
     std::optional<Authenticator> authenticator_;  // secure mode only
 
+    // After every change of peers_ (one id added or removed, or cleared):
+    // its size and ids, for other threads.
+    void publish_table(const NodeId* added, const NodeId* removed);
+
     Counters counters_;
     std::atomic<std::size_t> peer_count_{0};
+    mutable std::mutex heard_mutex_;
+    std::vector<NodeId> heard_;  // the ids of peers_ (at most max_peers), under heard_mutex_
 
     std::mutex lifecycle_;
     std::atomic<bool> stopping_{false};

@@ -82,6 +82,10 @@ public:
     [[nodiscard]] const std::string& name() const noexcept;
     [[nodiscard]] BusStats stats() const;
     [[nodiscard]] std::vector<PeerInfo> peers() const;
+    // The nodes discovery has heard and not lost since (Discovery::heard):
+    // those not in peers() yet are still being dialled, or will never answer.
+    // Empty without discovery.
+    [[nodiscard]] std::vector<NodeId> discovered() const;
     // Peers joining and leaving, with the reason. Called from the network
     // thread (or from the thread calling withdraw/stop, for the peers left
     // behind): keep it short, do not block.

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace grav {
 
@@ -45,6 +46,10 @@ public:
     // Sends a leaving announcement, stops. Idempotent; no callbacks after it.
     virtual void stop() = 0;
     [[nodiscard]] virtual std::map<std::string, std::uint64_t> stats() const = 0;
+    // The nodes it has heard and not lost since (whether or not the bus is
+    // linked to them yet): a caller compares them with Bus::peers() to tell
+    // whether discovery has settled. Empty for a mechanism that cannot say.
+    [[nodiscard]] virtual std::vector<NodeId> heard() const { return {}; }
 };
 
 }  // namespace grav
