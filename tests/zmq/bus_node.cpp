@@ -191,7 +191,8 @@ int main(int argc, char** argv) {
     const auto stats = bus.stats().network;
     bus.stop();
     for (const auto& [name, value] : stats) say("stat " + name + " " + std::to_string(value));
-    for (const auto& [name, value] : bus.stats().network) say("stopstat " + name + " " + std::to_string(value));
+    for (const auto& [name, value] : bus.stats().network)
+        say("stopstat " + name + " " + std::to_string(value));
     say("received " + std::to_string(handled.load()));
     say("stopped");
     return 0;

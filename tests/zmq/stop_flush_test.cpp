@@ -70,8 +70,8 @@ Pair stop_while_behind(int stall_ms, int sub_flush_ms, int pub_flush_ms) {
     EXPECT_EQ(run.pub->wait_exit(10s), 0);
     EXPECT_TRUE(run.sub->wait_for_prefix("resumed", 30s));
     // The publisher is gone; let the subscriber take what it has, then stop it.
-    EXPECT_TRUE(run.sub->wait_for([&](const std::string& l) { return l.rfind("left " + run.pub_id, 0) == 0; },
-                                  30s));
+    EXPECT_TRUE(
+        run.sub->wait_for([&](const std::string& l) { return l.rfind("left " + run.pub_id, 0) == 0; }, 30s));
     run.sub->signal(SIGTERM);
     EXPECT_TRUE(run.sub->wait_for_prefix("stopped", 30s));
     EXPECT_EQ(run.sub->wait_exit(10s), 0);

@@ -306,7 +306,8 @@ void Node::on_xpub() {
             // Its SUB went away: the link is broken unless it is saying goodbye.
             if (PeerLink* link = find(*id); link && link->joined) {
                 mark_down(*link);
-                if (auto flush = stop_flush_.find(*id); flush != stop_flush_.end() && !flush->second.gone_at) {
+                if (auto flush = stop_flush_.find(*id);
+                    flush != stop_flush_.end() && !flush->second.gone_at) {
                     flush->second.gone_at = SteadyClock::now();
                 }
             }

@@ -112,7 +112,8 @@ void Node::on_router() {
                         // as long as a stopping node waits for ours.
                         const bool tail = tail_pending(*link);
                         const auto wait =
-                            tail ? std::max<milliseconds>(leave_wait, options_.stop_flush_timeout) : leave_wait;
+                            tail ? std::max<milliseconds>(leave_wait, options_.stop_flush_timeout)
+                                 : leave_wait;
                         if (!link->leave_deadline || tail) {
                             link->leave_deadline = SteadyClock::now() + wait;
                             arm_timers(*link->leave_deadline);

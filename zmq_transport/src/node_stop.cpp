@@ -187,7 +187,8 @@ void Node::shutdown() {
     for (;;) {
         const auto now = SteadyClock::now();
         if (now < flush_deadline) flush_fanout();
-        if (!bye_published && fanout_backlog_.empty() && batches_.empty()) bye_published = send_all(*xpub_, bye);
+        if (!bye_published && fanout_backlog_.empty() && batches_.empty())
+            bye_published = send_all(*xpub_, bye);
         if (now >= got_deadline || (bye_published && !awaited(now))) break;
         if (now >= flush_deadline && !awaited(now)) break;
         const bool held_back = !bye_published && now < flush_deadline;
