@@ -76,7 +76,7 @@ ExitCode run_peers(Context& context, const PeersOptions& o) {
                                     e.peer.id.short_str() + ")";
             if (e.kind == PeerEvent::Kind::joined)
                 print_line(clock_text(Clock::now()) + " + " + who + " joined from " + e.peer.address);
-            else if (e.kind == PeerEvent::Kind::lost_messages)
+            else if (e.kind == PeerEvent::Kind::lost_messages || e.kind == PeerEvent::Kind::unsent)
                 print_line(clock_text(Clock::now()) + " ! " + e.detail);
             else
                 print_line(clock_text(Clock::now()) + " - " + who +

@@ -13,6 +13,7 @@ std::string exit_code_help() {
            "  6    no peer offers the requested type (request), no bench server (bench --remote)\n"
            "  7    bad key: key or secret file missing, readable by others or malformed; keygen cannot "
            "write\n"
+           "  8    undelivered (pub): a peer had not received every message when pub stopped\n"
            "  9    the replier failed to answer (request: its --command missing, failing or timed out)\n"
            "  130  interrupted (Ctrl-C) while waiting for a reply\n";
 }

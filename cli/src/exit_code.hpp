@@ -17,7 +17,7 @@ enum class ExitCode : int {
     no_peer = 6,       // nobody in view offers what was asked for
     bad_key =
         7,  // --secure: key or secret file missing, readable by others, malformed; or keygen cannot write
-    // 8 is left to the code for "messages lost on exit" (pub).
+    undelivered = 8,    // pub: peers had not taken every message when the node stopped
     remote_error = 9,   // the replier answered with an error reply (TYPE.error: its command failed)
     interrupted = 130,  // Ctrl-C while waiting for an answer (128 + SIGINT)
 };

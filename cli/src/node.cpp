@@ -61,6 +61,11 @@ Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : 
 
     const bool verbose = options_.verbose;
     bus_->on_peer([this, verbose](const PeerEvent& event) {
+        if (event.kind == PeerEvent::Kind::unsent) {
+            const std::lock_guard lock(undelivered_mutex_);
+            undelivered_.push_back(event.detail);
+            return;
+        }
         if (verbose) {
             const auto& p = event.peer;
             if (event.kind == PeerEvent::Kind::joined)
@@ -83,6 +88,12 @@ Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : 
 
 Node::~Node() {
     if (bus_) bus_->stop();
+}
+
+std::vector<std::string> Node::stop() {
+    bus_->stop();
+    const std::lock_guard lock(undelivered_mutex_);
+    return undelivered_;
 }
 
 void Node::connect() {

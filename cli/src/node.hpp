@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,11 @@ public:
     // theirs assumed equal): a larger message must be refused before sending.
     [[nodiscard]] std::size_t max_payload() const noexcept { return max_payload_; }
 
+    // Leaves the mesh (bus.stop(), which waits a bounded time for peers to
+    // take what was sent) and says what did not reach them: one line per
+    // peer, empty when everything arrived. Idempotent.
+    std::vector<std::string> stop();
+
     // "alice (3fa2b1c0)".
     [[nodiscard]] std::string describe() const;
     // How peers are found, for messages: "beacons on UDP port 5670" or "--connect".
@@ -49,6 +55,8 @@ private:
     bool nats_only_ = false;
     std::size_t max_payload_ = 0;
     PeerDirectory peers_;  // declared before the bus: outlives its callbacks
+    std::mutex undelivered_mutex_;
+    std::vector<std::string> undelivered_;  // PeerEvent::Kind::unsent, as told
     std::unique_ptr<Bus> bus_;
 };
 

@@ -6,7 +6,8 @@ namespace grav::cli {
 
 void PeerDirectory::on_event(const PeerEvent& event) {
     const std::lock_guard lock(mutex_);
-    if (event.kind == PeerEvent::Kind::lost_messages) return;  // the peer itself did not change
+    if (event.kind == PeerEvent::Kind::lost_messages || event.kind == PeerEvent::Kind::unsent)
+        return;  // the peer itself did not change
     auto& record = peers_[event.peer.id];
     if (event.kind == PeerEvent::Kind::joined) {
         record = PeerRecord{event.peer, true, std::nullopt, event.detail, std::chrono::steady_clock::now()};

@@ -282,6 +282,25 @@ void Hub::on_message_unblocked(const NodeId& /*from*/, MessagePtr message) {
     core_.deliver_from_peer(message, false);
 }
 
+void Hub::on_messages_unsent(const NodeId& to, std::optional<std::uint64_t> count) {
+    RunningTheLoop loop;
+    PeerEvent event{PeerEvent::Kind::unsent, {}, std::nullopt, {}, count.value_or(0)};
+    event.unconfirmed = !count;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = peers_.find(to);
+        if (it != peers_.end()) event.peer = it->second;
+    }
+    event.peer.id = to;
+    event.detail = count ? std::to_string(*count) + " message(s) sent to node " + to.short_str() +
+                               " did not reach it before this node stopped"
+                         : "node " + to.short_str() +
+                               " did not confirm what it received before this node stopped: "
+                               "some messages may not have reached it";
+    log_warning(event.detail);
+    emit(event);
+}
+
 void Hub::on_messages_lost(const NodeId& from, std::string_view stream, std::uint64_t count) {
     RunningTheLoop loop;
     PeerEvent event{PeerEvent::Kind::lost_messages, {}, std::nullopt, {}, count};

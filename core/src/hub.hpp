@@ -74,6 +74,7 @@ public:
     bool has_room() override;
     void on_message_unblocked(const NodeId& from, MessagePtr message) override;
     void on_messages_lost(const NodeId& from, std::string_view stream, std::uint64_t count) override;
+    void on_messages_unsent(const NodeId& to, std::optional<std::uint64_t> count) override;
     // DiscoveryEvents
     void on_peer_found(const DiscoveredPeer& peer) override;
     void on_peer_lost(const NodeId& peer, LeaveReason reason) override;

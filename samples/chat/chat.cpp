@@ -102,7 +102,8 @@ int main(int argc, char** argv) {
     bus->on_peer([](const grav::PeerEvent& event) {
         if (event.kind == grav::PeerEvent::Kind::joined)
             say("* " + event.peer.name + " joined");
-        else if (event.kind == grav::PeerEvent::Kind::lost_messages)
+        else if (event.kind == grav::PeerEvent::Kind::lost_messages ||
+                 event.kind == grav::PeerEvent::Kind::unsent)
             say("* " + event.detail);
         else if (event.reason != grav::LeaveReason::local_stop)  // not when we are the one leaving
             say("* " + event.peer.name + " left (" + grav::to_string(*event.reason) + ")");

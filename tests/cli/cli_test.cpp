@@ -235,5 +235,20 @@ TEST_F(Cli, PortInUseExitsFour) {
     ::close(fd);
 }
 
+// A subscriber whose stdout nobody reads (a pipe that fills) falls far
+// behind; pub stops after the transport's flush time and says so: a warning
+// with the count and exit code 8, never a silent "published". The subscriber
+// warns that the same tail was lost.
+TEST_F(Cli, PubToASubscriberTooSlowToCatchUpWarnsAndExitsEight) {
+    Process slow(grav("slow", {"sub", "t.tail"}));  // its stdout is not read until pub is done
+    Process pub(grav("fast", {"pub", "t.tail", "x", "--count", "100000", "--wait-peers", "10000"}));
+    EXPECT_EQ(pub.wait_exit(kLong + 20s), 8) << pub.transcript();
+    EXPECT_NE(pub.err().find("did not reach it before this node stopped"), std::string::npos) << pub.err();
+    EXPECT_NE(pub.err().find("exit code 8"), std::string::npos) << pub.err();
+    // Now read the subscriber: it got the head and reports the tail lost.
+    (void)slow.wait_for_text("a line it never prints", 3s);
+    EXPECT_NE(slow.err().find("were lost"), std::string::npos) << slow.err();
+}
+
 }  // namespace
 }  // namespace grav::clitest

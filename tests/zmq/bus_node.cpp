@@ -8,7 +8,10 @@
 //   bulk <received> <in_order>     every 100000 bulk messages and at the end
 //   left <id> <reason>             peer events
 //   lost <id> <count>              messages of that peer reported lost
-//   stat <name> <value>            the transport's counters, after stopping
+//   unsent <id> <count>|unconfirmed  at stop: messages that peer did not take
+//   received <n>                   messages its pod handled, after stopping
+//   stat <name> <value>            the transport's counters, before stopping
+//   stopstat <name> <value>        the same, after stopping
 // Its pod answers "req.*" with "rep.<name>" and "work.*" with "done.<name>".
 // SIGTERM: clean stop (goodbye to peers), exit 0.
 #include <grav/grav.hpp>
@@ -48,6 +51,7 @@ struct Args {
     int stall_ms = 0;      // the first "stall.*" message blocks the handler this long
     int recv_hwm = 0;      // 0: the transport's default
     std::size_t mailbox = 0;  // 0: the bus's default
+    int stop_flush_ms = -1;   // -1: the transport's default
 };
 
 Args parse(int argc, char** argv) {
@@ -83,6 +87,8 @@ Args parse(int argc, char** argv) {
             a.recv_hwm = std::stoi(value);
         else if (key == "--mailbox")
             a.mailbox = std::stoul(value);
+        else if (key == "--stop-flush-ms")
+            a.stop_flush_ms = std::stoi(value);
         else {
             std::fprintf(stderr, "unknown option %s\n", key.c_str());
             std::exit(2);
@@ -105,6 +111,7 @@ int main(int argc, char** argv) {
         options.heartbeat_timeout = std::chrono::milliseconds(args.heartbeat_ms);
     }
     if (args.recv_hwm > 0) options.recv_hwm = args.recv_hwm;
+    if (args.stop_flush_ms >= 0) options.stop_flush_timeout = std::chrono::milliseconds(args.stop_flush_ms);
     grav::BusOptions bus_options;
     if (args.mailbox > 0) bus_options.mailbox_capacity = args.mailbox;
     bus_options.transport = grav::zmq::transport(options);
@@ -117,6 +124,8 @@ int main(int argc, char** argv) {
             say("left " + e.peer.id.str() + " " + (e.reason ? grav::to_string(*e.reason) : "?"));
         } else if (e.kind == grav::PeerEvent::Kind::lost_messages) {
             say("lost " + e.peer.id.str() + " " + std::to_string(e.lost));
+        } else if (e.kind == grav::PeerEvent::Kind::unsent) {
+            say("unsent " + e.peer.id.str() + " " + (e.unconfirmed ? "unconfirmed" : std::to_string(e.lost)));
         } else {
             say("joined " + e.peer.id.str() + " " + e.peer.name);
         }
@@ -127,7 +136,9 @@ int main(int argc, char** argv) {
     std::size_t bulk_seen = 0;
     bool bulk_in_order = true;
     std::size_t stall_seen = 0;
+    std::atomic<std::size_t> handled{0};
     pod.on([&, self](const grav::Message& m) {
+        ++handled;
         const std::string type = m.type();
         if (type.rfind("stall.", 0) == 0) {
             // A consumer that stops for a while (a full output pipe): its
@@ -180,6 +191,9 @@ int main(int argc, char** argv) {
     const auto stats = bus.stats().network;
     bus.stop();
     for (const auto& [name, value] : stats) say("stat " + name + " " + std::to_string(value));
+    for (const auto& [name, value] : bus.stats().network)
+        say("stopstat " + name + " " + std::to_string(value));
+    say("received " + std::to_string(handled.load()));
     say("stopped");
     return 0;
 }

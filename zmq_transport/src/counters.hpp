@@ -33,6 +33,10 @@ struct Counters {
     std::atomic<std::uint64_t> peers_joined{0};
     std::atomic<std::uint64_t> peers_left{0};
     std::atomic<std::uint64_t> dropped_after_stop{0};  // publish() after stop()
+    // stop(): messages joined peers confirmed they did not take in time,
+    // and peers that did not confirm at all (their count is unknown).
+    std::atomic<std::uint64_t> unsent_at_stop{0};
+    std::atomic<std::uint64_t> unconfirmed_at_stop{0};
     std::atomic<std::uint64_t> resend_requests{0};     // RESEND sent (a gap asked for again)
     std::atomic<std::uint64_t> resent{0};              // messages this node sent again on request
     std::atomic<std::uint64_t> recovered{0};           // messages that arrived by RESENT
@@ -77,6 +81,8 @@ struct Counters {
             {"zmq.peers_joined", get(peers_joined)},
             {"zmq.peers_left", get(peers_left)},
             {"zmq.dropped_after_stop", get(dropped_after_stop)},
+            {"zmq.unsent_at_stop", get(unsent_at_stop)},
+            {"zmq.unconfirmed_at_stop", get(unconfirmed_at_stop)},
             {"zmq.resend_requests", get(resend_requests)},
             {"zmq.resent", get(resent)},
             {"zmq.recovered", get(recovered)},

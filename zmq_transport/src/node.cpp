@@ -356,7 +356,16 @@ void Node::handle(Command& command) {
                 dial(TcpEndpoint{c.contact.host, c.contact.direct_port}.str(), c.expected,
                      c.contact.public_key);
             } else if constexpr (std::is_same_v<T, command::Drop>) {
-                if (find(c.peer)) remove_peer(c.peer, LeaveReason::timed_out, "dropped by discovery");
+                if (PeerLink* link = find(c.peer); link && link->joined && !link->down_since) {
+                    // A leaving beacon overtakes the peer's BYE: let the
+                    // goodbye, and the tail it announces, decide (soon).
+                    if (!link->leave_deadline) {
+                        link->leave_deadline = SteadyClock::now() + leave_wait;
+                        arm_timers(*link->leave_deadline);
+                    }
+                } else if (link) {
+                    remove_peer(c.peer, LeaveReason::timed_out, "dropped by discovery");
+                }
             } else if constexpr (std::is_same_v<T, command::Subscribe>) {
                 apply_subscriptions(std::move(c.prefixes));
             }
@@ -371,9 +380,15 @@ void Node::run_timers(SteadyTime now) {
     for (auto& [id, link] : peers_) {
         if (!link->outbox.empty()) flush_outbox(*link);
         if (link->leave_deadline && now >= *link->leave_deadline) {
-            gone.push_back({id, {LeaveReason::withdrew, "said goodbye"}});
+            if (link->bye_direct || link->bye_fanout) {
+                gone.push_back({id, {LeaveReason::withdrew, "said goodbye"}});
+            } else {
+                gone.push_back({id, {LeaveReason::timed_out, "dropped by discovery"}});
+            }
         } else if (link->down_since && now - *link->down_since >= down_grace) {
-            if (link->joined) {
+            if (link->joined && link->bye_direct) {
+                gone.push_back({id, {LeaveReason::withdrew, "said goodbye"}});  // it closed after its BYE
+            } else if (link->joined) {
                 gone.push_back({id, {LeaveReason::timed_out, "connection lost"}});
             } else if (!link->bye_direct) {
                 link->down_since.reset();  // still handshaking: the deadline decides
@@ -446,59 +461,6 @@ SteadyTime Node::next_deadline(SteadyTime now) const {
         if (!m.peer && !m.probing && !m.given_up) due(m.next_attempt);
     }
     return next;
-}
-
-// ---------------------------------------------------------------- stop
-
-// A pause that a new command cuts short.
-void Node::wait_for_wake(std::chrono::milliseconds timeout) {
-    ::zmq::pollitem_t wake{nullptr, inbox_.wake_fd(), ZMQ_POLLIN, 0};
-    ::zmq::poll(&wake, 1, timeout);
-}
-
-void Node::shutdown() {
-    const auto deadline = SteadyClock::now() + options_.linger;
-    // What was published before stop() still goes out, then the goodbyes.
-    take_work(true);
-    while ((!fanout_backlog_.empty() || !batches_.empty()) && SteadyClock::now() < deadline) {
-        flush_fanout();
-        if (!fanout_backlog_.empty()) {
-            wait_for_wake(1ms);
-        }
-    }
-    if (!fanout_backlog_.empty() || !batches_.empty()) {
-        log("published messages in " + std::to_string(fanout_backlog_.size() + batches_.size()) +
-            " batch(es) could not leave before the linger time");
-    }
-    const auto bye_topic = wire::topic_of(wire::Control::bye);
-    const auto header = wire::encode_header(wire::control_header(self_.id));
-    std::array<::zmq::message_t, 3> bye{::zmq::message_t(bye_topic.data(), bye_topic.size()),
-                                        ::zmq::message_t(header.data(), header.size()), ::zmq::message_t()};
-    while (!send_all(*xpub_, bye) && SteadyClock::now() < deadline) {
-        wait_for_wake(1ms);
-    }
-    std::vector<NodeId> ids;
-    for (auto& [id, link] : peers_) {
-        flush_outbox(*link);
-        if (link->dealer && link->admitted) send_control(*link->dealer, wire::Control::bye);
-        ids.push_back(id);
-    }
-    for (const auto& id : ids) remove_peer(id, LeaveReason::local_stop, "this node stopped");
-    probes_.clear();
-    // Refuse what arrived meanwhile.
-    for (auto& command : commands_) {
-        if (auto* send = std::get_if<command::SendTo>(&command); send && send->done) {
-            send->done(Error(Errc::closed, "the transport stopped"));
-        }
-    }
-    commands_.clear();
-    for (const auto& batch : batches_) bump(counters_.dropped_after_stop, batch.count);
-    batches_.clear();
-    fanout_backlog_.clear();
-    stop_server_monitors();
-    router_.reset();
-    xpub_.reset();
-    zap_.reset();  // after the servers: none may ask it any more
 }
 
 }  // namespace grav::zmq

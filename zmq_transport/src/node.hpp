@@ -151,8 +151,21 @@ private:
     // (their buffer goes back to the Inbox for reuse), large ones as they are.
     ::zmq::message_t frame_message(std::vector<std::byte>&& frame);
     void flush_outbox(PeerLink& link);
+    // Stop without losing the tail (node_stop.cpp, docs/PROTOCOL.md
+    // "Leaving"): BYE with our tails to every joined peer, the fan-out
+    // flushed, then each peer's GOT awaited within stop_flush_timeout; what
+    // a peer did not take is counted, logged and reported per peer.
     void shutdown();
     void wait_for_wake(std::chrono::milliseconds timeout);
+    // Serves the ROUTER and the XPUB (GOT, RESEND, SYNC) for up to `timeout`.
+    void serve_while_stopping(std::chrono::milliseconds timeout);
+    [[nodiscard]] wire::Announcement tails_at_stop(const PeerLink& link) const;
+    void report_unsent();
+    // The receiving side: a departing peer's BYE tails, and our GOT for it.
+    void on_bye_tails(PeerLink& link, std::span<const std::byte> body);
+    [[nodiscard]] static bool tail_pending(const PeerLink& link);
+    void send_got(PeerLink& link);
+    void on_got(PeerLink& link, std::span<const std::byte> body);
 
     // Protocol.
     void on_hello(std::string_view identity, const wire::Hello& hello, std::string_view peer_address,
@@ -307,6 +320,17 @@ private:
     std::string window_key_;  // scratch: no allocation per message
 
     std::vector<wire::Record> records_;  // on_data's scratch, reused
+
+    // stop(): set once shutdown begins. Per joined peer told our tails:
+    // what we sent it (the BYE's announcement) and its GOT, once come.
+    struct StopFlush {
+        std::string name;
+        wire::Announcement sent;
+        std::optional<wire::Announcement> got;
+        std::optional<SteadyTime> gone_at;  // its link went away meanwhile
+    };
+    bool stopping_ = false;
+    std::unordered_map<NodeId, StopFlush> stop_flush_;
 
     SocketPoller poller_;
     std::vector<Source> sources_;  // what each of poller_'s items is

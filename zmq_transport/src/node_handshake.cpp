@@ -181,6 +181,11 @@ void Node::remove_peer(const NodeId& id, LeaveReason reason, const std::string& 
         if (out.done)
             out.done(Error(Errc::no_peer, "peer " + id.short_str() + " left before the message went out"));
     }
+    // Before retain() settles its streams: what was taken in order.
+    if (link->tails_announced) send_got(*link);
+    if (auto flush = stop_flush_.find(id); flush != stop_flush_.end() && !flush->second.gone_at) {
+        flush->second.gone_at = SteadyClock::now();
+    }
     retain(*link, reason);
     for (auto& m : manual_) {
         if (m.peer == id) {
@@ -299,7 +304,13 @@ void Node::on_xpub() {
         } else {
             subscribed_here_.erase(*id);
             // Its SUB went away: the link is broken unless it is saying goodbye.
-            if (PeerLink* link = find(*id); link && link->joined) mark_down(*link);
+            if (PeerLink* link = find(*id); link && link->joined) {
+                mark_down(*link);
+                if (auto flush = stop_flush_.find(*id);
+                    flush != stop_flush_.end() && !flush->second.gone_at) {
+                    flush->second.gone_at = SteadyClock::now();
+                }
+            }
         }
     }
 }

@@ -62,6 +62,7 @@ void Node::on_router() {
         }
         switch (**control) {
             case wire::Control::hello: {
+                if (stopping_) break;  // no new peers while saying goodbye
                 auto hello = wire::decode_hello(frames.bytes(3));
                 if (!hello) {
                     malformed(hello.error().reason());
@@ -103,12 +104,26 @@ void Node::on_router() {
                 if (PeerLink* link = find(*sender); link && from_bound_key(*link, frames.part[1])) {
                     link->bye_direct = true;
                     set_live(link->id, false);  // leaving: no longer a sign of life
+                    if (frames.part[3].size() > 0) on_bye_tails(*link, frames.bytes(3));
                     if (link->bye_fanout || !link->sub) {
                         remove_peer(link->id, LeaveReason::withdrew, "said goodbye");
-                    } else if (!link->leave_deadline) {
-                        link->leave_deadline = SteadyClock::now() + leave_wait;
-                        arm_timers(*link->leave_deadline);
+                    } else {
+                        // Its tail still on the way (a slow SUB): wait for it
+                        // as long as a stopping node waits for ours.
+                        const bool tail = tail_pending(*link);
+                        const auto wait =
+                            tail ? std::max<milliseconds>(leave_wait, options_.stop_flush_timeout)
+                                 : leave_wait;
+                        if (!link->leave_deadline || tail) {
+                            link->leave_deadline = SteadyClock::now() + wait;
+                            arm_timers(*link->leave_deadline);
+                        }
                     }
+                }
+                break;
+            case wire::Control::got:
+                if (PeerLink* link = find(*sender); link && from_bound_key(*link, frames.part[1])) {
+                    on_got(*link, frames.bytes(3));
                 }
                 break;
             default: malformed("control " + std::string(topic.substr(1)) + " is not for a ROUTER"); break;
@@ -175,7 +190,8 @@ void Node::keep_held_subscriptions(SteadyTime now) {
     for (auto& [id, link] : peers_) {
         // Not to a peer that said goodbye: a write after its close gets a
         // reset, and a reset discards what its connection still holds.
-        if (!link->sub || link->bye_direct) continue;
+        // Unless its announced tail is still to come: then it is still there.
+        if (!link->sub || link->bye_fanout || (link->bye_direct && !tail_pending(*link))) continue;
         try {
             link->sub->set(::zmq::sockopt::subscribe, sync);  // the publisher ignores a repeat
         } catch (const ::zmq::error_t& e) {

@@ -285,6 +285,9 @@ void Node::check_gaps(SteadyTime now) {
 void Node::settle(const NodeId& from, StreamIn& direct_in,
                   std::unordered_map<std::string, StreamIn, StringHash, std::equal_to<>>& fanout_in) {
     // Gaps still open are lost now; what was held behind them is delivered.
+    // So is what a departing sender announced and we never got.
+    direct_in.known_to = std::max(direct_in.known_to, direct_in.announced_to);
+    for (auto& [type, stream] : fanout_in) stream.known_to = std::max(stream.known_to, stream.announced_to);
     while (direct_in.gap_pending()) give_up(from, nullptr, wire::StreamKind::direct, {}, direct_in);
     for (auto& [type, stream] : fanout_in) {
         while (stream.gap_pending()) give_up(from, nullptr, wire::StreamKind::fanout, type, stream);

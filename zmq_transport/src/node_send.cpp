@@ -167,6 +167,7 @@ void Node::apply_subscriptions(std::vector<std::string> prefixes) {
                         std::back_inserter(removed));
     for (auto& [id, link] : peers_) {
         if (!link->sub) continue;
+        if (!added.empty()) link->prefixes_grew = true;
         for (const auto& p : added) link->sub->set(::zmq::sockopt::subscribe, p);
         for (const auto& p : removed) link->sub->set(::zmq::sockopt::unsubscribe, p);
         // Types we no longer receive restart their sequence when wanted again.

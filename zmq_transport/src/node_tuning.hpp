@@ -16,6 +16,9 @@ inline constexpr int receive_batch = 512;
 inline constexpr auto down_grace = 250ms;
 // After a goodbye on one link, how long we wait for the other link's.
 inline constexpr auto leave_wait = 500ms;
+// stop(): how long after its flush deadline the node still waits for the
+// GOT of a peer whose own wait for our tail (as long) started at our BYE.
+inline constexpr auto got_grace = 500ms;
 // How long a SUB waits for a sign of life from its publisher (ZMTP timeout):
 // long, because a SUB whose pod stalls cannot read one (node.cpp, make_socket).
 inline constexpr auto subscriber_patience = 1h;

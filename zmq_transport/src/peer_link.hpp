@@ -2,6 +2,7 @@
 // Everything the transport thread knows about one peer: its sockets, where
 // the handshake stands, and its sequence trackers.
 
+#include "resend_wire.hpp"
 #include "stream_in.hpp"
 #include "string_hash.hpp"
 
@@ -57,6 +58,12 @@ struct PeerLink {
     bool bye_direct = false;
     bool bye_fanout = false;
     std::optional<SteadyTime> leave_deadline;
+    // Its BYE announced its tails: what it sent is known to the end, and it
+    // waits for our GOT (sent when the link closes).
+    bool tails_announced = false;
+    // Our prefixes grew after it joined: a stream of it not seen yet may
+    // have begun before we wanted it, so its BYE tail cannot count from 1.
+    bool prefixes_grew = false;
     // The DEALER's connection dropped: gone unless a goodbye explains it.
     std::optional<SteadyTime> down_since;
 

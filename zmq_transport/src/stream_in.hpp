@@ -20,11 +20,16 @@ struct StreamIn {
     std::uint64_t last = 0;      // delivered in order up to here
     std::uint64_t known_to = 0;  // messages up to here exist (seen behind a gap or announced)
     std::uint64_t asked_to = 0;  // RESEND asked up to here on the current link
+    // The sender's BYE said it sent up to here: awaited until the link
+    // closes, then what is missing of it is lost (not asked for: the sender
+    // is leaving, and it may still be on its way).
+    std::uint64_t announced_to = 0;
     std::map<std::uint64_t, MessagePtr> held;  // arrived behind a gap, delivered once it is filled
     // A pending gap is given up (reported lost) then.
     std::optional<std::chrono::steady_clock::time_point> gap_deadline;
 
     [[nodiscard]] bool gap_pending() const noexcept { return !held.empty() || known_to > last; }
+    [[nodiscard]] bool tail_pending() const noexcept { return announced_to > last; }
 
     // The ranges [from, to] in (last, up_to] that are neither delivered nor
     // held, whatever was asked before: what a resumed link asks for again,

@@ -35,7 +35,8 @@ struct DecodeError : std::runtime_error {
 constexpr std::string_view control_topics[] = {
     std::string_view("\0HELLO", 6), std::string_view("\0WELCOME", 8), std::string_view("\0REFUSE", 7),
     std::string_view("\0READY", 6), std::string_view("\0BYE", 4),     std::string_view("\0WHO", 4),
-    std::string_view("\0IAM", 4),   std::string_view("\0RESEND", 7),  std::string_view("\0RESENT", 7)};
+    std::string_view("\0IAM", 4),   std::string_view("\0RESEND", 7),  std::string_view("\0RESENT", 7),
+    std::string_view("\0GOT", 4)};
 constexpr std::string_view sync_prefix("\0SYNC", 5);
 
 template <class Archive, class Tag>

@@ -41,11 +41,12 @@ enum class Control : std::uint8_t {
     welcome,  // ROUTER -> dialler: your HELLO is admitted (body empty)
     refuse,   // ROUTER -> dialler: your HELLO is refused (body: reason)
     ready,    // DEALER -> ROUTER: your SUB is subscribed at my XPUB (body: Announcement, may be empty)
-    bye,      // DEALER -> ROUTER and XPUB -> SUB: I leave (body empty)
-    who,      // anonymous DEALER -> ROUTER: who are you? (body empty)
-    iam,      // ROUTER -> anonymous DEALER: answer to WHO (body: Hello)
-    resend,   // DEALER -> ROUTER: send me again a range of one stream (body: ResendRequest)
-    resent,   // DEALER -> ROUTER: one message sent again (header: its own; body: Resent)
+    bye,     // DEALER -> ROUTER: I leave (body: Announcement of my tails, may be empty); XPUB -> SUB: (empty)
+    who,     // anonymous DEALER -> ROUTER: who are you? (body empty)
+    iam,     // ROUTER -> anonymous DEALER: answer to WHO (body: Hello)
+    resend,  // DEALER -> ROUTER: send me again a range of one stream (body: ResendRequest)
+    resent,  // DEALER -> ROUTER: one message sent again (header: its own; body: Resent)
+    got,     // DEALER -> ROUTER: answer to a BYE with tails: what I took of your streams (body: Announcement)
 };
 
 // Topic frame of a control command, e.g. "\0HELLO".

@@ -45,12 +45,17 @@ const char* to_string(LeaveReason reason) noexcept;
 struct PeerEvent {
     // lost_messages: the peer stays, but `lost` of the messages it sent
     // (detail says which stream) never arrived and never will.
-    enum class Kind : std::uint8_t { joined, left, lost_messages };
+    // unsent: this node stopped (withdraw/stop) before `lost` of the
+    // messages it sent reached the peer (0 with unconfirmed: the peer did
+    // not say what it took, so some may not have). Reported during
+    // withdraw()/stop(), before the peer's `left`.
+    enum class Kind : std::uint8_t { joined, left, lost_messages, unsent };
     Kind kind = Kind::joined;
     PeerInfo peer;
     std::optional<LeaveReason> reason;  // set when kind == left
     std::string detail;                 // human-readable, e.g. the refusal reason
-    std::uint64_t lost = 0;             // set when kind == lost_messages
+    std::uint64_t lost = 0;             // set when kind == lost_messages or unsent
+    bool unconfirmed = false;           // kind == unsent: the count is unknown
 };
 
 }  // namespace grav

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,11 @@ public:
     // messages after the gap are delivered.
     virtual void on_messages_lost(const NodeId& /*from*/, std::string_view /*stream*/,
                                   std::uint64_t /*count*/) {}
+    // During stop(): `count` of the messages this node published or sent
+    // to the peer did not reach it within the transport's bounded flush time
+    // (the peer confirmed what it took); nullopt when the peer did not
+    // confirm at all, so that some may not have. Never hidden.
+    virtual void on_messages_unsent(const NodeId& /*to*/, std::optional<std::uint64_t> /*count*/) {}
 };
 
 using SendDone = std::function<void(Status)>;

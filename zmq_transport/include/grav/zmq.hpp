@@ -37,6 +37,15 @@ struct Options {
     std::chrono::milliseconds handshake_timeout{3000};
     // stop(): how long goodbyes and queued messages may take to leave.
     std::chrono::milliseconds linger{1000};
+    // stop(): how long this node waits for its joined peers to take what it
+    // published and sent them, and to confirm it (GOT, docs/PROTOCOL.md
+    // "Leaving"); what they had not taken by then is counted per peer
+    // (zmq.unsent_at_stop), logged and reported with
+    // TransportEvents::on_messages_unsent. Also how long a node waits for
+    // the tail a departing peer announced before it reports the rest lost.
+    // A slow subscriber may hold stop() up to this long (plus a short grace
+    // for its answer). 0: no wait, what is not out yet is counted.
+    std::chrono::milliseconds stop_flush_timeout{5000};
     // High-water marks (messages per connection). At the mark the transport
     // holds messages back (backpressure); it never drops them silently.
     int send_hwm = 10000;
