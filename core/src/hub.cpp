@@ -298,7 +298,7 @@ void Hub::on_messages_unsent(const NodeId& to, std::optional<std::uint64_t> coun
                                " did not confirm what it received before this node stopped: "
                                "some messages may not have reached it";
     log_warning(event.detail);
-    emit(event);
+    events_.emit(event);
 }
 
 void Hub::on_messages_lost(const NodeId& from, std::string_view stream, std::uint64_t count) {
