@@ -173,16 +173,18 @@ TEST(Serve, AServingWaiterNeverWaitsForMailboxRoom) {
     EXPECT_TRUE(eventually([&] { return mesh.load_handled == SlowPodMesh::news; }, 10s)) << mesh.load_handled;
 }
 
-// The transport thread reads the news while nobody waits, and waits for
-// room in the full mailbox (backpressure) with the reply unread behind it.
-// A waiter that comes then must get the loop all the same: the transport
-// thread's delivery goes in past the capacity once a waiter wants the loop.
+// The transport thread reads the news while nobody waits until the slow
+// pod's mailbox is full, and then holds the fan-out back (it stops reading
+// its SUBs: TransportEvents::has_room) with the reply unread behind it. A
+// waiter that comes then must get its reply all the same, while the slow
+// pod still holds its gate: the reply's delivery goes in past the capacity
+// once a waiter wants the loop (room_wait.hpp).
 TEST(Serve, AWaiterTakesTheLoopFromATransportThreadWaitingForMailboxRoom) {
     SlowPodMesh mesh;
     ASSERT_TRUE(mesh.warm_up());
-    // One news in the handler (at the gate), `capacity` queued: the next
-    // one is the first that waits for room, and the reply leaves then.
-    mesh.reply_after = mesh.a.stats().received_from_peers + SlowPodMesh::capacity + 2;
+    // One news in the handler (at the gate), `capacity` queued: then the
+    // mailbox is full, a reads no more news, and the reply leaves.
+    mesh.reply_after = mesh.a.stats().received_from_peers + SlowPodMesh::capacity + 1;
     mesh.loaded = true;
     mesh.gate_closed = true;
     Receipt request = mesh.caller.send(Message("t.ping", ""));
