@@ -84,8 +84,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         case wire::Control::resend: (void)wire::decode_resend(body); break;
         case wire::Control::resent: (void)wire::decode_resent(body); break;
-        case wire::Control::welcome:
+        // BYE on the direct link announces the leaving node's tails; GOT
+        // answers with what was taken of them: both in READY's layout.
         case wire::Control::bye:
+        case wire::Control::got:
+            if (!body.empty()) (void)wire::decode_announcement(body);
+            break;
+        case wire::Control::welcome:
         case wire::Control::who: break;  // no body: the node never reads one
     }
     return 0;
