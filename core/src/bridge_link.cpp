@@ -56,13 +56,13 @@ std::vector<std::string> BridgeLink::prefixes() const {
 }
 
 void BridgeLink::from_local(const MessagePtr& message) {
-    if (stopped_ || !active() || !message->reply_to().is_nil() || !carries(*message)) return;
+    if (!running() || !active() || !message->reply_to().is_nil() || !carries(*message)) return;
     forwarded_.fetch_add(1, std::memory_order_relaxed);
     bridge_->publish(message);
 }
 
 void BridgeLink::from_peer(const MessagePtr& message, bool in_mesh) {
-    if (stopped_) return;
+    if (!running()) return;
     if (!message->reply_to().is_nil()) {
         // A reply made on this site to a request from another site: only the
         // bridge that injected the request knows where it came from.
@@ -81,7 +81,7 @@ void BridgeLink::from_peer(const MessagePtr& message, bool in_mesh) {
 }
 
 bool BridgeLink::send_reply(const NodeId& origin, const MessagePtr& reply) {
-    if (stopped_) return false;
+    if (!running()) return false;
     bridge_->send_to(origin, reply, [this, origin](Status s) {
         if (s) return;
         unroutable_.fetch_add(1, std::memory_order_relaxed);
@@ -92,8 +92,8 @@ bool BridgeLink::send_reply(const NodeId& origin, const MessagePtr& reply) {
 
 void BridgeLink::tunnel(const std::string& capability, const MessagePtr& message,
                         const std::shared_ptr<ReplySlot>& slot) {
-    if (stopped_) {
-        slot->fail_send(Error(Errc::closed, "the bridge is stopped"));
+    if (!running()) {
+        slot->fail_send(Error(Errc::closed, "the bridge is not running"));
         return;
     }
     bridge_->tunnel(capability, message, [slot](Status s) {

@@ -64,6 +64,9 @@ public:
     void peers_changed(const std::vector<PeerInfo>& peers);
 
     [[nodiscard]] bool active() const noexcept { return active_.load(std::memory_order_acquire); }
+    // Started and not stopped: the bridge may be called. The hub starts
+    // first, so its threads reach the outbound calls before start() is done.
+    [[nodiscard]] bool running() const noexcept { return started_.load() && !stopped_.load(); }
     [[nodiscard]] std::map<std::string, std::uint64_t> stats() const;
 
     // BridgeEvents
