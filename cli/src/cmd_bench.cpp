@@ -253,8 +253,7 @@ ExitCode run_bench(Context& context, const BenchOptions& o) {
     if (o.remote) {
         Node node(context.network, {});
         node.connect();
-        const auto waited = node.peers().wait_for_peers(
-            1, kCapability, o.wait_peers, interrupt);
+        const auto waited = node.peers().wait_for_peers(1, kCapability, o.wait_peers, interrupt);
         if (waited == WaitResult::interrupted) return ExitCode::interrupted;
         if (waited == WaitResult::timeout)
             throw CliError(ExitCode::no_peer, "no bench server in view after " +
@@ -316,8 +315,8 @@ void add_bench_command(CLI::App& app, Context& context) {
         cmd->add_flag("--remote", options->remote,
                       "Measure against a `grav bench --serve` node found by discovery (or --connect)");
     serve->excludes(remote);
-    add_duration_option(*cmd, "--wait-peers", options->wait_peers, "--remote: how long to wait for the server",
-                        Zero::allowed);
+    add_duration_option(*cmd, "--wait-peers", options->wait_peers,
+                        "--remote: how long to wait for the server", Zero::allowed);
     add_duration_option(*cmd, "--timeout", options->timeout, "How long to wait for the last ack or a reply",
                         Zero::refused);
     cmd->callback(

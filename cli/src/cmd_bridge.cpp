@@ -32,8 +32,8 @@ ExitCode run_bridge(Context& context) {
     node.connect();
     const auto& nats = context.network.nats;
     print_note("bridge " + node.describe() + ": this LAN (" + node.discovery_text() + ", group '" +
-               context.network.group + "') <-> NATS " + join(nats.servers) + " for types " + join(nats.types) +
-               "; Ctrl-C to stop");
+               context.network.group + "') <-> NATS " + join(nats.servers) + " for types " +
+               join(nats.types) + "; Ctrl-C to stop");
 
     // Say what changes: connected or not, active or standing by.
     std::uint64_t connected = 2, active = 2;
@@ -53,8 +53,8 @@ ExitCode run_bridge(Context& context) {
     }
     const auto stats = node.bus().stats().network;
     print_note("bridge stopping: forwarded " + std::to_string(value(stats, "bridge.forwarded")) +
-               ", delivered from other sites " + std::to_string(value(stats, "bridge.injected")) + ", refused " +
-               std::to_string(value(stats, "bridge.refused")) + ", lost " +
+               ", delivered from other sites " + std::to_string(value(stats, "bridge.injected")) +
+               ", refused " + std::to_string(value(stats, "bridge.refused")) + ", lost " +
                std::to_string(value(stats, "bridge.lost")));
     return ExitCode::ok;
 }

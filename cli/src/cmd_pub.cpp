@@ -35,8 +35,8 @@ struct PubOptions {
 // With --verbose, says whom we publish to. Returns false on Ctrl-C.
 bool settle_discovery(Node& node, std::chrono::milliseconds settle, bool verbose, Interrupt& interrupt) {
     std::vector<NodeId> missing;
-    const auto settled =
-        node.peers().wait_until_settled([&node] { return node.bus().discovered(); }, settle, interrupt, missing);
+    const auto settled = node.peers().wait_until_settled([&node] { return node.bus().discovered(); }, settle,
+                                                         interrupt, missing);
     if (settled == WaitResult::interrupted) return false;
     if (settled == WaitResult::timeout) {
         std::string names;
@@ -55,7 +55,8 @@ bool settle_discovery(Node& node, std::chrono::milliseconds settle, bool verbose
                      (record.info.name.empty() ? record.info.id.short_str()
                                                : record.info.name + " (" + record.info.id.short_str() + ")");
         }
-        print_note("publishing to " + std::to_string(ready) + " peer(s)" + (names.empty() ? "" : ": " + names));
+        print_note("publishing to " + std::to_string(ready) + " peer(s)" +
+                   (names.empty() ? "" : ": " + names));
     }
     return true;
 }
@@ -75,12 +76,12 @@ ExitCode run_pub(Context& context, const PubOptions& o) {
         if (!node.wait_for_nats(o.wait_peers, interrupt)) {
             if (interrupt.requested()) return ExitCode::ok;
             print_warning("not connected to " + node.discovery_text() + " within " +
-                          std::to_string(o.wait_peers.count()) + " ms; publishing anyway, nobody may receive it");
+                          std::to_string(o.wait_peers.count()) +
+                          " ms; publishing anyway, nobody may receive it");
         }
     } else {
         // A subscriber that is not ready yet would miss what we publish now.
-        const auto waited =
-            node.peers().wait_for_peers(o.peers, {}, o.wait_peers, interrupt);
+        const auto waited = node.peers().wait_for_peers(o.peers, {}, o.wait_peers, interrupt);
         if (waited == WaitResult::interrupted) return ExitCode::ok;
         if (waited == WaitResult::timeout)
             print_warning("no peer appeared within " + std::to_string(o.wait_peers.count()) + " ms (" +

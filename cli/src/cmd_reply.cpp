@@ -52,15 +52,15 @@ ExitCode run_reply(Context& context, const ReplyOptions& o) {
             print_warning(failure + "; sending an error reply");
             body = failure;
         }
-        const Receipt sent =
-            pod.reply_to(request, Message(failure.empty() ? reply_type : error_type, body));
+        const Receipt sent = pod.reply_to(request, Message(failure.empty() ? reply_type : error_type, body));
         const std::string from = node.peers().origin_name(request.origin(), std::chrono::seconds(2));
         if (const Status s = sent.status(); !s) {
             print_warning("reply to " + from + " failed: " + s.error().what());
             return;
         }
-        print_line(clock_text(Clock::now()) + " " + o.type + " from " + from + (failure.empty() ? ": replied " + std::to_string(body.size()) + " bytes"
-                                  : ": replied with an error"));
+        print_line(clock_text(Clock::now()) + " " + o.type + " from " + from +
+                   (failure.empty() ? ": replied " + std::to_string(body.size()) + " bytes"
+                                    : ": replied with an error"));
         answered.fetch_add(1);
     });
     node.connect();

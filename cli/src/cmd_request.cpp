@@ -50,11 +50,10 @@ ExitCode run_request(Context& context, const RequestOptions& o) {
     // says at once when no site offers TYPE.
     const std::string interest = o.broadcast ? std::string() : o.type;
     const WaitResult waited =
-        node.nats_only()
-            ? (node.wait_for_nats(o.wait_peers, interrupt)
-                   ? WaitResult::ok
-                   : (interrupt.requested() ? WaitResult::interrupted : WaitResult::timeout))
-            : node.peers().wait_for_peers(1, interest, o.wait_peers, interrupt);
+        node.nats_only() ? (node.wait_for_nats(o.wait_peers, interrupt)
+                                ? WaitResult::ok
+                                : (interrupt.requested() ? WaitResult::interrupted : WaitResult::timeout))
+                         : node.peers().wait_for_peers(1, interest, o.wait_peers, interrupt);
     switch (waited) {
         case WaitResult::interrupted: return ExitCode::interrupted;
         case WaitResult::timeout:
@@ -94,8 +93,8 @@ ExitCode run_request(Context& context, const RequestOptions& o) {
             if (out.empty() || out.back() != '\n') out.push_back('\n');
             // The reply is the result: losing it (a full disk) is a failure.
             if (const Status written = write_stdout(out); !written)
-                throw CliError(ExitCode::failure, "the reply to '" + o.type + "' was not written: " +
-                                                      written.error().reason());
+                throw CliError(ExitCode::failure,
+                               "the reply to '" + o.type + "' was not written: " + written.error().reason());
             if (context.network.verbose)
                 print_note("reply from " + from + " (" + std::to_string(reply->payload_size()) + " bytes)");
             return ExitCode::ok;
@@ -120,9 +119,10 @@ void add_request_command(CLI::App& app, Context& context) {
         ->required()
         ->check(check_message_type);
     cmd->add_option("data", options->data, "Payload; absent: all of stdin (when it is not a terminal)");
-    add_duration_option(*cmd, "-t,--timeout", options->timeout, "How long to wait for the reply", Zero::refused);
-    add_duration_option(*cmd, "--wait-peers", options->wait_peers, "How long to wait for a node offering TYPE",
-                        Zero::allowed);
+    add_duration_option(*cmd, "-t,--timeout", options->timeout, "How long to wait for the reply",
+                        Zero::refused);
+    add_duration_option(*cmd, "--wait-peers", options->wait_peers,
+                        "How long to wait for a node offering TYPE", Zero::allowed);
     cmd->add_flag("--broadcast", options->broadcast,
                   "Publish to every subscriber and take the first reply (no capability needed)");
     cmd->add_flag("--json", options->json, "Print the reply as one JSON object");

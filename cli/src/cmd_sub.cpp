@@ -33,7 +33,8 @@ ExitCode run_sub(Context& context, const SubOptions& o) {
         if (o.count > 0 && n > o.count) return;
         const std::string line = o.json ? m.to_json()
                                         : clock_text(m.timestamp()) + " " + m.type() + " from " +
-                                              node.peers().origin_name(m.origin(), std::chrono::seconds(2)) + ": " + payload_text(m);
+                                              node.peers().origin_name(m.origin(), std::chrono::seconds(2)) +
+                                              ": " + payload_text(m);
         if (const Status written = write_stdout(line + "\n"); !written) {
             // A reader gone (`| head -1`) ends us quietly; anything else loses output.
             if (written.error().code() != Errc::closed && !write_failed.exchange(true))
@@ -76,8 +77,8 @@ void add_sub_command(CLI::App& app, Context& context) {
                     "Types to receive: exact, or a prefix pattern like 'chat.*' (default: all)")
         ->check(check_message_type);
     cmd->add_flag("--json", options->json, "One JSON object per line");
-    add_count_option(*cmd, "-n,--count", options->count, "Exit after this many messages (0: run until Ctrl-C)",
-                     0);
+    add_count_option(*cmd, "-n,--count", options->count,
+                     "Exit after this many messages (0: run until Ctrl-C)", 0);
     cmd->callback(
         [&context, options] { context.run = [&context, options] { return run_sub(context, *options); }; });
 }

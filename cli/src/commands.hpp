@@ -18,7 +18,7 @@ namespace grav::cli {
 struct Context {
     NetworkOptions network;
     Interrupt* interrupt = nullptr;
-    StdStreams streams;  // what was closed at start-up
+    StdStreams streams;             // what was closed at start-up
     std::function<ExitCode()> run;  // set by the selected subcommand
 };
 

@@ -61,7 +61,8 @@ bool LineReader::fill() {
         pollfd fds[2] = {{fd_, POLLIN, 0}, {interrupt_.fd(), POLLIN, 0}};
         if (::poll(fds, 2, -1) < 0) {
             if (errno == EINTR) continue;
-            error_ = Error(Errc::transport_failed, std::string("poll on standard input: ") + std::strerror(errno));
+            error_ =
+                Error(Errc::transport_failed, std::string("poll on standard input: ") + std::strerror(errno));
             return false;
         }
         if (interrupt_.requested()) {
@@ -76,7 +77,8 @@ bool LineReader::fill() {
         if (n > 0) return true;
         if (n == 0) return false;
         if (errno == EINTR || errno == EAGAIN) continue;
-        error_ = Error(Errc::transport_failed, std::string("cannot read standard input: ") + std::strerror(errno));
+        error_ =
+            Error(Errc::transport_failed, std::string("cannot read standard input: ") + std::strerror(errno));
         return false;
     }
 }

@@ -64,7 +64,7 @@ int run(int argc, char** argv) {
         "Nodes find each other by UDP beacons (no configuration); --connect dials one by hand.",
         "grav");
     app.require_subcommand(0, 1);  // none: checked below, to name an unknown command
-    app.fallthrough();  // network options may come before or after the command
+    app.fallthrough();             // network options may come before or after the command
     app.footer("\n" + exit_code_help() +
                "\nExamples:\n"
                "  grav sub 'chat.*'                 # terminal 1\n"
@@ -98,15 +98,18 @@ int run(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ExtrasError& e) {
         const std::string word = unknown_command(app);
-        if (word.empty() || word.front() == '-') print_error(std::string(e.what()) + " (see grav --help)");
-        else print_error("unknown command '" + word + "' (see grav --help for the commands)");
+        if (word.empty() || word.front() == '-')
+            print_error(std::string(e.what()) + " (see grav --help)");
+        else
+            print_error("unknown command '" + word + "' (see grav --help for the commands)");
         return static_cast<int>(ExitCode::usage);
     } catch (const CLI::ParseError& e) {
         print_error(std::string(e.what()) + " (see grav --help)");
         return static_cast<int>(ExitCode::usage);
     }
     if (!context.run) {
-        print_error("no command given: one of pub, sub, request, reply, peers, bench, keygen (see grav --help)");
+        print_error(
+            "no command given: one of pub, sub, request, reply, peers, bench, keygen (see grav --help)");
         return static_cast<int>(ExitCode::usage);
     }
     try {

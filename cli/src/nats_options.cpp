@@ -14,8 +14,9 @@ void add_nats_options(CLI::App& app, NatsCliOptions& o) {
                    "Join other sites through this NATS server, nats://HOST:PORT (repeatable: a cluster). "
                    "With `bridge`: this LAN and NATS; otherwise NATS alone")
         ->group(section);
-    app.add_option("--nats-types", o.types, "Types that cross to other sites: NATS patterns like 'chat.*', "
-                                            "'orders.>' (repeatable)")
+    app.add_option("--nats-types", o.types,
+                   "Types that cross to other sites: NATS patterns like 'chat.*', "
+                   "'orders.>' (repeatable)")
         ->group(section)
         ->capture_default_str();
     app.add_option("--nats-user", o.user, "NATS user (with --nats-password)")->group(section);
@@ -27,12 +28,15 @@ void add_nats_options(CLI::App& app, NatsCliOptions& o) {
     app.add_option("--nats-cert", o.cert_file, "TLS: client certificate (PEM), with --nats-key")
         ->group(section)
         ->check(CLI::ExistingFile);
-    app.add_option("--nats-key", o.key_file, "TLS: client key (PEM)")->group(section)->check(CLI::ExistingFile);
+    app.add_option("--nats-key", o.key_file, "TLS: client key (PEM)")
+        ->group(section)
+        ->check(CLI::ExistingFile);
 }
 
 nats::Options bridge_options(const NatsCliOptions& o, const std::string& name) {
     for (const auto& t : o.types) {
-        if (auto p = TypePattern::parse(t); !p) throw CliError(ExitCode::usage, "--nats-types: " + p.error().reason());
+        if (auto p = TypePattern::parse(t); !p)
+            throw CliError(ExitCode::usage, "--nats-types: " + p.error().reason());
     }
     if (o.user.empty() != o.password.empty()) {
         throw CliError(ExitCode::usage, "--nats-user and --nats-password go together");

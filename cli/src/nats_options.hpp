@@ -15,8 +15,8 @@ class App;
 namespace grav::cli {
 
 struct NatsCliOptions {
-    std::vector<std::string> servers;            // --nats, repeatable
-    std::vector<std::string> types{">"};         // --nats-types, repeatable
+    std::vector<std::string> servers;     // --nats, repeatable
+    std::vector<std::string> types{">"};  // --nats-types, repeatable
     std::string user, password, token;
     std::string ca_file, cert_file, key_file;
 };

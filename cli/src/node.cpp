@@ -33,9 +33,11 @@ Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : 
         throw CliError(ExitCode::usage, "bridge: --nats URL is required (the NATS server to join)");
     }
     if (nats_only_ && !options_.connect.empty()) {
-        throw CliError(ExitCode::usage, "--connect needs the LAN: with --nats, only `grav bridge` joins both");
+        throw CliError(ExitCode::usage,
+                       "--connect needs the LAN: with --nats, only `grav bridge` joins both");
     }
-    if (!options_.nats.servers.empty()) bus_options.bridge = nats::bridge(bridge_options(options_.nats, options_.name));
+    if (!options_.nats.servers.empty())
+        bus_options.bridge = nats::bridge(bridge_options(options_.nats, options_.name));
     if (!nats_only_) bus_options.transport = zmq::transport(std::move(transport));
     if (!nats_only_ && options_.connect.empty()) {
         BeaconOptions beacon;
@@ -112,7 +114,8 @@ bool Node::wait_for_nats(std::chrono::milliseconds timeout, Interrupt& interrupt
         const auto stats = bus_->stats();
         const auto it = stats.network.find("nats.connected");
         if (it != stats.network.end() && it->second == 1) return true;
-        if (std::chrono::steady_clock::now() >= deadline || interrupt.sleep_for(std::chrono::milliseconds(10))) {
+        if (std::chrono::steady_clock::now() >= deadline ||
+            interrupt.sleep_for(std::chrono::milliseconds(10))) {
             return false;
         }
     }

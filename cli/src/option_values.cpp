@@ -30,10 +30,11 @@ constexpr std::array<Unit, 6> units{{
 constexpr Nanos max_nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(max_duration).count();
 
 Error bad_duration(std::string_view text, const std::string& why) {
-    return Error(Errc::invalid_argument,
-                 "'" + std::string(text) + "' is not a duration: " + why +
-                     " (expected a number with an optional unit ns, us, ms, s, m or h, e.g. 500ms, 2s, 1.5m; a plain "
-                     "number is milliseconds)");
+    return Error(
+        Errc::invalid_argument,
+        "'" + std::string(text) + "' is not a duration: " + why +
+            " (expected a number with an optional unit ns, us, ms, s, m or h, e.g. 500ms, 2s, 1.5m; a plain "
+            "number is milliseconds)");
 }
 
 // "-n,--count" -> "--count": how error messages name the option.
@@ -62,8 +63,8 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text, bool all
     const std::string_view suffix = text.substr(i);
     Nanos unit = 1'000'000;  // plain number: milliseconds
     if (!suffix.empty()) {
-        const auto* found = std::find_if(units.begin(), units.end(),
-                                         [&](const Unit& u) { return u.suffix == suffix; });
+        const auto* found =
+            std::find_if(units.begin(), units.end(), [&](const Unit& u) { return u.suffix == suffix; });
         if (found == units.end()) return bad_duration(text, "unknown unit '" + std::string(suffix) + "'");
         unit = found->nanos;
     }
@@ -99,7 +100,8 @@ Result<std::uint64_t> parse_count(std::string_view text, std::uint64_t minimum, 
             range += " from " + std::to_string(minimum) + " to " + std::to_string(maximum);
         else
             range += " >= " + std::to_string(minimum);
-        return Error(Errc::invalid_argument, "'" + std::string(text) + "' " + why + " (expected " + range + ")");
+        return Error(Errc::invalid_argument,
+                     "'" + std::string(text) + "' " + why + " (expected " + range + ")");
     };
     if (text.empty()) return bad("is empty");
     if (text.front() == '-') return bad("is negative");

@@ -90,8 +90,8 @@ WaitResult PeerDirectory::wait_for_peers(std::size_t count, const std::string& i
 }
 
 WaitResult PeerDirectory::wait_until_settled(const std::function<std::vector<NodeId>()>& heard,
-                                            std::chrono::milliseconds timeout, Interrupt& interrupt,
-                                            std::vector<NodeId>& missing) {
+                                             std::chrono::milliseconds timeout, Interrupt& interrupt,
+                                             std::vector<NodeId>& missing) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
         missing = heard();
@@ -106,8 +106,8 @@ WaitResult PeerDirectory::wait_until_settled(const std::function<std::vector<Nod
             if (now >= deadline) return WaitResult::timeout;
             // Discovery does not notify us: short slices catch a newly heard
             // node, and Ctrl-C, promptly.
-            changed_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(deadline - now,
-                                                                                  std::chrono::milliseconds(20)));
+            changed_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(
+                                        deadline - now, std::chrono::milliseconds(20)));
         }
         if (interrupt.requested()) return WaitResult::interrupted;
     }

@@ -37,7 +37,8 @@ void BridgeLink::stop() {
 
 bool BridgeLink::carries(const Message& message) const {
     const auto& types = bridge_->types();
-    return std::any_of(types.begin(), types.end(), [&](const TypePattern& p) { return p.matches(message.type()); });
+    return std::any_of(types.begin(), types.end(),
+                       [&](const TypePattern& p) { return p.matches(message.type()); });
 }
 
 Status BridgeLink::check(const Message& message) const {
@@ -117,11 +118,11 @@ void BridgeLink::peers_changed(const std::vector<PeerInfo>& peers) {
     std::lock_guard lock(site_mutex_);  // two changes reach the bridge in order
     const bool was = active_.exchange(site.active, std::memory_order_acq_rel);
     if (was != site.active) {
-        log_debug(std::string("this node is ") + (site.active ? "now" : "no longer") + " its site's active bridge");
+        log_debug(std::string("this node is ") + (site.active ? "now" : "no longer") +
+                  " its site's active bridge");
     }
     bridge_->update_site(site);
 }
-
 
 void BridgeLink::on_remote_message(MessagePtr message) {
     if (!active()) {

@@ -58,7 +58,8 @@ public:
     void from_peer(const MessagePtr& message, bool in_mesh);
     // A reply for `origin`, a node not in this mesh: true when sent on.
     bool send_reply(const NodeId& origin, const MessagePtr& reply);
-    void tunnel(const std::string& capability, const MessagePtr& message, const std::shared_ptr<ReplySlot>& slot);
+    void tunnel(const std::string& capability, const MessagePtr& message,
+                const std::shared_ptr<ReplySlot>& slot);
 
     // The mesh changed: elect the active bridge, tell which capabilities this site offers.
     void peers_changed(const std::vector<PeerInfo>& peers);

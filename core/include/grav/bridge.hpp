@@ -39,9 +39,9 @@ inline constexpr std::string_view kBridgeCapability = "grav.bridge";
 
 // This site, as the core sees it through the mesh.
 struct BridgeSite {
-    bool active = true;                      // this node is the site's active bridge
-    std::vector<NodeId> nodes;               // this node and its peers: messages for them come here
-    std::vector<std::string> capabilities;   // what they offer: tunnels from other sites come here
+    bool active = true;                     // this node is the site's active bridge
+    std::vector<NodeId> nodes;              // this node and its peers: messages for them come here
+    std::vector<std::string> capabilities;  // what they offer: tunnels from other sites come here
 };
 
 // Implemented by the core; the bridge reports what comes from other sites.

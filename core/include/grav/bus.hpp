@@ -25,20 +25,20 @@
 namespace grav {
 
 struct BusOptions {
-    std::unique_ptr<Transport> transport{};   // none: a standalone in-process bus
-    std::unique_ptr<Discovery> discovery{};   // none: peers only by connect_endpoint
-    std::unique_ptr<Bridge> bridge{};         // none: this site only (grav::nats::bridge joins sites)
-    std::string belongs_to = "*";           // group; nodes of different groups never mesh
-    std::vector<std::string> interests{};   // capabilities this node serves (tunnel)
-    std::string name{};                     // for humans; default "<hostname>-<pid>"
-    std::size_t workers = 0;                // 0: one per hardware thread
-    std::size_t mailbox_capacity = 4096;    // per pod
+    std::unique_ptr<Transport> transport{};  // none: a standalone in-process bus
+    std::unique_ptr<Discovery> discovery{};  // none: peers only by connect_endpoint
+    std::unique_ptr<Bridge> bridge{};        // none: this site only (grav::nats::bridge joins sites)
+    std::string belongs_to = "*";            // group; nodes of different groups never mesh
+    std::vector<std::string> interests{};    // capabilities this node serves (tunnel)
+    std::string name{};                      // for humans; default "<hostname>-<pid>"
+    std::size_t workers = 0;                 // 0: one per hardware thread
+    std::size_t mailbox_capacity = 4096;     // per pod
     OverflowPolicy overflow = OverflowPolicy::block;
-    std::size_t replay_capacity = 256;      // history kept for connect_with_replay (0: none)
-    std::size_t failure_high_water = 64;    // failed messages held before a pod is disconnected
-    std::size_t max_buffered_replies = 1024;  // per receipt, replies kept until taken
+    std::size_t replay_capacity = 256;              // history kept for connect_with_replay (0: none)
+    std::size_t failure_high_water = 64;            // failed messages held before a pod is disconnected
+    std::size_t max_buffered_replies = 1024;        // per receipt, replies kept until taken
     std::chrono::milliseconds drain_timeout{2000};  // stop(): how long queued work may finish
-    std::optional<NodeId> node_id{};        // default: random
+    std::optional<NodeId> node_id{};                // default: random
 };
 
 // Thrown by the Bus constructor when the bus cannot start (a port in use, a

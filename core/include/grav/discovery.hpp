@@ -19,7 +19,7 @@ namespace grav {
 struct DiscoveredPeer {
     NodeId id;
     std::string belongs_to;
-    Contact contact;   // host = the address its beacon actually came from
+    Contact contact;  // host = the address its beacon actually came from
 };
 
 class DiscoveryEvents {

@@ -12,16 +12,16 @@
 namespace grav {
 
 enum class Errc : std::uint8_t {
-    timeout,          // nothing arrived before the deadline
-    closed,           // the bus (or pod) is stopped
-    disconnected,     // the pod was disconnected (by the user or by the bus)
-    no_peer,          // no peer offers the capability / peer unknown
-    rejected,         // a peer or the mailbox policy refused the message
-    invalid_argument, // bad input from the caller
-    handler_failed,   // a handler returned failure or threw
-    not_wanted,       // a wait_on handler declines a message and keeps waiting
-    decode_failed,    // bytes that do not decode as what was asked for
-    transport_failed, // the network layer could not do it
+    timeout,           // nothing arrived before the deadline
+    closed,            // the bus (or pod) is stopped
+    disconnected,      // the pod was disconnected (by the user or by the bus)
+    no_peer,           // no peer offers the capability / peer unknown
+    rejected,          // a peer or the mailbox policy refused the message
+    invalid_argument,  // bad input from the caller
+    handler_failed,    // a handler returned failure or threw
+    not_wanted,        // a wait_on handler declines a message and keeps waiting
+    decode_failed,     // bytes that do not decode as what was asked for
+    transport_failed,  // the network layer could not do it
 };
 
 const char* to_string(Errc code) noexcept;
@@ -58,15 +58,24 @@ namespace detail {
 template <class T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : v_(std::move(value)) {}       // NOLINT(google-explicit-constructor)
-    Result(Error error) : v_(std::move(error)) {}   // NOLINT(google-explicit-constructor)
+    Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+    Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
     [[nodiscard]] bool ok() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return ok(); }
 
-    T& value() & { check(); return std::get<0>(v_); }
-    const T& value() const& { check(); return std::get<0>(v_); }
-    T&& value() && { check(); return std::get<0>(std::move(v_)); }
+    T& value() & {
+        check();
+        return std::get<0>(v_);
+    }
+    const T& value() const& {
+        check();
+        return std::get<0>(v_);
+    }
+    T&& value() && {
+        check();
+        return std::get<0>(std::move(v_));
+    }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
     T& operator*() & { return value(); }
