@@ -18,6 +18,8 @@ packages=(
     python3 python3-zmq                                # protocol interop tests
     iproute2 util-linux                                # ip netns for LAN tests; setarch
     nats-server libnats-dev                            # NATS bridge tests: real servers, nats.c client
+    prometheus-cpp-dev prometheus                      # /metrics exporter; a real Prometheus scrapes it in tests
+    ccache                                             # compiler cache for repeated builds (scripts/test.sh)
 )
 
 missing=()
