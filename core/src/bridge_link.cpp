@@ -4,6 +4,7 @@
 #include "hub.hpp"
 #include "log.hpp"
 #include "reply_slot.hpp"
+#include "tunnel_relay.hpp"
 
 #include <algorithm>
 #include <set>
@@ -102,6 +103,31 @@ void BridgeLink::tunnel(const std::string& capability, const MessagePtr& message
     });
 }
 
+void BridgeLink::relay_tunnel(const MessagePtr& relay) {
+    auto unwrapped = unwrap_tunnel(*relay);
+    if (!unwrapped) {
+        refused_.fetch_add(1, std::memory_order_relaxed);
+        log_warning(unwrapped.error().what());
+        return;
+    }
+    auto request = std::move(unwrapped->request);
+    const std::string capability = std::move(unwrapped->capability);
+    auto tell_requester = [this, request](const Error& reason) {
+        relays_failed_.fetch_add(1, std::memory_order_relaxed);
+        if (Hub* hub = core_.hub())
+            hub->send_direct(request->origin(), tunnel_failure(*request, self_.id, reason.reason()));
+    };
+    if (!running()) {
+        tell_requester(
+            Error(Errc::no_peer, "the bridge of node " + self_.id.short_str() + " is not running"));
+        return;
+    }
+    relayed_.fetch_add(1, std::memory_order_relaxed);
+    bridge_->tunnel(capability, request, [tell_requester](Status s) {
+        if (!s) tell_requester(s.error());
+    });
+}
+
 void BridgeLink::peers_changed(const std::vector<PeerInfo>& peers) {
     if (!started_ || stopped_) return;
     BridgeSite site;
@@ -193,6 +219,8 @@ std::map<std::string, std::uint64_t> BridgeLink::stats() const {
     out["bridge.standby_dropped"] = standby_dropped_.load(std::memory_order_relaxed);
     out["bridge.unroutable"] = unroutable_.load(std::memory_order_relaxed);
     out["bridge.lost"] = lost_.load(std::memory_order_relaxed);
+    out["bridge.tunnels_relayed"] = relayed_.load(std::memory_order_relaxed);
+    out["bridge.tunnel_relays_failed"] = relays_failed_.load(std::memory_order_relaxed);
     return out;
 }
 

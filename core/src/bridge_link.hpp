@@ -6,6 +6,7 @@
 //   local pod ──publish──▶ BusCore ──▶ from_local ─┐
 //   LAN peer  ──message──▶ Hub ──────▶ from_peer  ─┼─▶ Bridge (active only) ══▶ other sites
 //   reply to a node of another site ─▶ send_reply ─┘
+//   tunnel of a LAN peer with no local provider ─▶ relay_tunnel ─▶ Bridge::tunnel
 //   other sites ══▶ Bridge thread ──▶ on_remote_* ──▶ local pods + the mesh
 //
 // Invariants:
@@ -60,6 +61,9 @@ public:
     bool send_reply(const NodeId& origin, const MessagePtr& reply);
     void tunnel(const std::string& capability, const MessagePtr& message,
                 const std::shared_ptr<ReplySlot>& slot);
+    // A "grav.sys.tunnel" relay from a LAN peer (tunnel_relay.hpp): the
+    // request goes to other sites; when none takes it, the peer is told.
+    void relay_tunnel(const MessagePtr& relay);
 
     // The mesh changed: elect the active bridge, tell which capabilities this site offers.
     void peers_changed(const std::vector<PeerInfo>& peers);
@@ -94,6 +98,8 @@ private:
     std::atomic<std::uint64_t> echoes_dropped_{0};
     std::atomic<std::uint64_t> standby_dropped_{0};
     std::atomic<std::uint64_t> unroutable_{0};
+    std::atomic<std::uint64_t> relayed_{0};
+    std::atomic<std::uint64_t> relays_failed_{0};
     std::atomic<std::uint64_t> lost_{0};
 };
 

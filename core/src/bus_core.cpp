@@ -3,6 +3,7 @@
 #include "bridge_link.hpp"
 #include "hub.hpp"
 #include "log.hpp"
+#include "tunnel_relay.hpp"
 
 #include <unistd.h>
 
@@ -252,8 +253,35 @@ void BusCore::deliver_from_peer(const MessagePtr& message, bool may_block) {
     // room_for_peers first, stops reading): backpressure reaches the
     // network instead of an unbounded queue; but not while a thread
     // wants the loop for a wait (room_wait.hpp).
+    if (message->type().starts_with(kSystemTypePrefix)) {
+        on_system_message(message);
+        return;
+    }
     fan_out(message, 0, may_block);
     if (bridge_) bridge_->from_peer(message, hub_ && hub_->has_peer(message->origin()));
+}
+
+void BusCore::on_system_message(const MessagePtr& message) {
+    if (message->type() == kTunnelRelayType) {
+        if (bridge_) {
+            bridge_->relay_tunnel(message);
+        } else if (hub_) {
+            // Sent here as the site's bridge, but this node has none (any more).
+            auto request = unwrap_tunnel(*message);
+            if (request) {
+                hub_->send_direct(message->origin(), tunnel_failure(*request->request, node_id_,
+                                                                    "node " + node_id_.short_str() +
+                                                                        " has no bridge to other sites"));
+            }
+        }
+    } else if (message->type() == kTunnelFailedType) {
+        if (auto slot = find_reply(message->reply_to())) {
+            slot->fail_send(Error(Errc::no_peer, std::string(message->payload_view())));
+        }
+    } else {
+        log_debug("system message '" + message->type() + "' from node " + message->origin().short_str() +
+                  " not known here: ignored");
+    }
 }
 
 bool BusCore::room_for_peers() const {

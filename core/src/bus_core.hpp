@@ -71,6 +71,8 @@ public:
     // From the hub: a message that came from a peer. `may_block`: wait for
     // mailbox room (OverflowPolicy::block); else it goes in past capacity.
     void deliver_from_peer(const MessagePtr& message, bool may_block = true);
+    // A "grav.sys." message from a peer (system_types.hpp).
+    void on_system_message(const MessagePtr& message);
     // False while a pod's full mailbox would make a peer's message wait.
     [[nodiscard]] bool room_for_peers() const;
     // From the bridge: published on another site (to local pods and the mesh) ...

@@ -3,6 +3,7 @@
 #include "bus_core.hpp"
 #include "log.hpp"
 #include "room_wait.hpp"
+#include "tunnel_relay.hpp"
 
 #include <grav/bridge.hpp>
 
@@ -55,23 +56,26 @@ void Hub::publish(const MessagePtr& message) {
     if (!withdrawn_) transport_->publish(message);
 }
 
+std::optional<NodeId> Hub::site_bridge_locked() const {
+    // Every bridge elects the lowest id among the site's bridges as active,
+    // so every node of the site picks the same one.
+    std::optional<NodeId> bridge;
+    for (const auto& [id, info] : peers_) {
+        const auto& in = info.interests;
+        if (std::find(in.begin(), in.end(), kBridgeCapability) != in.end() && (!bridge || id < *bridge))
+            bridge = id;
+    }
+    return bridge;
+}
+
 void Hub::send_to(const NodeId& peer, const MessagePtr& message) {
     if (withdrawn_) return;
     NodeId target = peer;
     {
         std::lock_guard lock(mutex_);
-        if (peers_.count(peer) == 0) {
-            // Not in this mesh: a node of another site, reached through the
-            // site's active bridge (the lowest id, as every bridge elects it).
-            std::optional<NodeId> bridge;
-            for (const auto& [id, info] : peers_) {
-                const auto& in = info.interests;
-                if (std::find(in.begin(), in.end(), kBridgeCapability) != in.end() && (!bridge || id < *bridge)) {
-                    bridge = id;
-                }
-            }
-            if (bridge) target = *bridge;
-        }
+        // Not in this mesh: a node of another site, reached through the
+        // site's active bridge.
+        if (peers_.count(peer) == 0) target = site_bridge_locked().value_or(peer);
     }
     transport_->send_to(target, message, [this, peer](Status s) {
         if (!s) {
@@ -150,11 +154,32 @@ void Hub::tunnel(const std::string& capability, const MessagePtr& message,
         std::sort(candidates->begin(), candidates->end());
         if (!candidates->empty()) start = round_robin_[capability]++ % candidates->size();
     }
+    if (!withdrawn_ && candidates->empty() && relay_tunnel(capability, message, slot)) return;
     if (withdrawn_ || candidates->empty()) {
         slot->fail_send(Error(Errc::no_peer, "no peer offers capability '" + capability + "'"));
         return;
     }
     try_tunnel(std::move(candidates), start, 0, capability, message, slot);
+}
+
+bool Hub::relay_tunnel(const std::string& capability, const MessagePtr& message,
+                       const std::shared_ptr<ReplySlot>& slot) {
+    std::optional<NodeId> bridge;
+    {
+        std::lock_guard lock(mutex_);
+        bridge = site_bridge_locked();
+    }
+    if (!bridge) return false;
+    // Another site may offer it: the bridge asks NATS (tunnel_relay.hpp).
+    const NodeId via = *bridge;
+    transport_->send_to(via, wrap_tunnel(capability, *message), [slot, via, capability](Status s) {
+        if (!s) {
+            slot->fail_send(Error(Errc::no_peer, "no peer of this site offers '" + capability +
+                                                     "' and its bridge node " + via.short_str() +
+                                                     " could not be reached: " + s.error().what()));
+        }
+    });
+    return true;
 }
 
 void Hub::try_tunnel(std::shared_ptr<std::vector<NodeId>> candidates, std::size_t start, std::size_t attempt,

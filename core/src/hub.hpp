@@ -4,8 +4,8 @@
 // peer's group and interests from its handshake), admits or refuses peers by
 // group, picks tunnel targets round-robin, and withdraws cleanly.
 
-#include "peer_events.hpp"
 #include "dial_budget.hpp"
+#include "peer_events.hpp"
 #include "reply_slot.hpp"
 
 #include <grav/discovery.hpp>
@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -90,6 +91,13 @@ private:
     void peers_changed();
     // A peer left, reported by the transport (on_peer_left) or by discovery.
     void peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail);
+    // The site's active bridge among the peers (the lowest id offering
+    // kBridgeCapability), if any. Under mutex_.
+    [[nodiscard]] std::optional<NodeId> site_bridge_locked() const;
+    // No peer offers `capability`: through the site's bridge to other sites.
+    // False when this mesh has no bridge.
+    bool relay_tunnel(const std::string& capability, const MessagePtr& message,
+                      const std::shared_ptr<ReplySlot>& slot);
     void try_tunnel(std::shared_ptr<std::vector<NodeId>> candidates, std::size_t start, std::size_t attempt,
                     std::string capability, MessagePtr message, std::shared_ptr<ReplySlot> slot);
 

@@ -169,6 +169,73 @@ TEST_F(Bridged, ATunnelNoSiteOffersFailsAtOnceWithNoPeer) {
     EXPECT_GE(stat(a.node(0), "nats.no_responders"), 1u);
 }
 
+TEST_F(Bridged, ATunnelFromANodeWithoutABridgeCrossesThroughItsSitesBridge) {
+    // a2 has no bridge and no peer of site A offers "adder": its site's
+    // bridge node asks NATS, and the reply comes back to a2.
+    Site a({{"a1", on(0)}, {"a2"}});
+    Site b({{"b1", on(1)}, {"b2", std::nullopt, {"adder"}}});
+    for (auto* n : {&a.node(0), &b.node(0)}) ASSERT_TRUE(bridge_connected(*n));
+    std::atomic<int> served{0};
+    Pod pb = b.node(1).connect();
+    pb.on_type("job", [&](const Message& m) {
+        ++served;
+        pb.reply_to(m, Message("job.done", "sum " + std::string(m.payload_view())));
+    });
+    Pod client = a.node(1).connect();
+    ASSERT_TRUE(test::eventually(
+        [&] { return client.tunnel("adder", Message("job", "probe")).wait_until(1s).ok(); }, 15s));
+    served = 0;
+    const int n = 10;
+    for (int i = 0; i < n; ++i) {
+        auto reply = client.tunnel("adder", Message("job", std::to_string(i))).wait_until(5s);
+        ASSERT_TRUE(reply) << reply.error().what();
+        EXPECT_EQ(reply->payload_view(), "sum " + std::to_string(i));
+    }
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(served, n);
+    EXPECT_GE(stat(a.node(0), "bridge.tunnels_relayed"), static_cast<std::uint64_t>(n));
+}
+
+TEST_F(Bridged, ATunnelFromANodeWithoutABridgeNoSiteOffersFailsAtOnce) {
+    Site a({{"a1", on(0)}, {"a2"}});
+    Site b({{"b1", on(1), {"adder"}}});
+    ASSERT_TRUE(bridge_connected(a.node(0)));
+    Pod client = a.node(1).connect();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto reply = client.tunnel("nobody.here", Message("job", "x")).wait_until(10s);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    ASSERT_FALSE(reply);
+    EXPECT_EQ(reply.error().code(), Errc::no_peer) << reply.error().what();
+    EXPECT_NE(reply.error().reason().find("nobody.here"), std::string::npos) << reply.error().what();
+    EXPECT_LT(took, 5s) << "waited for the timeout instead of NATS' no-responders";
+    EXPECT_GE(stat(a.node(0), "bridge.tunnel_relays_failed"), 1u);
+}
+
+TEST_F(Bridged, AMalformedTunnelRelayIsRefusedAndCountedNotRelayed) {
+    Site a({{"a1", on(0)}, {"a2"}});
+    ASSERT_TRUE(bridge_connected(a.node(0)));
+    // A direct message to the bridge node: a2 answers a1's ping with a
+    // "grav.sys.tunnel" whose payload is not a relay.
+    std::atomic<bool> hostile{true};
+    Pod peer = a.node(1).connect();
+    peer.on_type("ping", [&](const Message& m) {
+        (void)peer.reply_to(m, hostile ? Message("grav.sys.tunnel", "not a relay") : Message("pong", "!"));
+    });
+    Pod pinger = a.node(0).connect();
+    EXPECT_TRUE(test::eventually(
+        [&] {
+            (void)pinger.send(Message("ping", "?"));
+            return stat(a.node(0), "bridge.refused") >= 1;
+        },
+        5s));
+    EXPECT_EQ(stat(a.node(0), "bridge.tunnels_relayed"), 0u);
+    // The bridge node goes on serving its site.
+    hostile = false;
+    auto reply = pinger.send(Message("ping", "again")).wait_until(5s);
+    ASSERT_TRUE(reply) << reply.error().what();
+    EXPECT_EQ(reply->payload_view(), "!");
+}
+
 TEST_F(Bridged, ATypeThatCannotBeASubjectIsRefusedWithTheReason) {
     Site a({{"a1", on(0, {"chat.>"})}});
     Listener local(a.node(0), "chat.*");
