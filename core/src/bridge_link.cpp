@@ -64,7 +64,18 @@ void BridgeLink::from_local(const MessagePtr& message) {
 }
 
 void BridgeLink::from_peer(const MessagePtr& message, bool in_mesh) {
-    if (!running()) return;
+    if (!running()) {
+        // Before start (a peer saw this node's "grav.bridge" in the
+        // handshake first) or after stop: a reply meant for another site
+        // cannot cross; a message never does before the bridge's
+        // subscriptions are pushed, so only replies can be here.
+        if (!message->reply_to().is_nil() && !stopped_) {
+            not_running_dropped_.fetch_add(1, std::memory_order_relaxed);
+            log_warning("reply " + message->id().short_str() + " from node " + message->origin().short_str() +
+                        " reached this bridge node before its bridge started: not sent on");
+        }
+        return;
+    }
     if (!message->reply_to().is_nil()) {
         // A reply made on this site to a request from another site: only the
         // bridge that injected the request knows where it came from.
@@ -219,6 +230,7 @@ std::map<std::string, std::uint64_t> BridgeLink::stats() const {
     out["bridge.standby_dropped"] = standby_dropped_.load(std::memory_order_relaxed);
     out["bridge.unroutable"] = unroutable_.load(std::memory_order_relaxed);
     out["bridge.lost"] = lost_.load(std::memory_order_relaxed);
+    out["bridge.dropped_before_start"] = not_running_dropped_.load(std::memory_order_relaxed);
     out["bridge.tunnels_relayed"] = relayed_.load(std::memory_order_relaxed);
     out["bridge.tunnel_relays_failed"] = relays_failed_.load(std::memory_order_relaxed);
     return out;

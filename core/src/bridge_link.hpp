@@ -99,6 +99,7 @@ private:
     std::atomic<std::uint64_t> standby_dropped_{0};
     std::atomic<std::uint64_t> unroutable_{0};
     std::atomic<std::uint64_t> relayed_{0};
+    std::atomic<std::uint64_t> not_running_dropped_{0};
     std::atomic<std::uint64_t> relays_failed_{0};
     std::atomic<std::uint64_t> lost_{0};
 };
