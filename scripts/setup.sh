@@ -17,7 +17,7 @@ packages=(
     tshark                                             # security tests: no plaintext on the wire
     python3 python3-zmq                                # protocol interop tests
     iproute2 util-linux                                # ip netns for LAN tests; setarch
-    nats-server libnats-dev                            # NATS bridge tests: real servers, nats.c client
+    nats-server libnats-dev openssl                    # NATS bridge tests: real servers, nats.c client, TLS certificates
     prometheus-cpp-dev prometheus                      # /metrics exporter; a real Prometheus scrapes it in tests
     ccache                                             # compiler cache for repeated builds (scripts/test.sh)
 )

@@ -1,9 +1,10 @@
 // The bridge under faults, with real nats-server processes: a server killed
-// mid-traffic, NATS absent when the bus starts, an authenticated cluster,
+// mid-traffic, NATS absent when the bus starts, authenticated clusters (TLS too),
 // and a plain NATS client talking to a grav site.
 #include "nats_client.hpp"
 #include "nats_cluster.hpp"
 #include "sites.hpp"
+#include "test_certs.hpp"
 
 #include <gtest/gtest.h>
 
@@ -156,6 +157,38 @@ TEST(BridgeFaults, AToken) {
     Site b({{"b1", o}});
     std::this_thread::sleep_for(500ms);
     EXPECT_EQ(stat(b.node(0), "nats.connected"), 0u);
+}
+
+TEST(BridgeFaults, TlsWithClientCertificatesTakesOnlyBridgesTheServersTrust) {
+    SKIP_WITHOUT_NATS_SERVER();
+    if (!openssl_binary()) GTEST_SKIP() << "openssl not installed (apt-get install openssl)";
+    TestCerts certs;
+    auto cluster = NatsCluster::start(
+        2, {.tls_cert = certs.server_cert(), .tls_key = certs.server_key(), .tls_ca = certs.ca()});
+    auto with = [&](std::size_t server, std::string ca, std::string cert, std::string key) {
+        auto o = bridge_options({cluster->url(server)}, {"chat.*"});
+        o.tls = {.enabled = true, .ca_file = std::move(ca), .cert_file = std::move(cert), .key_file = std::move(key)};
+        return o;
+    };
+    Site a({{"a1", with(0, certs.ca(), certs.client_cert(), certs.client_key())}});
+    Site b({{"b1", with(1, certs.ca(), certs.client_cert(), certs.client_key())}});
+    ASSERT_TRUE(bridge_connected(a.node(0)));
+    ASSERT_TRUE(bridge_connected(b.node(0)));
+    Listener far(b.node(0), "chat.*");
+    Pod pod = a.node(0).connect();
+    ASSERT_TRUE(warm_up(pod, "chat.line", *far.inbox));
+    ASSERT_TRUE(pod.send(Message("chat.line", "over tls")).status().ok());
+    EXPECT_TRUE(test::eventually([&] { return !real_payloads(*far.inbox).empty() &&
+                                              real_payloads(*far.inbox).back() == "over tls"; }, 5s));
+    // No client certificate, one from another CA, or servers checked against
+    // another CA: never connected.
+    Site no_cert({{"c1", with(0, certs.ca(), "", "")}});
+    Site foreign_cert({{"d1", with(1, certs.ca(), certs.other_cert(), certs.other_key())}});
+    Site wrong_ca({{"e1", with(0, certs.other_ca(), certs.client_cert(), certs.client_key())}});
+    std::this_thread::sleep_for(1s);
+    for (auto* site : {&no_cert, &foreign_cert, &wrong_ca}) {
+        EXPECT_EQ(stat(site->node(0), "nats.connected"), 0u) << "a bridge the servers do not trust was let in";
+    }
 }
 
 // docs/PROTOCOL.md, "NATS mapping": what a plain NATS client needs to know.

@@ -31,6 +31,9 @@ struct NatsServerOptions {
     std::string token{};             // set: clients must use this token
     bool jetstream = false;          // enable JetStream, store under store_dir()
     std::size_t max_payload = 0;     // 0: server default (1 MiB)
+    // TLS: with cert and key set, clients must speak TLS; with ca set too,
+    // they must also show a certificate signed by it (verify).
+    std::string tls_cert{}, tls_key{}, tls_ca{};
 };
 
 // The nats-server binary: $GRAV_NATS_SERVER, else /usr/sbin/nats-server, else

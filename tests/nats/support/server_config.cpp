@@ -32,6 +32,13 @@ void validate(const NatsServerOptions& options) {
     check_plain("NatsServerOptions::user", options.user);
     check_plain("NatsServerOptions::password", options.password);
     check_plain("NatsServerOptions::token", options.token);
+    if (options.tls_cert.empty() != options.tls_key.empty()) {
+        throw std::invalid_argument("NatsServerOptions: tls_cert and tls_key must be set together");
+    }
+    if (!options.tls_ca.empty() && options.tls_cert.empty()) {
+        throw std::invalid_argument("NatsServerOptions: tls_ca needs tls_cert and tls_key");
+    }
+    for (const auto* f : {&options.tls_cert, &options.tls_key, &options.tls_ca}) check_plain("a TLS file path", *f);
 }
 
 std::string server_config(std::size_t index, const std::vector<ServerPorts>& all,
@@ -48,6 +55,12 @@ std::string server_config(std::size_t index, const std::vector<ServerPorts>& all
           << "\n  password: " << quoted(options.password) << "\n}\n";
     } else if (!options.token.empty()) {
         c << "authorization {\n  token: " << quoted(options.token) << "\n}\n";
+    }
+    if (!options.tls_cert.empty()) {
+        c << "tls {\n  cert_file: " << quoted(options.tls_cert) << "\n  key_file: " << quoted(options.tls_key)
+          << "\n";
+        if (!options.tls_ca.empty()) c << "  ca_file: " << quoted(options.tls_ca) << "\n  verify: true\n";
+        c << "  timeout: 2\n}\n";
     }
     if (options.jetstream) {
         check_plain("the JetStream store path (from $TMPDIR)", jetstream_dir);
