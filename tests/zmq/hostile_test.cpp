@@ -196,5 +196,68 @@ TEST(ZmqHostile, AHandshakeThatNeverFinishesIsAbandoned) {
     expect_still_serving(victim);
 }
 
+// docs/PROTOCOL.md, "Control messages": every control header is checked;
+// a HELLO with a broken one is never answered.
+TEST(ZmqHostile, ABrokenControlHeaderIsNeverAnsweredAndCounted) {
+    auto options = fast_options();
+    options.handshake_timeout = 500ms;
+    TestNode victim("victim", options);
+    ASSERT_TRUE(victim.start().ok());
+    ::zmq::context_t ctx;
+    ::zmq::socket_t mute_router(ctx, ::zmq::socket_type::router);
+    ::zmq::socket_t mute_xpub(ctx, ::zmq::socket_type::xpub);
+    mute_router.set(::zmq::sockopt::linger, 0);
+    mute_xpub.set(::zmq::sockopt::linger, 0);
+    mute_router.bind("tcp://127.0.0.1:0");
+    mute_xpub.bind("tcp://127.0.0.1:0");
+    ::zmq::socket_t raw(ctx, ::zmq::socket_type::dealer);
+    const NodeId id = NodeId::random();
+    raw.set(::zmq::sockopt::routing_id, wire::routing_id(id));
+    raw.set(::zmq::sockopt::linger, 0);
+    raw.connect(victim.transport->endpoint());
+    const std::string hello = wire::encode_hello({.protocol = wire::protocol_version,
+                                                  .node = id,
+                                                  .name = "broken",
+                                                  .belongs_to = "*",
+                                                  .interests = {},
+                                                  .endpoints = {mute_router.get(::zmq::sockopt::last_endpoint),
+                                                                mute_xpub.get(::zmq::sockopt::last_endpoint)}});
+    const std::string good = header_bytes(id);
+    auto with_byte = [&](std::size_t at, char value) {
+        std::string h = good;
+        h[at] = value;
+        return h;
+    };
+    const std::vector<std::pair<std::string, std::string>> broken = {
+        {"empty", ""},
+        {"81 bytes", good.substr(0, 81)},
+        {"83 bytes", good + '\0'},
+        {"version 9", with_byte(1, 9)},
+        {"endianness flag 7", with_byte(0, 7)},
+        {"seq 1", with_byte(2, 1)},
+        {"a reply_to", with_byte(42, 1)},
+        {"a timestamp", with_byte(58, 1)},
+        {"another origin", header_bytes(NodeId::random())},
+    };
+    const std::string hello_topic(wire::topic_of(wire::Control::hello));
+    std::uint64_t malformed = stat(victim, "zmq.malformed");
+    for (const auto& [what, header] : broken) {
+        send(raw, {hello_topic, header, hello});
+        EXPECT_FALSE(recv_all(raw, 300ms).has_value()) << "a HELLO with " << what << " was answered";
+        EXPECT_TRUE(eventually([&] { return stat(victim, "zmq.malformed") == malformed + 1; }, 2s)) << what;
+        malformed = stat(victim, "zmq.malformed");
+    }
+    // READY with a 2-byte header, BYE with an empty one: refused and counted too.
+    send(raw, {std::string(wire::topic_of(wire::Control::ready)), "\x01\x01", ""});
+    send(raw, {std::string(wire::topic_of(wire::Control::bye)), "", ""});
+    EXPECT_TRUE(eventually([&] { return stat(victim, "zmq.malformed") == malformed + 2; }, 2s));
+    // The same HELLO with its header as the document says is answered.
+    send(raw, {hello_topic, good, hello});
+    auto welcome = recv_all(raw, 5s);
+    ASSERT_TRUE(welcome.has_value());
+    EXPECT_EQ(welcome->front(), wire::topic_of(wire::Control::welcome));
+    expect_still_serving(victim);
+}
+
 }  // namespace
 }  // namespace grav::ztest

@@ -77,6 +77,11 @@ void Node::on_probe(std::size_t index) {
         finish(std::nullopt, false);
         return;
     }
+    if (auto h = wire::decode_control_header(frames.bytes(1), wire::Control::iam, hello->node); !h) {
+        malformed("IAM from " + endpoint + ": " + h.error().reason());
+        finish(std::nullopt, false);
+        return;
+    }
     if (hello->node == self_.id) {
         events_.on_peer_refused(endpoint, "that endpoint is this node itself");
         finish(std::nullopt, true);
@@ -327,9 +332,16 @@ void Node::on_dealer(PeerLink& link) {
             malformed("reply from " + id.short_str() + " on the direct link is not a grav control message");
             continue;
         }
+        // The origin is checked below: a WELCOME from another node is news, not an attack.
+        auto header = wire::decode_control_header(frames.bytes(1), **control, NodeId{});
+        if (!header) {
+            malformed(std::string(frames.text(0).substr(1)) + " from " + id.short_str() + ": " +
+                      header.error().reason());
+            continue;
+        }
         switch (**control) {
             case wire::Control::welcome:
-                if (auto header = wire::decode_header(frames.bytes(1)); header && header->origin != id) {
+                if (header->origin != id) {
                     // Dialled by contact expecting `id`, found another node there
                     // (it restarted): that node's own HELLO builds its link.
                     log("expected node " + id.short_str() + " at " + current->dial_endpoint + ", found " +

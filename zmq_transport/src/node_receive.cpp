@@ -41,6 +41,10 @@ void Node::on_router() {
         }
         // WHO comes from anonymous probes; everything else names its sender.
         if (control && **control == wire::Control::who) {
+            if (auto h = wire::decode_control_header(frames.bytes(2), **control, NodeId{}); !h) {
+                malformed("WHO: " + h.error().reason());
+                continue;
+            }
             send_control(*router_, wire::Control::iam, wire::encode_hello(hello_of_self()), identity);
             continue;
         }
@@ -48,6 +52,17 @@ void Node::on_router() {
         if (!sender) {
             malformed("direct message from a connection that is not a grav node");
             continue;
+        }
+        wire::Header control_header;
+        // RESENT carries the resent message's own header (on_resent checks it).
+        if (control && **control != wire::Control::resent) {
+            auto h = wire::decode_control_header(frames.bytes(2), **control, *sender);
+            if (!h) {
+                malformed(std::string(topic.substr(1)) + " from " + sender->short_str() + ": " +
+                          h.error().reason());
+                continue;
+            }
+            control_header = *h;
         }
         if (!control) {
             PeerLink* link = find(*sender);
@@ -77,8 +92,7 @@ void Node::on_router() {
                     }
                 } catch (const ::zmq::error_t&) {}
                 // The header's id is the sender's incarnation (nil: none).
-                auto header = wire::decode_header(frames.bytes(2));
-                on_hello(identity, *hello, address, header ? header->id : MessageId{}, member_key);
+                on_hello(identity, *hello, address, control_header.id, member_key);
                 break;
             }
             case wire::Control::ready:
@@ -154,6 +168,10 @@ void Node::on_sub(PeerLink& link) {
             continue;
         }
         if (*control && **control == wire::Control::bye) {
+            if (auto h = wire::decode_control_header(frames.bytes(1), **control, id); !h) {
+                malformed("BYE on the fan-out link from " + id.short_str() + ": " + h.error().reason());
+                continue;
+            }
             current->bye_fanout = true;
             set_live(id, false);  // leaving: no longer a sign of life
             if (current->bye_direct) {

@@ -178,6 +178,30 @@ Result<Header> decode_header(std::span<const std::byte> b) {
     return h;
 }
 
+Result<Header> decode_control_header(std::span<const std::byte> bytes, Control command, const NodeId& sender) {
+    auto header = decode_header(bytes);
+    if (!header) return header;
+    const char* what = nullptr;
+    if (header->seq != 0) {
+        what = "a seq";
+    } else if (!header->parent_id.is_nil() || !header->reply_to.is_nil()) {
+        what = "a parent_id or reply_to";
+    } else if (header->timestamp_ns != 0) {
+        what = "a timestamp";
+    } else if (!header->id.is_nil() && command != Control::hello) {
+        what = "an id";
+    }
+    if (what != nullptr) {
+        return Error(Errc::decode_failed, std::string("control header carries ") + what +
+                                              " (control headers have none)");
+    }
+    if (!sender.is_nil() && header->origin != sender) {
+        return Error(Errc::decode_failed, "control header names origin " + header->origin.short_str() +
+                                              ", not its sender " + sender.short_str());
+    }
+    return header;
+}
+
 Header header_of(const Message& message, std::uint64_t seq) {
     using namespace std::chrono;
     return Header{

@@ -77,6 +77,12 @@ using HeaderBytes = std::array<std::byte, header_size>;
 HeaderBytes encode_header(const Header& header);
 Result<Header> decode_header(std::span<const std::byte> bytes);
 
+// The header of a control message, checked as docs/PROTOCOL.md says: a
+// valid header (size, endianness flag, version), seq 0, nil parent_id and
+// reply_to, timestamp 0, a nil id except in HELLO (the sender's
+// incarnation), and, when `sender` is not nil, origin == sender.
+Result<Header> decode_control_header(std::span<const std::byte> bytes, Control command, const NodeId& sender);
+
 Header header_of(const Message& message, std::uint64_t seq);
 // A control header: only origin is meaningful.
 Header control_header(const NodeId& sender);
