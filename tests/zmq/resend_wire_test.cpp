@@ -28,6 +28,11 @@ TEST(ResendWire, ResendRequestMatchesTheDocumentedBytes) {
     EXPECT_EQ(back->to, 9u);
 }
 
+TEST(ResendWire, ResentMatchesTheDocumentedBytes) {
+    const auto bytes = encode_resent(StreamKind::fanout, "t", bytes_of("hi"));
+    EXPECT_EQ(hex(bytes), "01 00 01 00 00 00 00 00 00 00 74 68 69");
+}
+
 TEST(ResendWire, BigEndianIsAcceptedToo) {
     const std::string be(
         "\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02"
