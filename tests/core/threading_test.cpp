@@ -1,4 +1,4 @@
-// Threading as DESIGN.md promises: many pods on a small pool, a slow pod does
+// Threading as docs/ARCHITECTURE.md says: many pods on a small pool, a slow pod does
 // not slow the others, handlers never run concurrently with themselves, and
 // sends from inside handlers never deadlock.
 #include <grav/grav.hpp>

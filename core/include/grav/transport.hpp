@@ -30,7 +30,7 @@
 namespace grav {
 
 // How discovery advertises this node's transport, and how a discovered peer
-// is dialled: a host plus the two ports of DESIGN.md (direct and fan-out).
+// is dialled: a host plus the two ports of docs/ARCHITECTURE.md (direct and fan-out).
 struct Contact {
     std::string host;               // numeric IPv4/IPv6 address
     std::uint16_t direct_port = 0;  // ROUTER in grav::zmq
