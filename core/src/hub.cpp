@@ -137,6 +137,7 @@ void Hub::peers_changed() {
         std::lock_guard lock(mutex_);
         callback = on_peers_changed_;
     }
+    peers_cv_.notify_all();
     if (callback) callback(peers());
 }
 
@@ -222,6 +223,16 @@ std::vector<PeerInfo> Hub::peers() const {
     out.reserve(peers_.size());
     for (const auto& [id, peer] : peers_) out.push_back(peer);
     return out;
+}
+
+bool Hub::wait_peers(const std::function<bool(const std::unordered_map<NodeId, PeerInfo>&)>& ready,
+                     std::chrono::steady_clock::time_point deadline, std::vector<PeerInfo>& out) const {
+    std::unique_lock lock(mutex_);
+    const bool met =
+        peers_cv_.wait_until(lock, deadline, [&] { return withdrawn_.load() || ready(peers_); }) && !withdrawn_;
+    out.clear();
+    for (const auto& [id, peer] : peers_) out.push_back(peer);
+    return met;
 }
 
 std::vector<NodeId> Hub::discovered() const { return discovery_ ? discovery_->heard() : std::vector<NodeId>{}; }

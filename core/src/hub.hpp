@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -62,6 +63,10 @@ public:
     bool serve_until(const std::function<bool()>& done, std::chrono::steady_clock::time_point deadline);
     void interrupt_serve();
     [[nodiscard]] std::vector<PeerInfo> peers() const;
+    // Blocks until `ready(peers)` holds (true), the deadline passes or the
+    // hub withdraws (false); `out` gets the peers at that moment.
+    bool wait_peers(const std::function<bool(const std::unordered_map<NodeId, PeerInfo>&)>& ready,
+                    std::chrono::steady_clock::time_point deadline, std::vector<PeerInfo>& out) const;
     [[nodiscard]] std::size_t peer_count() const;
     [[nodiscard]] std::vector<NodeId> discovered() const;
     [[nodiscard]] std::map<std::string, std::uint64_t> network_stats() const;
@@ -112,6 +117,7 @@ private:
 
     mutable std::mutex mutex_;
     std::unordered_map<NodeId, PeerInfo> peers_;
+    mutable std::condition_variable peers_cv_;  // notified by peers_changed()
     std::map<std::string, std::size_t> round_robin_;
     std::function<void(const std::vector<PeerInfo>&)> on_peers_changed_;
     std::atomic<std::uint64_t> refused_{0};

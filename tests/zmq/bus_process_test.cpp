@@ -286,5 +286,71 @@ TEST(ZmqBus, ARestartedPeerAtTheSameAddressIsReconnected) {
     }();
 }
 
+TEST(ZmqBus, WaitForPeersReturnsOnceTheDialledPeerIsReadyOrSaysWhyNot) {
+    auto a = make_bus("A");
+    auto b = make_bus("B");
+    const auto t0 = std::chrono::steady_clock::now();
+    auto none = a->wait_for_peers(1, 200ms);
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().code(), Errc::timeout);
+    EXPECT_NE(none.error().reason().find("0 of 1 peer(s) ready"), std::string::npos) << none.error().what();
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 200ms);
+
+    Pod pb = b->connect();
+    Recorded got;
+    pb.on([&](const Message& m) { got.add(m); });
+    ASSERT_TRUE(a->connect_endpoint(b->endpoint()).ok());
+    auto ready = a->wait_for_peers(1, 10s);
+    ASSERT_TRUE(ready) << ready.error().what();
+    ASSERT_EQ(ready->size(), 1u);
+    EXPECT_EQ(ready->front().id, b->node_id());
+    auto by_id = b->wait_for_peer(a->node_id(), 10s);
+    ASSERT_TRUE(by_id) << by_id.error().what();
+    EXPECT_EQ(by_id->name, "A");
+    // Ready means B's subscriptions of before the join are in place: what A
+    // sends now reaches B, without polling peers().
+    Pod pa = a->connect();
+    ASSERT_TRUE(pa.send(Message("hello", "now")).status());
+    EXPECT_TRUE(eventually([&] { return got.all().size() == 1; }, 5s));
+
+    auto unknown = a->wait_for_peer(NodeId::random(), 100ms);
+    ASSERT_FALSE(unknown);
+    EXPECT_EQ(unknown.error().code(), Errc::timeout);
+
+    // A waiter is let go when its bus leaves the mesh, not at its timeout.
+    std::thread leaver([&] {
+        std::this_thread::sleep_for(200ms);
+        a->withdraw();
+    });
+    const auto t1 = std::chrono::steady_clock::now();
+    auto gone = a->wait_for_peers(5, 10s);
+    leaver.join();
+    ASSERT_FALSE(gone);
+    EXPECT_EQ(gone.error().code(), Errc::closed) << gone.error().what();
+    EXPECT_LT(std::chrono::steady_clock::now() - t1, 5s);
+
+    Bus standalone;
+    auto alone = standalone.wait_for_peers(1, 10ms);
+    ASSERT_FALSE(alone);
+    EXPECT_EQ(alone.error().code(), Errc::invalid_argument);
+}
+
+TEST(ZmqBus, AMovedBusKeepsItsNodeAndPods) {
+    auto b = make_bus("B");
+    Pod pb = b->connect();
+    Recorded got;
+    pb.on([&](const Message& m) { got.add(m); });
+    Bus a = std::move(*make_bus("A"));
+    Pod pa = a.connect();
+    ASSERT_TRUE(a.connect_endpoint(b->endpoint()).ok());
+    ASSERT_TRUE(a.wait_for_peers(1, 10s));
+    Bus moved(std::move(a));
+    ASSERT_TRUE(pa.send(Message("t", "from a pod of the moved bus")).status());
+    EXPECT_TRUE(eventually([&] { return got.all().size() == 1; }, 5s));
+    Bus assigned;
+    assigned = std::move(moved);
+    EXPECT_EQ(assigned.peers().size(), 1u);
+}
+
 }  // namespace
 }  // namespace grav::ztest

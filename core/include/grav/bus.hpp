@@ -61,13 +61,26 @@ public:
     ~Bus();  // stop()
     Bus(const Bus&) = delete;
     Bus& operator=(const Bus&) = delete;
+    // Movable: the bus's state lives behind one shared core (pods hold it
+    // too). A moved-from Bus may only be destroyed or assigned to.
+    Bus(Bus&&) noexcept = default;
+    Bus& operator=(Bus&& other) noexcept;
 
     Pod connect();
     // A pod that receives the bus's recent history when it sets its first handler.
     Pod connect_with_replay();
 
-    // Manual mesh: dial another node's endpoint (needs a transport).
+    // Manual mesh: dial another node's endpoint (needs a transport). Returns
+    // once the dial is under way, not when the peer is ready: wait_for_peers.
     Status connect_endpoint(std::string_view endpoint);
+    // Waits until at least `count` peers are ready (joined both ways) and
+    // returns them; Errc::timeout (saying how many were ready) when the
+    // timeout passes first, Errc::closed when the bus withdraws meanwhile,
+    // Errc::invalid_argument without a transport.
+    [[nodiscard]] Result<std::vector<PeerInfo>> wait_for_peers(std::size_t count,
+                                                               std::chrono::milliseconds timeout) const;
+    // Waits until the peer with this id is ready; errors as wait_for_peers.
+    [[nodiscard]] Result<PeerInfo> wait_for_peer(const NodeId& id, std::chrono::milliseconds timeout) const;
     // This node's endpoint for connect_endpoint, "" without a transport.
     [[nodiscard]] std::string endpoint() const;
 
@@ -88,7 +101,8 @@ public:
     [[nodiscard]] std::vector<NodeId> discovered() const;
     // Peers joining and leaving, with the reason. Called from the network
     // thread (or from the thread calling withdraw/stop, for the peers left
-    // behind): keep it short, do not block.
+    // behind): keep it short, do not block. One callback per bus: a second
+    // call replaces the first (an empty function removes it).
     void on_peer(std::function<void(const PeerEvent&)> callback);
 
 private:
