@@ -30,10 +30,7 @@ protected:
     // `grav` with the network options every test shares: loopback only, and
     // a beacon port nobody else uses.
     [[nodiscard]] std::vector<std::string> grav(const std::string& name, std::vector<std::string> args) const {
-        std::vector<std::string> argv{GRAV_TOOL, "--interface", "lo", "--beacon-port", std::to_string(port_),
-                                      "--name", name};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return argv;
+        return grav_on_loopback(port_, name, std::move(args));
     }
     [[nodiscard]] std::vector<std::string> chat(const std::string& name) const {
         return {GRAV_CHAT, "--name", name, "--interface", "lo", "--beacon-port", std::to_string(port_)};
