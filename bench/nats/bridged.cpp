@@ -8,6 +8,11 @@
 namespace grav::natsbench {
 namespace {
 
+// A handler for a literal type is never refused; if it were, the figures would be meaningless.
+void must(const grav::Status& s) {
+    if (!s) throw std::runtime_error(s.error().what());
+}
+
 constexpr const char* kGroup = "natsbench";
 
 std::unique_ptr<Bus> make_site(const std::string& name, const std::string& url, const SiteOptions& site) {
@@ -64,15 +69,15 @@ BridgedSites::BridgedSites(const std::string& url, const SiteOptions& site, std:
     }
     sender_ = std::make_unique<Pod>(a_->connect());
     counter_ = std::make_unique<Pod>(b_->connect());
-    counter_->on_type("bench.x", [this](const Message&) {
+    must(counter_->on_type("bench.x", [this](const Message&) {
         last_ns_.store(now_ns(), std::memory_order_relaxed);
         arrived_.fetch_add(1, std::memory_order_release);
-    });
+    }));
     warm_ = std::make_unique<Pod>(b_->connect());
-    warm_->on_type("bench.warm", [this](const Message&) { warm_seen_.fetch_add(1); });
+    must(warm_->on_type("bench.warm", [this](const Message&) { warm_seen_.fetch_add(1); }));
     server_ = std::make_unique<Pod>(b_->connect());
-    server_->on_type("bench.req",
-                     [this](const Message& m) { server_->reply_to(m, Message("bench.rep", rtt_payload_)); });
+    must(server_->on_type(
+        "bench.req", [this](const Message& m) { server_->reply_to(m, Message("bench.rep", rtt_payload_)); }));
 }
 
 BridgedSites::~BridgedSites() {

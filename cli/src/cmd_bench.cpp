@@ -68,20 +68,23 @@ std::int64_t sent_at(std::string_view payload) {
 class BenchServer {
 public:
     explicit BenchServer(Bus& bus) : data_(bus.connect()), requests_(bus.connect()) {
-        data_.on_type(kData, [this](const Message& m) {
+        must(data_.on_type(kData, [this](const Message& m) {
             const std::uint64_t received = ++received_;
             const std::string_view p = m.payload_view();
             if (p.empty() || p[0] == 0) return;
             std::string ack(p.substr(0, kHeader));
             ack.append(reinterpret_cast<const char*>(&received), sizeof received);
             data_.reply_to(m, Message(kAck, ack));
-        });
-        requests_.on_type(kRequest, [this](const Message& m) {
+        }));
+        must(requests_.on_type(kRequest, [this](const Message& m) {
             requests_.reply_to(m, Message(kResponse, m.payload_view()));
-        });
+        }));
     }
 
 private:
+    static void must(const Status& s) {
+        if (!s) throw CliError(ExitCode::failure, "bench: " + s.error().reason());
+    }
     std::atomic<std::uint64_t> received_{0};
     Pod data_;
     Pod requests_;

@@ -33,7 +33,7 @@ ExitCode run_reply(Context& context, const ReplyOptions& o) {
     std::atomic<std::uint64_t> answered{0};
     const std::string reply_type = reply_type_of(o.type);
     const std::string error_type = error_type_of(o.type);
-    pod.on_type(o.type, [&](const Message& request) {
+    const Status handler_set = pod.on_type(o.type, [&](const Message& request) {
         std::string body;
         std::string failure;  // not empty: an error reply, the requester fails at once (no timeout)
         if (o.echo) {
@@ -63,6 +63,7 @@ ExitCode run_reply(Context& context, const ReplyOptions& o) {
                                     : ": replied with an error"));
         answered.fetch_add(1);
     });
+    if (!handler_set) throw CliError(ExitCode::usage, "type: " + handler_set.error().reason());
     node.connect();
     print_note("replying to '" + o.type + "' as " + node.describe() + " (" + node.discovery_text() +
                "); Ctrl-C to stop");
@@ -81,7 +82,7 @@ void add_reply_command(CLI::App& app, Context& context) {
         app.add_subcommand("reply", "Answer requests of TYPE (advertised as this node's capability)");
     cmd->add_option("type", options->type, "Request type to answer, e.g. text.upper")
         ->required()
-        ->check(check_message_type);
+        ->check(check_type_pattern);
     auto* echo = cmd->add_flag("--echo", options->echo, "Reply with the request's payload");
     auto* command =
         cmd->add_option("--command", options->command,

@@ -44,7 +44,7 @@ ExitCode run_sub(Context& context, const SubOptions& o) {
         if (o.count > 0 && n >= o.count) done.store(true);
     };
 
-    // One pod per type pattern ("chat.*" works), or one for everything.
+    // One pod per type pattern ("chat.*", "chat.>", "a.*.c"), or one for everything.
     std::vector<Pod> pods;
     if (o.types.empty()) {
         pods.push_back(node.bus().connect());
@@ -52,7 +52,9 @@ ExitCode run_sub(Context& context, const SubOptions& o) {
     } else {
         for (const auto& type : o.types) {
             pods.push_back(node.bus().connect());
-            pods.back().on_type(type, print);
+            // The option's check has refused a pattern that matches nothing.
+            if (const Status s = pods.back().on_type(type, print); !s)
+                throw CliError(ExitCode::usage, "types: " + s.error().reason());
         }
     }
     node.connect();
@@ -74,8 +76,9 @@ void add_sub_command(CLI::App& app, Context& context) {
     auto options = std::make_shared<SubOptions>();
     CLI::App* cmd = app.add_subcommand("sub", "Print the messages that arrive (type, origin, time, payload)");
     cmd->add_option("types", options->types,
-                    "Types to receive: exact, or a prefix pattern like 'chat.*' (default: all)")
-        ->check(check_message_type);
+                    "Types to receive: exact, or a NATS-style pattern: 'chat.*' one more token, "
+                    "'chat.>' one or more, 'a.*.c', '>' all (default: all)")
+        ->check(check_type_pattern);
     cmd->add_flag("--json", options->json, "One JSON object per line");
     add_count_option(*cmd, "-n,--count", options->count,
                      "Exit after this many messages (0: run until Ctrl-C)", 0);

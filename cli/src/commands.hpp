@@ -33,5 +33,8 @@ void add_bridge_command(CLI::App& app, Context& context);
 
 // A CLI11 validator: message types must not be empty.
 std::string check_message_type(const std::string& type);
+// A CLI11 validator: a type pattern (grav/type_pattern.hpp) that can match
+// something; else the reason ("chat*" is refused, pointing at "chat.*").
+std::string check_type_pattern(const std::string& pattern);
 
 }  // namespace grav::cli

@@ -8,6 +8,8 @@
 #include "network_options.hpp"
 #include "output.hpp"
 
+#include <grav/type_pattern.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <exception>
@@ -20,6 +22,11 @@ std::string check_message_type(const std::string& type) {
     if (type.empty()) return "the message type is empty";
     if (type.front() == '\0') return "the message type starts with a 0x00 byte";
     return {};
+}
+
+std::string check_type_pattern(const std::string& pattern) {
+    auto parsed = TypePattern::parse(pattern);
+    return parsed ? std::string() : parsed.error().reason();
 }
 
 namespace {

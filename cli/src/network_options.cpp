@@ -33,7 +33,9 @@ void add_network_options(CLI::App& app, NetworkOptions& o) {
         ->check(CLI::Range(1, 65535));
     app.add_option("--connect", o.connect, "Dial this node's endpoint tcp://HOST:PORT instead of discovery")
         ->group(section);
-    app.add_option("--bind", o.bind, "Listen on tcp://HOST:PORT (default: tcp://*:0, an ephemeral port)")
+    app.add_option("--bind", o.bind,
+                   "Listen on tcp://HOST:PORT, and on PORT+1 for the fan-out socket (default: tcp://*:0, "
+                   "ephemeral ports)")
         ->group(section);
     app.add_flag("-v,--verbose", o.verbose, "Print peers joining and leaving, and transport warnings")
         ->group(section);

@@ -133,10 +133,20 @@ Receipt Pod::tunnel(std::string_view capability, Message message) {
     return Receipt(std::move(slot));
 }
 
-void Pod::set_handler(std::optional<std::string> type, Handler handler) {
-    if (!state_) return;
-    auto [change, first] = state_->set_handler(type, std::move(handler));
-    core_->pod_changed(*state_, change, first);
+void Pod::set_handler(Handler handler) { (void)install(detail::TypeFilter(), std::move(handler)); }
+
+Status Pod::set_handler(std::string_view pattern, Handler handler) {
+    auto parsed = TypePattern::parse(pattern);
+    if (!parsed) return parsed.error();  // the previous handler stays
+    return install(detail::TypeFilter(std::move(parsed).value()), std::move(handler));
+}
+
+Status Pod::install(detail::TypeFilter filter, Handler handler) {
+    if (!state_) return pod_gone();
+    auto changed = state_->set_handler(std::move(filter), std::move(handler));
+    if (!changed) return pod_gone();
+    core_->pod_changed(*state_, changed->first, changed->second);
+    return success();
 }
 
 Status Pod::wait_on(const Handler& handler) {

@@ -166,14 +166,13 @@ SubscriptionChange PodState::resubscribe_locked() {
     return change;
 }
 
-std::pair<SubscriptionChange, bool> PodState::set_handler(const std::optional<std::string>& type,
-                                                          Handler handler) {
-    auto entry = std::make_shared<HandlerEntry>(HandlerEntry{TypeFilter(type), std::move(handler)});
+std::optional<std::pair<SubscriptionChange, bool>> PodState::set_handler(TypeFilter filter, Handler handler) {
+    auto entry = std::make_shared<HandlerEntry>(HandlerEntry{std::move(filter), std::move(handler)});
     std::lock_guard lock(mutex_);
-    if (!connected_) return {SubscriptionChange{}, false};
+    if (!connected_) return std::nullopt;
     handler_ = std::move(entry);
     generation_.fetch_add(1, std::memory_order_release);
-    return {resubscribe_locked(), !accepting_};
+    return std::pair{resubscribe_locked(), !accepting_};
 }
 
 Status PodState::wait(const Handler& handler, std::optional<std::chrono::steady_clock::time_point> deadline) {

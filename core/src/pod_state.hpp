@@ -67,8 +67,9 @@ public:
     [[nodiscard]] bool active() const;
 
     // Returns how the pod's subscription changed, and whether this was its
-    // first handler (the bus must then activate it).
-    std::pair<SubscriptionChange, bool> set_handler(const std::optional<std::string>& type, Handler handler);
+    // first handler (the bus must then activate it); nothing when the pod is
+    // disconnected.
+    std::optional<std::pair<SubscriptionChange, bool>> set_handler(TypeFilter filter, Handler handler);
 
     Status wait(const Handler& handler, std::optional<std::chrono::steady_clock::time_point> deadline);
 

@@ -1,6 +1,8 @@
 #pragma once
-// Which message types a handler wants: "chat.line" (exact), "chat.*" (any type
-// starting "chat."), "*" or nothing (every type).
+// Which message types a handler wants: every type, or those a TypePattern
+// matches (grav/type_pattern.hpp: "chat.line", "chat.*", "chat.>", ">").
+
+#include <grav/type_pattern.hpp>
 
 #include <optional>
 #include <string>
@@ -11,34 +13,21 @@ namespace grav::detail {
 class TypeFilter {
 public:
     TypeFilter() = default;  // every type
-    explicit TypeFilter(const std::optional<std::string>& pattern) {
-        if (!pattern || pattern->empty() || *pattern == "*") return;
-        if (pattern->back() == '*') {
-            kind_ = Kind::prefix;
-            text_ = pattern->substr(0, pattern->size() - 1);
-        } else {
-            kind_ = Kind::exact;
-            text_ = *pattern;
-        }
-    }
+    explicit TypeFilter(TypePattern pattern)
+        : prefix_(pattern.literal_prefix()), pattern_(std::move(pattern)) {}
 
     [[nodiscard]] bool matches(std::string_view type) const noexcept {
-        switch (kind_) {
-            case Kind::all: return true;
-            case Kind::exact: return type == text_;
-            case Kind::prefix: return type.starts_with(text_);
-        }
-        return false;
+        return !pattern_ || pattern_->matches(type);
     }
 
-    // The prefix a publisher can filter on for this filter ("" = everything).
-    // Exact types subscribe by their full text; the receiver re-checks.
-    [[nodiscard]] const std::string& subscription_prefix() const noexcept { return text_; }
+    // The prefix a publisher can filter on ("" = everything): the pattern's
+    // text before its first wildcard; a literal subscribes by its full text.
+    // Either way the receiver re-checks with matches().
+    [[nodiscard]] const std::string& subscription_prefix() const noexcept { return prefix_; }
 
 private:
-    enum class Kind { all, exact, prefix };
-    Kind kind_ = Kind::all;
-    std::string text_;
+    std::string prefix_;
+    std::optional<TypePattern> pattern_;
 };
 
 }  // namespace grav::detail

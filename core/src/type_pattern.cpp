@@ -31,9 +31,18 @@ Status check_tokens(std::string_view text, bool wildcards, const char* what) {
         if (t.empty()) return fail("has an empty token (a leading, trailing or double '.')");
         const bool star = t == "*";
         const bool rest = t == ">";
-        if ((star || rest) && !wildcards) return fail("contains a wildcard; a type cannot");
+        if (!wildcards && t.find_first_of("*>") != std::string_view::npos)
+            return fail("contains a wildcard ('*' or '>'); a type cannot");
         if (rest && i + 1 != tokens.size()) return fail("has '>' before its last token ('>' stands for the rest)");
         if (!star && !rest && t.find_first_of("*>") != std::string_view::npos) {
+            // The old prefix form "chat*" (a last token ending in '*'): say what it is written as now.
+            const auto stem = t.substr(0, t.size() - 1);
+            if (i + 1 == tokens.size() && t.size() > 1 && t.back() == '*' &&
+                stem.find_first_of("*>") == t.npos) {
+                const std::string under(text.substr(0, text.size() - 1));
+                return fail("is the old prefix form: '*' and '>' must stand alone as a token now ('" + under +
+                            ".*' for one more token, '" + under + ".>' for one or more)");
+            }
             return fail("has '" + std::string(t) +
                         "': '*' and '>' must stand alone as a token (\"chat.*\", \"chat.>\")");
         }
@@ -50,36 +59,44 @@ Result<TypePattern> TypePattern::parse(std::string_view text) {
     TypePattern p;
     p.text_ = std::string(text);
     for (auto t : split(text)) {
-        p.tokens_.emplace_back(t);
-        if (t == "*" || t == ">") p.literal_ = false;
+        if (t == "*") {
+            p.tokens_.push_back(Token{Kind::one, {}});
+        } else if (t == ">") {
+            p.tokens_.push_back(Token{Kind::rest, {}});
+        } else {
+            p.tokens_.push_back(Token{Kind::literal, std::string(t)});
+            continue;
+        }
+        p.literal_ = false;
     }
     return p;
 }
 
 bool TypePattern::matches(std::string_view type) const noexcept {
+    if (literal_) return type == text_;
     std::size_t start = 0;
-    for (std::size_t i = 0; i < tokens_.size(); ++i) {
+    for (const Token& want : tokens_) {
         if (start > type.size()) return false;  // the type has fewer tokens
-        const auto& want = tokens_[i];
-        if (want == ">") return start < type.size();
+        if (want.kind == Kind::rest) return start < type.size();
         auto dot = type.find('.', start);
         if (dot == std::string_view::npos) dot = type.size();
         const auto token = type.substr(start, dot - start);
         if (token.empty()) return false;
-        if (want != "*" && token != want) return false;
+        if (want.kind == Kind::literal && token != want.text) return false;
         start = dot + 1;
     }
     return start == type.size() + 1;  // every token of the type was matched
 }
 
 std::string TypePattern::literal_prefix() const {
+    if (literal_) return text_;  // the whole type
     std::string out;
-    for (const auto& t : tokens_) {
-        if (t == "*" || t == ">") return out;
-        out += t;
+    for (const Token& t : tokens_) {
+        if (t.kind != Kind::literal) break;
+        out += t.text;
         out += '.';
     }
-    return text_;  // a literal pattern: the whole type
+    return out;
 }
 
 }  // namespace grav

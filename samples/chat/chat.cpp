@@ -112,12 +112,17 @@ int main(int argc, char** argv) {
     // A pod is our connection to the bus. It never receives what it sent
     // itself, so our own lines are not echoed back.
     grav::Pod pod = bus->connect();
-    pod.on_type("chat.line", [](const grav::Message& message) -> grav::Status {
-        auto line = message.as<ChatLine>();
-        if (!line) return line.error();  // not a ChatLine: counted as failed, never a crash
-        say("[" + line->name + "] " + line->text);
-        return grav::success();
-    });
+    const grav::Status subscribed =
+        pod.on_type("chat.line", [](const grav::Message& message) -> grav::Status {
+            auto line = message.as<ChatLine>();
+            if (!line) return line.error();  // not a ChatLine: counted as failed, never a crash
+            say("[" + line->name + "] " + line->text);
+            return grav::success();
+        });
+    if (!subscribed) {
+        std::cerr << "grav-chat: " << subscribed.error().what() << "\n";
+        return 1;
+    }
 
     // Read stdin until Ctrl-D, or until Ctrl-C arrives on the signalfd.
     std::string pending;

@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
     // returns an error for bytes that are not a request: the bus counts it
     // as a failure instead of crashing.
     grav::Pod adder = bus->connect();
-    adder.on_type(rpc::kAdd, [&](const grav::Message& m) -> grav::Status {
+    const grav::Status adding = adder.on_type(rpc::kAdd, [&](const grav::Message& m) -> grav::Status {
         auto request = m.as<rpc::AddRequest>();
         if (!request) return request.error();
         const rpc::AddReply reply{request->a + request->b, name};
@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
     });
 
     grav::Pod upper = bus->connect();
-    upper.on_type(rpc::kUpper, [&](const grav::Message& m) -> grav::Status {
+    const grav::Status uppering = upper.on_type(rpc::kUpper, [&](const grav::Message& m) -> grav::Status {
         auto request = m.as<rpc::UpperRequest>();
         if (!request) return request.error();
         rpc::UpperReply reply{request->text, name};
@@ -107,6 +107,12 @@ int main(int argc, char** argv) {
         return grav::success();
     });
 
+    for (const grav::Status* s : {&adding, &uppering}) {
+        if (!*s) {
+            std::cerr << "grav-rpc-server: " << s->error().what() << "\n";
+            return 1;
+        }
+    }
     say(name + ": serving math.add and text.upper (Ctrl-C to stop)");
     int signal = 0;
     sigwait(&signals, &signal);

@@ -29,7 +29,7 @@ int main() {
 
     // A pod that serves "math.add": decodes the typed request and replies.
     grav::Pod math = bus.connect();
-    math.on_type("math.add", [&math](const grav::Message& m) -> grav::Status {
+    const grav::Status serving = math.on_type("math.add", [&math](const grav::Message& m) -> grav::Status {
         auto sum = m.as<Sum>();
         if (!sum) return sum.error();  // a failure the bus counts (and redelivers once we succeed)
         say("math", "adding " + std::to_string(sum->a) + " + " + std::to_string(sum->b));
@@ -39,8 +39,13 @@ int main() {
 
     // A pod that prints every chat line; it never sees messages it sent itself.
     grav::Pod log = bus.connect();
-    log.on_type("chat.*",
-                [](const grav::Message& m) { say("log", "heard '" + std::string(m.payload_view()) + "'"); });
+    const grav::Status logging = log.on_type("chat.*", [](const grav::Message& m) {
+        say("log", "heard '" + std::string(m.payload_view()) + "'");
+    });
+    if (!serving || !logging) {
+        say("app", "cannot set a handler: " + (serving ? logging : serving).error().what());
+        return 1;
+    }
 
     grav::Pod app = bus.connect();
     app.send(grav::Message("chat.line", "hello, everyone"));

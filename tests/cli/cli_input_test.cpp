@@ -23,10 +23,7 @@ constexpr auto kLong = 10s;  // generous: sanitizer builds are slower
 class CliInput : public ::testing::Test {
 protected:
     [[nodiscard]] std::vector<std::string> grav(const std::string& name, std::vector<std::string> args) const {
-        std::vector<std::string> argv{GRAV_TOOL, "--interface", "lo", "--beacon-port", std::to_string(port_),
-                                      "--name", name};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return argv;
+        return grav_on_loopback(port_, name, std::move(args));
     }
     // The same, run by /bin/sh with a redirection applied first ("<&-",
     // ">/dev/full"): how a user's shell starts it.

@@ -17,20 +17,7 @@ using namespace std::chrono_literals;
 constexpr auto kLong = 10s;  // generous: sanitizer builds are several times slower
 
 std::vector<std::string> grav(std::uint16_t port, const std::string& name, std::vector<std::string> args) {
-    std::vector<std::string> argv{GRAV_TOOL, "--interface", "lo", "--beacon-port", std::to_string(port),
-                                  "--name", name};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
-}
-
-// Reads the process's output until its stderr holds `needle` or the timeout.
-bool wait_for_stderr(Process& p, const std::string& needle, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (p.err().find(needle) == std::string::npos) {
-        if (std::chrono::steady_clock::now() >= deadline) return false;
-        p.wait_for_line([](const std::string&) { return false; }, 50ms);
-    }
-    return true;
+    return grav_on_loopback(port, name, std::move(args));
 }
 
 TEST(CliPub, OnePubReachesEverySubscriberThatIsRunning) {

@@ -35,10 +35,7 @@ protected:
     }
     [[nodiscard]] std::vector<std::string> grav(const std::string& name,
                                                 std::vector<std::string> args) const {
-        std::vector<std::string> argv{GRAV_TOOL, "--interface", "lo", "--beacon-port", std::to_string(port_),
-                                      "--name",  name};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return argv;
+        return grav_on_loopback(port_, name, std::move(args));
     }
     [[nodiscard]] std::string path(const std::string& file) const { return (dir_ / file).string(); }
 

@@ -30,10 +30,7 @@ protected:
     // `grav` with the network options every test shares: loopback only, and
     // a beacon port nobody else uses.
     [[nodiscard]] std::vector<std::string> grav(const std::string& name, std::vector<std::string> args) const {
-        std::vector<std::string> argv{GRAV_TOOL, "--interface", "lo", "--beacon-port", std::to_string(port_),
-                                      "--name", name};
-        argv.insert(argv.end(), args.begin(), args.end());
-        return argv;
+        return grav_on_loopback(port_, name, std::move(args));
     }
     [[nodiscard]] std::vector<std::string> chat(const std::string& name) const {
         return {GRAV_CHAT, "--name", name, "--interface", "lo", "--beacon-port", std::to_string(port_)};
@@ -233,6 +230,63 @@ TEST_F(Cli, PortInUseExitsFour) {
     Process p(grav("blocked", {"--bind", endpoint, "sub"}));
     expect_one_line_error(p, c);
     ::close(fd);
+}
+
+// Listens on a loopback TCP port (0: any); returns the socket, or -1.
+int listen_on_loopback(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(fd, 1) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+std::uint16_t port_of(int fd) {
+    sockaddr_in address{};
+    socklen_t size = sizeof address;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) return 0;
+    return ntohs(address.sin_port);
+}
+
+// --bind tcp://H:P takes P+1 too, for the fan-out socket: when P+1 is taken
+// the error names P+1 and that socket, not P.
+TEST_F(Cli, BindWhosePortPlusOneIsTakenNamesTheFanOutSocket) {
+    int held = -1;
+    std::uint16_t port = 0;
+    for (int attempt = 0; attempt < 20 && port == 0; ++attempt) {
+        held = listen_on_loopback(0);
+        ASSERT_GE(held, 0);
+        const std::uint16_t taken = port_of(held);
+        // P = taken - 1 must be free, or the error would rightly be about P.
+        if (const int probe = taken > 1024 ? listen_on_loopback(taken - 1) : -1; probe >= 0) {
+            ::close(probe);
+            port = static_cast<std::uint16_t>(taken - 1);
+        } else {
+            ::close(held);
+        }
+    }
+    ASSERT_NE(port, 0) << "no free port below a taken one";
+    const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(port);
+    const std::string fanout = "tcp://127.0.0.1:" + std::to_string(port + 1);
+    const BadInput c{"port+1 in use",
+                     {},
+                     4,
+                     "cannot start the node: cannot bind the fan-out (XPUB) socket on '" + fanout +
+                         "' (port+1 of '" + endpoint + "')"};
+    Process p(grav("blocked", {"--bind", endpoint, "sub"}));
+    expect_one_line_error(p, c);
+    ::close(held);
+
+    const BadInput last{
+        "port 65535", {}, 3, "the fan-out (XPUB) socket takes port+1, and 65535 is the last port"};
+    Process q(grav("last", {"--bind", "tcp://127.0.0.1:65535", "sub"}));
+    expect_one_line_error(q, last);
 }
 
 // A subscriber whose stdout nobody reads (a pipe that fills) falls far

@@ -165,6 +165,23 @@ std::string Process::transcript() const {
     return text;
 }
 
+std::vector<std::string> grav_on_loopback(std::uint16_t port, const std::string& name,
+                                          std::vector<std::string> args) {
+    std::vector<std::string> argv{GRAV_TOOL, "--interface", "lo", "--beacon-port", std::to_string(port),
+                                  "--name",  name};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
+
+bool wait_for_stderr(Process& p, const std::string& needle, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (p.err().find(needle) == std::string::npos) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        p.wait_for_line([](const std::string&) { return false; }, std::chrono::milliseconds(50));
+    }
+    return true;
+}
+
 std::uint16_t unique_beacon_port() {
     // 20000..59999, a different port per call within the process.
     static std::atomic<unsigned> calls{0};

@@ -55,4 +55,12 @@ private:
 // parallel ctest runs never see each other's nodes.
 std::uint16_t unique_beacon_port();
 
+// `grav` with the network options the tests share: loopback only, beacons on
+// `port`, the node named `name`; then `args`.
+std::vector<std::string> grav_on_loopback(std::uint16_t port, const std::string& name,
+                                          std::vector<std::string> args);
+
+// Reads the process's output until its stderr holds `needle` or the timeout.
+bool wait_for_stderr(Process& p, const std::string& needle, std::chrono::milliseconds timeout);
+
 }  // namespace grav::clitest

@@ -92,7 +92,7 @@ TEST(Hub, BridgesMessagesBetweenBusesAndReportsPeers) {
     EXPECT_EQ(a.peer_events()[0].peer.id, b.bus->node_id());
 
     Pod receiver = b.bus->connect();
-    receiver.on_type("chat.line", [&](const Message& m) { inbox.add(m); });
+    ASSERT_TRUE(receiver.on_type("chat.line", [&](const Message& m) { inbox.add(m); }).ok());
     wait_subscribed(a, b, "chat.line");
     Pod sender = a.bus->connect();
     const Message m("chat.line", "over the wire");
@@ -106,7 +106,7 @@ TEST(Hub, BridgesMessagesBetweenBusesAndReportsPeers) {
 
     // And back the other way.
     Pod a_receiver = a.bus->connect();
-    a_receiver.on_type("chat.line", [&](const Message& msg) { back.add(msg); });
+    ASSERT_TRUE(a_receiver.on_type("chat.line", [&](const Message& msg) { back.add(msg); }).ok());
     wait_subscribed(b, a, "chat.line");
     receiver.send(Message("chat.line", "reply path"));
     ASSERT_TRUE(eventually([&] { return back.size() == 1; }));
@@ -121,7 +121,7 @@ TEST(Hub, OnlyTypesRemotePodsWantCrossTheWire) {
     Node b(net, "b");
     link(a, b);
     Pod receiver = b.bus->connect();
-    receiver.on_type("chat.*", [&](const Message& m) { inbox.add(m); });
+    ASSERT_TRUE(receiver.on_type("chat.*", [&](const Message& m) { inbox.add(m); }).ok());
     wait_subscribed(a, b, "chat.line");
     EXPECT_FALSE(a.transport->peer_wants(b.bus->node_id(), "metrics.cpu"));
     Pod sender = a.bus->connect();
@@ -139,7 +139,7 @@ TEST(Hub, SubscriptionsFollowThePodsThatWantATypeAndGoWhenTheyGo) {
     Node b(net, "b");
     link(a, b);
     auto pod = std::make_unique<Pod>(b.bus->connect());
-    pod->on_type("chat.*", [](const Message&) {});
+    ASSERT_TRUE(pod->on_type("chat.*", [](const Message&) {}).ok());
     wait_subscribed(a, b, "chat.line");
     pod.reset();  // the only pod that wanted chat.* leaves
     ASSERT_TRUE(eventually([&] { return !a.transport->peer_wants(b.bus->node_id(), "chat.line"); }))
@@ -208,9 +208,9 @@ TEST(Hub, TunnelGoesToExactlyOnePeerRoundRobin) {
     Pod pb = b.bus->connect();
     Pod pc = c.bus->connect();
     Pod pd = d.bus->connect();
-    pb.on_type("calc.job", [&](const Message&) { ++at_b; });
-    pc.on_type("calc.job", [&](const Message&) { ++at_c; });
-    pd.on_type("calc.job", [&](const Message&) { ++at_d; });
+    ASSERT_TRUE(pb.on_type("calc.job", [&](const Message&) { ++at_b; }).ok());
+    ASSERT_TRUE(pc.on_type("calc.job", [&](const Message&) { ++at_c; }).ok());
+    ASSERT_TRUE(pd.on_type("calc.job", [&](const Message&) { ++at_d; }).ok());
     Pod client = a.bus->connect();
     for (int i = 0; i < 10; ++i) {
         auto r = client.tunnel("calc", Message("calc.job", std::to_string(i)));
@@ -256,8 +256,8 @@ TEST(Hub, TunnelTriesTheNextPeerWhenASendFails) {
     link(a, c);
     Pod pb = b.bus->connect();
     Pod pc = c.bus->connect();
-    pb.on_type("calc.job", [&](const Message&) { ++at_b; });
-    pc.on_type("calc.job", [&](const Message&) { ++at_c; });
+    ASSERT_TRUE(pb.on_type("calc.job", [&](const Message&) { ++at_b; }).ok());
+    ASSERT_TRUE(pc.on_type("calc.job", [&](const Message&) { ++at_c; }).ok());
     net.break_link(a.bus->node_id(), b.bus->node_id());
     Pod client = a.bus->connect();
     for (int i = 0; i < 6; ++i) client.tunnel("calc", Message("calc.job"));
@@ -276,7 +276,9 @@ TEST(Hub, RepliesGoPointToPointToTheOriginNodeOnly) {
     link(a, c);
     link(b, c);
     Pod server = b.bus->connect();
-    server.on_type("ask", [&](const Message& m) { server.reply_to(m, Message("ask.reply", "answer")); });
+    const Status server_handler =
+        server.on_type("ask", [&](const Message& m) { server.reply_to(m, Message("ask.reply", "answer")); });
+    ASSERT_TRUE(server_handler.ok()) << server_handler.error().what();
     Pod bystander = c.bus->connect();
     bystander.on([&](const Message& m) { seen_at_c.add(m); });
     wait_subscribed(a, b, "ask");
@@ -307,8 +309,9 @@ TEST(Hub, ManyRemoteRequestsAllGetTheirReplies) {
     Node b(net, "b");
     link(a, b);
     Pod server = b.bus->connect();
-    server.on_type("echo",
-                   [&](const Message& m) { server.reply_to(m, Message("echo.reply", m.payload_view())); });
+    const Status server_handler = server.on_type(
+        "echo", [&](const Message& m) { server.reply_to(m, Message("echo.reply", m.payload_view())); });
+    ASSERT_TRUE(server_handler.ok()) << server_handler.error().what();
     wait_subscribed(a, b, "echo");
     Pod client = a.bus->connect();
     const std::size_t n = scaled(2000, 100);

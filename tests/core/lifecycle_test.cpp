@@ -114,7 +114,7 @@ TEST(Lifecycle, ThousandsOfConnectDisconnectCyclesUnderTraffic) {
     Bus bus;
     // A long-lived pod proves the bus still routes after all the churn.
     Pod witness = bus.connect();
-    witness.on_type("hello", [&](const Message&) { ++hellos_seen; });
+    ASSERT_TRUE(witness.on_type("hello", [&](const Message&) { ++hellos_seen; }).ok());
     Pod sender = bus.connect();
     std::thread traffic([&] {
         while (!stop) {

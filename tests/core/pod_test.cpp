@@ -47,23 +47,68 @@ TEST(Pod, SendStampsOriginWithTheBusNodeId) {
     EXPECT_EQ(inbox.messages()[0].id(), id);
 }
 
-TEST(Pod, OnTypeFiltersExactWildcardAndEverything) {
+TEST(Pod, OnTypeMatchesTheNatsGrammar) {
     // State the handlers touch, declared first so it outlives every pod.
-    Inbox e, f, a;
+    Inbox exact_in, one_in, rest_in, middle_in, all_in, single_in;
     Bus bus;
     Pod sender = bus.connect();
     Pod exact = bus.connect();
-    Pod family = bus.connect();
+    Pod one = bus.connect();
+    Pod rest = bus.connect();
+    Pod middle = bus.connect();
     Pod all = bus.connect();
-    exact.on_type("chat.line", [&](const Message& m) { e.add(m); });
-    family.on_type("chat.*", [&](const Message& m) { f.add(m); });
-    all.on_type("*", [&](const Message& m) { a.add(m); });
-    for (const char* type : {"chat.line", "chat.join", "chat", "chatter.line", "metrics.cpu", "chat.line.extra"})
-        sender.send(Message(type, type));
-    ASSERT_TRUE(eventually([&] { return a.size() == 6; }));
+    Pod single = bus.connect();
+    ASSERT_TRUE(exact.on_type("chat.line", [&](const Message& m) { exact_in.add(m); }).ok());
+    ASSERT_TRUE(one.on_type("chat.*", [&](const Message& m) { one_in.add(m); }).ok());
+    ASSERT_TRUE(rest.on_type("chat.>", [&](const Message& m) { rest_in.add(m); }).ok());
+    ASSERT_TRUE(middle.on_type("a.*.c", [&](const Message& m) { middle_in.add(m); }).ok());
+    ASSERT_TRUE(all.on_type(">", [&](const Message& m) { all_in.add(m); }).ok());
+    ASSERT_TRUE(single.on_type("*", [&](const Message& m) { single_in.add(m); }).ok());
+    const std::vector<std::string> types{"chat.line",   "chat.join",       "chat",  "chatty", "chatter.line",
+                                         "metrics.cpu", "chat.line.extra", "a.b.c", "a.b.d",  "a.b.c.d"};
+    for (const auto& type : types) sender.send(Message(type, type));
+    ASSERT_TRUE(eventually([&] { return all_in.size() == types.size(); }));
     std::this_thread::sleep_for(20ms);
-    EXPECT_EQ(e.types(), std::vector<std::string>{"chat.line"});
-    EXPECT_EQ(f.types(), (std::vector<std::string>{"chat.line", "chat.join", "chat.line.extra"}));
+    EXPECT_EQ(all_in.types(), types);
+    EXPECT_EQ(exact_in.types(), std::vector<std::string>{"chat.line"});
+    EXPECT_EQ(one_in.types(), (std::vector<std::string>{"chat.line", "chat.join"}));
+    EXPECT_EQ(rest_in.types(), (std::vector<std::string>{"chat.line", "chat.join", "chat.line.extra"}));
+    EXPECT_EQ(middle_in.types(), std::vector<std::string>{"a.b.c"});
+    EXPECT_EQ(single_in.types(), (std::vector<std::string>{"chat", "chatty"}));
+}
+
+TEST(Pod, OnTypeRefusesAPatternThatMatchesNothingAndKeepsTheHandler) {
+    // State the handlers touch, declared first so it outlives every pod.
+    Inbox kept;
+    std::atomic<int> wrong{0};
+    Bus bus;
+    Pod sender = bus.connect();
+    Pod pod = bus.connect();
+    ASSERT_TRUE(pod.on_type("chat.line", [&](const Message& m) { kept.add(m); }).ok());
+    for (const char* bad : {"chat*", "a..b", "a.>.b", "*x", "", ".chat", "chat.", "a b"}) {
+        const Status s = pod.on_type(bad, [&](const Message&) { ++wrong; });
+        ASSERT_FALSE(s.ok()) << "'" << bad << "' was accepted";
+        EXPECT_EQ(s.error().code(), Errc::invalid_argument) << bad;
+        EXPECT_NE(s.error().reason().find(std::string("'") + bad + "'"), std::string::npos)
+            << s.error().reason();
+    }
+    // The old prefix form says what to write instead.
+    const Status old_form = pod.on_type("chat*", [](const Message&) {});
+    ASSERT_FALSE(old_form.ok());
+    EXPECT_NE(old_form.error().reason().find("'chat.*'"), std::string::npos) << old_form.error().reason();
+    EXPECT_NE(old_form.error().reason().find("'chat.>'"), std::string::npos) << old_form.error().reason();
+    sender.send(Message("chat.line", "still here"));
+    ASSERT_TRUE(eventually([&] { return kept.size() == 1; }));
+    EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(Pod, OnTypeOfADisconnectedPodSaysSo) {
+    Bus bus;
+    Pod pod = bus.connect();
+    pod.disconnect();
+    const Status s = pod.on_type("chat.line", [](const Message&) {});
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code(), Errc::disconnected);
 }
 
 TEST(Pod, OnReplacesTheHandler) {
@@ -97,12 +142,15 @@ TEST(Pod, TypedPayloadsCrossTheBus) {
     Bus bus;
     Pod a = bus.connect();
     Pod b = bus.connect();
-    b.on_type("reading", [&](const Message& m) {
+    const Status b_handler = b.on_type("reading", [&](const Message& m) {
         auto r = m.as<Reading>();
         std::lock_guard lock(mutex);
-        if (r) got = *r;
-        else bad = r.error().code();
+        if (r)
+            got = *r;
+        else
+            bad = r.error().code();
     });
+    ASSERT_TRUE(b_handler.ok()) << b_handler.error().what();
     a.send(Message::of("reading", Reading{"t1", 21.5}));
     a.send(Message("reading", "?"));
     ASSERT_TRUE(eventually([&] { std::lock_guard l(mutex); return got.has_value() && bad.has_value(); }));
@@ -227,7 +275,7 @@ TEST(Pod, WaitOnRestoresTheHandlerAfterwards) {
     Bus bus;
     Pod pod = bus.connect();
     Pod sender = bus.connect();
-    pod.on_type("normal", [&](const Message&) { ++normal; });
+    ASSERT_TRUE(pod.on_type("normal", [&](const Message&) { ++normal; }).ok());
     {
         Nagger nag(sender, "wanted");
         ASSERT_TRUE(pod.wait_until(10s, [](const Message& m) -> Status {
@@ -308,13 +356,14 @@ TEST(Pod, DisconnectFromInsideItsOwnHandlerReturns) {
     // Hold the only worker so that all five messages are queued before the
     // pod's first handler call: what is already queued must not run either.
     Pod blocker = bus.connect();
-    blocker.on_type("block", [&](const Message&) { gate.wait(10s); });
+    ASSERT_TRUE(blocker.on_type("block", [&](const Message&) { gate.wait(10s); }).ok());
     Pod sender = bus.connect();
     Pod pod = bus.connect();
-    pod.on_type("t", [&](const Message&) {
+    const Status pod_handler = pod.on_type("t", [&](const Message&) {
         ++calls;
         pod.disconnect();
     });
+    ASSERT_TRUE(pod_handler.ok()) << pod_handler.error().what();
     sender.send(Message("block"));
     for (int i = 0; i < 5; ++i) sender.send(Message("t"));
     gate.open();

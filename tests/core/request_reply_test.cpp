@@ -18,9 +18,10 @@ namespace {
 TEST(RequestReply, SynchronousWaitUntilGetsTheReply) {
     Bus bus;
     Pod server = bus.connect();
-    server.on_type("greet", [&](const Message& m) {
+    const Status server_handler = server.on_type("greet", [&](const Message& m) {
         server.reply_to(m, Message("greet.reply", "hey " + std::string(m.payload_view())));
     });
+    ASSERT_TRUE(server_handler.ok()) << server_handler.error().what();
     Pod client = bus.connect();
     const Message request("greet", "joey");
     auto receipt = client.send(request);
@@ -38,9 +39,10 @@ TEST(RequestReply, WaitUntilWithAHandlerSkipsUnwantedReplies) {
     std::vector<std::string> seen;
     Bus bus;
     Pod server = bus.connect();
-    server.on_type("count", [&](const Message& m) {
+    const Status server_handler = server.on_type("count", [&](const Message& m) {
         for (int i = 1; i <= 3; ++i) server.reply_to(m, Message("count.reply", std::to_string(i)));
     });
+    ASSERT_TRUE(server_handler.ok()) << server_handler.error().what();
     Pod client = bus.connect();
     auto receipt = client.send(Message("count"));
     Status s = receipt.wait_until(2s, [&](const Message& r) -> Status {
@@ -56,10 +58,11 @@ TEST(RequestReply, AsynchronousOnReplyIsCalledForEachReply) {
     Inbox replies;
     Bus bus;
     Pod server = bus.connect();
-    server.on_type("ask", [&](const Message& m) {
+    const Status server_handler = server.on_type("ask", [&](const Message& m) {
         server.reply_to(m, Message("ask.reply", "one"));
         server.reply_to(m, Message("ask.reply", "two"));
     });
+    ASSERT_TRUE(server_handler.ok()) << server_handler.error().what();
     Pod client = bus.connect();
     auto receipt = client.send(Message("ask"));
     receipt.on_reply([&](const Message& m) { replies.add(m); });
@@ -73,10 +76,11 @@ TEST(RequestReply, OnReplySetLateStillGetsRepliesThatAlreadyArrived) {
     Inbox replies;
     Bus bus;
     Pod server = bus.connect();
-    server.on_type("ask", [&](const Message& m) {
+    const Status server_handler = server.on_type("ask", [&](const Message& m) {
         server.reply_to(m, Message("ask.reply", "early"));
         ++answered;
     });
+    ASSERT_TRUE(server_handler.ok()) << server_handler.error().what();
     Pod client = bus.connect();
     auto receipt = client.send(Message("ask"));
     ASSERT_TRUE(eventually([&] { return answered == 1; }));
@@ -89,10 +93,11 @@ TEST(RequestReply, OnReplySetLateStillGetsRepliesThatAlreadyArrived) {
 TEST(RequestReply, FutureStyleRequest) {
     Bus bus;
     Pod server = bus.connect();
-    server.on_type("sum", [&](const Message& m) {
+    const Status server_handler = server.on_type("sum", [&](const Message& m) {
         auto v = m.as<int>();
         server.reply_to(m, Message::of("sum.reply", v ? *v + 1 : -1));
     });
+    ASSERT_TRUE(server_handler.ok()) << server_handler.error().what();
     Pod client = bus.connect();
     auto future = client.request(Message::of("sum", 41), 2s);
     ASSERT_EQ(future.wait_for(5s), std::future_status::ready);
@@ -110,10 +115,11 @@ TEST(RequestReply, AReplyThatArrivesBeforeTheWaitIsNeverLost) {
     BusOptions options;
     Bus bus(std::move(options));
     Pod server = bus.connect();
-    server.on_type("ping", [&](const Message& m) {
+    const Status server_handler = server.on_type("ping", [&](const Message& m) {
         server.reply_to(m, Message("pong", m.payload_view()));
         replied.fetch_add(1, std::memory_order_release);
     });
+    ASSERT_TRUE(server_handler.ok()) << server_handler.error().what();
     Pod client = bus.connect();
     const std::size_t n = scaled(20000, 500);
     std::size_t lost = 0;

@@ -88,23 +88,25 @@ TEST(Threading, OrderPerPodUnderAMillionMessagesFromFourThreads) {
     std::vector<Pod> receivers;
     for (int r = 0; r < kReceivers; ++r) {
         receivers.push_back(bus.connect());
-        receivers.back().on_type("order", [c = &checks[static_cast<std::size_t>(r)]](const Message& m) {
-            if (c->inside.fetch_add(1) != 0) ++c->concurrent;
-            std::uint32_t who = 0, seq = 0;
-            std::memcpy(&who, m.payload_view().data(), 4);
-            std::memcpy(&seq, m.payload_view().data() + 4, 4);
-            // Plain (non-atomic) state: a data race here shows under TSan if
-            // the bus ever runs one pod's handler on two threads at once.
-            if (seq != c->next[who]) ++c->out_of_order;
-            c->next[who] = seq + 1;
-            c->received.fetch_add(1, std::memory_order_release);  // publishes `next` to the checker
-            c->inside.fetch_sub(1);
-        });
+        const Status receiver_handler =
+            receivers.back().on_type("order", [c = &checks[static_cast<std::size_t>(r)]](const Message& m) {
+                if (c->inside.fetch_add(1) != 0) ++c->concurrent;
+                std::uint32_t who = 0, seq = 0;
+                std::memcpy(&who, m.payload_view().data(), 4);
+                std::memcpy(&seq, m.payload_view().data() + 4, 4);
+                // Plain (non-atomic) state: a data race here shows under TSan if
+                // the bus ever runs one pod's handler on two threads at once.
+                if (seq != c->next[who]) ++c->out_of_order;
+                c->next[who] = seq + 1;
+                c->received.fetch_add(1, std::memory_order_release);  // publishes `next` to the checker
+                c->inside.fetch_sub(1);
+            });
+        ASSERT_TRUE(receiver_handler.ok()) << receiver_handler.error().what();
     }
     std::vector<Pod> senders;
     for (int s = 0; s < kSenders; ++s) {
         senders.push_back(bus.connect());
-        senders.back().on_type("order.none", [](const Message&) {});
+        ASSERT_TRUE(senders.back().on_type("order.none", [](const Message&) {}).ok());
     }
     std::vector<std::thread> threads;
     for (std::uint32_t s = 0; s < kSenders; ++s) {
@@ -147,10 +149,11 @@ TEST(Threading, PingPongWithTinyMailboxesUnderBlockNeverDeadlocks) {
     const int rounds = static_cast<int>(scaled(10000, 500));
     Pod a = bus.connect();
     Pod b = bus.connect();
-    a.on_type("pong", [&](const Message&) {
+    const Status a_handler = a.on_type("pong", [&](const Message&) {
         if (++pongs < rounds) a.send(Message("ping"));
     });
-    b.on_type("ping", [&](const Message&) { b.send(Message("pong")); });
+    ASSERT_TRUE(a_handler.ok()) << a_handler.error().what();
+    ASSERT_TRUE(b.on_type("ping", [&](const Message&) { b.send(Message("pong")); }).ok());
     Pod kicker = bus.connect();
     // Several balls in play at once, so mailboxes really are full.
     for (int i = 0; i < 4; ++i) kicker.send(Message("ping"));
@@ -171,11 +174,12 @@ TEST(Threading, SendStormsFromHandlersNeverDeadlock) {
     pods.reserve(kPods);
     for (int i = 0; i < kPods; ++i) pods.push_back(bus.connect());
     for (auto& pod : pods) {
-        pod.on_type("storm", [&handled, p = &pod](const Message& m) {
+        const Status pod_handler = pod.on_type("storm", [&handled, p = &pod](const Message& m) {
             ++handled;
             const int hop = m.payload_view()[0] - '0';
             if (hop < 3) p->send(Message("storm", std::to_string(hop + 1)));
         });
+        ASSERT_TRUE(pod_handler.ok()) << pod_handler.error().what();
     }
     Pod kicker = bus.connect();
     kicker.send(Message("storm", "0"));
@@ -193,12 +197,15 @@ TEST(Threading, AHandlerMayWaitForAReplyFromAnotherPod) {
     options.workers = 2;
     Bus bus(std::move(options));
     Pod backend = bus.connect();
-    backend.on_type("inner", [&](const Message& m) { backend.reply_to(m, Message("inner.reply", "deep")); });
+    const Status backend_handler = backend.on_type(
+        "inner", [&](const Message& m) { backend.reply_to(m, Message("inner.reply", "deep")); });
+    ASSERT_TRUE(backend_handler.ok()) << backend_handler.error().what();
     Pod middle = bus.connect();
-    middle.on_type("outer", [&](const Message& m) {
+    const Status middle_handler = middle.on_type("outer", [&](const Message& m) {
         auto inner = middle.send(Message("inner")).wait_until(5s);
         middle.reply_to(m, Message("outer.reply", inner ? std::string(inner->payload_view()) : "timeout"));
     });
+    ASSERT_TRUE(middle_handler.ok()) << middle_handler.error().what();
     Pod client = bus.connect();
     auto reply = client.send(Message("outer")).wait_until(10s);
     ASSERT_TRUE(reply.ok()) << reply.error().what();

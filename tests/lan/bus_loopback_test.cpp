@@ -62,7 +62,7 @@ TEST(BusOnLoopback, BusesFindEachOtherAndTalkWithNoConfiguration) {
     for (auto* bus : {a.get(), b.get(), c.get()}) ASSERT_TRUE(wait_peers(*bus, 2, 3s));
     auto receiver = b->connect();
     std::atomic<int> got{0};
-    receiver.on_type("hello.*", [&](const Message&) { got.fetch_add(1); });
+    ASSERT_TRUE(receiver.on_type("hello.*", [&](const Message&) { got.fetch_add(1); }).ok());
     auto sender = a->connect();
     // The subscription travels to a; send until it is in place, then once more counted.
     const auto deadline = std::chrono::steady_clock::now() + 3s;

@@ -119,13 +119,14 @@ void stream_under_forged_leaves(const std::shared_ptr<const security::Policy>& p
     std::atomic<int> got{0};
     std::atomic<bool> warm{false};
     auto receiver = a->connect();
-    receiver.on_type("forge.*", [&](const Message& m) {
+    const Status receiver_handler = receiver.on_type("forge.*", [&](const Message& m) {
         if (m.type() == "forge.warm") {
             warm = true;
         } else {
             got.fetch_add(1);
         }
     });
+    ASSERT_TRUE(receiver_handler.ok()) << receiver_handler.error().what();
     auto sender = b->connect();
     ASSERT_TRUE(eventually(
         [&] {
@@ -173,7 +174,9 @@ TEST(ForgedBeacons, AFloodOfForgedIdsLeavesTheNodeServingWithBoundedSockets) {
     const auto o = beacons();
     auto a = make_bus(o);
     auto server = a->connect();
-    server.on_type("echo", [&](const Message& m) { server.reply_to(m, Message("echo.reply", m.payload_view())); });
+    const Status server_handler = server.on_type(
+        "echo", [&](const Message& m) { server.reply_to(m, Message("echo.reply", m.payload_view())); });
+    ASSERT_TRUE(server_handler.ok()) << server_handler.error().what();
     std::this_thread::sleep_for(200ms);  // a's own start-up sockets
     const std::size_t before = open_fds();
 

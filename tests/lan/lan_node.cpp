@@ -76,10 +76,14 @@ int main(int argc, char** argv) {
         }
     });
     auto pod = bus.connect();
-    pod.on_type("lan.ping", [](const grav::Message& m) {
+    const grav::Status subscribed = pod.on_type("lan.ping", [](const grav::Message& m) {
         emit("RECV %s %s %.3f\n", m.origin().str().c_str(), std::string(m.payload_view()).c_str(),
              grav::testkit::monotonic_ms());
     });
+    if (!subscribed) {
+        std::fprintf(stderr, "lan_node: %s\n", subscribed.error().what().c_str());
+        return 1;
+    }
     emit("UP %.3f\n", grav::testkit::monotonic_ms());
 
     int seq = 0;

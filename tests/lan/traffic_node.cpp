@@ -203,7 +203,12 @@ int main(int argc, char** argv) {
     });
     Tallies tallies(id);
     auto pod = bus.connect();
-    pod.on_type("lan.stream", [&tallies](const grav::Message& m) { tallies.on_message(m); });
+    const grav::Status subscribed =
+        pod.on_type("lan.stream", [&tallies](const grav::Message& m) { tallies.on_message(m); });
+    if (!subscribed) {
+        std::fprintf(stderr, "traffic_node: %s\n", subscribed.error().what().c_str());
+        return 1;
+    }
     emit("UP %.3f\n", monotonic_ms());
 
     // Paced sending: by time t, rate * t messages are due. A node that could

@@ -73,10 +73,12 @@ TEST(BridgeFaults, ASlowSiteOverflowsItsOwnQueueCountedAndIsNeverCutByNats) {
     test::Gate gate;
     auto inbox = std::make_shared<test::Inbox>();
     Pod reader = b.node(0).connect();
-    reader.on_type("feed.*", [&gate, inbox](const Message& m) {
+    const Status reader_handler = reader.on_type("feed.*", [&gate, inbox](const Message& m) {
         inbox->add(m);
-        if (!std::string(m.payload_view()).starts_with("warm:")) gate.wait(10s);  // a site that cannot keep up
+        if (!std::string(m.payload_view()).starts_with("warm:"))
+            gate.wait(10s);  // a site that cannot keep up
     });
+    ASSERT_TRUE(reader_handler.ok()) << reader_handler.error().what();
     Pod sender = a.node(0).connect();
     ASSERT_TRUE(warm_up(sender, "feed.tick", *inbox));
 

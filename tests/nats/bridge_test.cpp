@@ -103,9 +103,10 @@ TEST_F(Bridged, AReceiptOnOneSiteGetsTheReplyOfAPodOnAnother) {
     ASSERT_TRUE(bridge_connected(b.node(0)));
     // The replier sits on a plain node of site B, the requester on a plain node of site A.
     Pod server = b.node(1).connect();
-    server.on_type("math.add", [&](const Message& m) {
+    const Status server_handler = server.on_type("math.add", [&](const Message& m) {
         server.reply_to(m, Message("math.sum", "sum of " + std::string(m.payload_view())));
     });
+    ASSERT_TRUE(server_handler.ok()) << server_handler.error().what();
     Pod client = a.node(1).connect();
     Listener seen(b.node(1), "math.*");
     ASSERT_TRUE(warm_up(client, "math.ping", *seen.inbox));
@@ -130,15 +131,17 @@ TEST_F(Bridged, ATunnelReachesExactlyOneNodeOfAnotherSiteThatOffersIt) {
     for (auto* n : {&a.node(0), &b.node(0), &c.node(0)}) ASSERT_TRUE(bridge_connected(*n));
     std::atomic<int> served_b{0}, served_c{0};
     Pod pb = b.node(1).connect();
-    pb.on_type("job", [&](const Message& m) {
+    const Status pb_handler = pb.on_type("job", [&](const Message& m) {
         ++served_b;
         pb.reply_to(m, Message("job.done", "b"));
     });
+    ASSERT_TRUE(pb_handler.ok()) << pb_handler.error().what();
     Pod pc = c.node(0).connect();
-    pc.on_type("job", [&](const Message& m) {
+    const Status pc_handler = pc.on_type("job", [&](const Message& m) {
         ++served_c;
         pc.reply_to(m, Message("job.done", "c"));
     });
+    ASSERT_TRUE(pc_handler.ok()) << pc_handler.error().what();
     Pod client = a.node(0).connect();
     // The queue groups' interest crosses the routes asynchronously.
     ASSERT_TRUE(test::eventually([&] { return client.tunnel("adder", Message("job", "probe")).wait_until(1s).ok(); },

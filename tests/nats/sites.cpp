@@ -50,7 +50,8 @@ nats::Options bridge_options(std::vector<std::string> servers, std::vector<std::
 
 Listener::Listener(Bus& bus, const std::string& pattern) : pod(bus.connect()) {
     auto in = inbox;
-    pod.on_type(pattern, [in](const Message& m) { in->add(m); });
+    if (const Status s = pod.on_type(pattern, [in](const Message& m) { in->add(m); }); !s)
+        throw std::invalid_argument("Listener: " + s.error().what());
 }
 
 bool bridge_connected(Bus& bus, std::chrono::milliseconds timeout) {

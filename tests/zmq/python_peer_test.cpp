@@ -68,10 +68,11 @@ TEST(ZmqPythonPeer, ABatchFromAnotherProcessArrivesInOrderAndAMalformedOneIsReje
     Pod pod = bus.connect();
     std::mutex mutex;
     std::vector<std::string> replies;
-    pod.on_type("rep.python", [&](const Message& m) {
+    const Status pod_handler = pod.on_type("rep.python", [&](const Message& m) {
         std::lock_guard lock(mutex);
         replies.emplace_back(m.payload_view());
     });
+    ASSERT_TRUE(pod_handler.ok()) << pod_handler.error().what();
 
     testkit::ChildProcess peer({GRAV_PYTHON, GRAV_PYTHON_PEER, bus.endpoint(), "--batch"});
     ASSERT_TRUE(peer.wait_for_prefix("joined " + bus.node_id().str(), 10s));

@@ -41,9 +41,10 @@ TEST(Serve, AReceiptWaitServesTheLoopForARemoteReply) {
     ASSERT_TRUE(eventually([&] { return a.peers().size() == 1 && b.peers().size() == 1; }, 10s));
     Pod echo = b.connect();
     Pod* echo_pod = &echo;
-    echo.on_type("t.ping", [echo_pod](const Message& m) {
+    const Status echo_handler = echo.on_type("t.ping", [echo_pod](const Message& m) {
         echo_pod->reply_to(m, Message("t.pong", m.payload_view()));
     });
+    ASSERT_TRUE(echo_handler.ok()) << echo_handler.error().what();
     Pod caller = a.connect();
     // b must know that a pod there wants "t.ping" before a's first send.
     ASSERT_TRUE(eventually(
@@ -67,10 +68,11 @@ TEST(Serve, ALocalReplyInterruptsAServingWaiter) {
     ASSERT_TRUE(eventually([&] { return a.peers().size() == 1; }, 10s));
     Pod echo = a.connect();  // same bus: its reply comes from a worker
     Pod* echo_pod = &echo;
-    echo.on_type("t.ping", [echo_pod](const Message& m) {
+    const Status echo_handler = echo.on_type("t.ping", [echo_pod](const Message& m) {
         std::this_thread::sleep_for(5ms);  // so the waiter is serving by then
         echo_pod->reply_to(m, Message("t.pong", m.payload_view()));
     });
+    ASSERT_TRUE(echo_handler.ok()) << echo_handler.error().what();
     Pod caller = a.connect();
     const auto before = served_waits(a);
     const auto start = Steady::now();
@@ -120,12 +122,13 @@ struct SlowPodMesh {
     // Started and quiet: the peers joined, each one's subscriptions reached
     // the other, and the messages of getting there all came in.
     [[nodiscard]] bool warm_up() {
-        slow.on_type("t.news", [this](const Message& m) {
+        const Status slow_handler = slow.on_type("t.news", [this](const Message& m) {
             (void)eventually([&] { return !gate_closed; }, 60s);
             ++news_handled;
             if (m.payload_view() == "load") ++load_handled;
         });
-        echo.on_type("t.ping", [this](const Message& m) {
+        if (!slow_handler.ok()) return false;
+        const Status echo_handler = echo.on_type("t.ping", [this](const Message& m) {
             if (loaded) {
                 for (int i = 0; i < news; ++i) echo.send(Message("t.news", "load"));
                 (void)eventually([&] { return a.stats().received_from_peers >= reply_after; }, 10s);
@@ -133,6 +136,7 @@ struct SlowPodMesh {
             echo.reply_to(m, Message("t.pong", ""));
             if (loaded) reply_sent = true;
         });
+        if (!echo_handler.ok()) return false;
         if (!b.connect_endpoint(a.endpoint()).ok()) return false;
         if (!eventually([&] { return a.peers().size() == 1 && b.peers().size() == 1; }, 10s)) return false;
         const bool news_flow = eventually(

@@ -91,6 +91,14 @@ Node::~Node() = default;
 Status Node::bind() {
     auto parsed = parse_tcp_endpoint(options_.bind);
     if (!parsed) return parsed.error();
+    if (parsed->port == 65535) {
+        return Error(Errc::invalid_argument,
+                     "cannot bind '" + options_.bind +
+                         "': the fan-out (XPUB) socket takes port+1, and 65535 is the "
+                         "last port");
+    }
+    // Which socket a bind error is about: the XPUB's port is not the one the user gave.
+    std::string binding = "'" + options_.bind + "'";
     try {
         start_security();
         router_.emplace(make_socket(::zmq::socket_type::router));
@@ -107,7 +115,13 @@ Status Node::bind() {
         secure_server(*xpub_, xpub_monitor_, "xpub");
         TcpEndpoint xpub_bind = *parsed;
         xpub_bind.port = parsed->port == 0 ? 0 : static_cast<std::uint16_t>(parsed->port + 1);
-        xpub_->bind(xpub_bind.host == "*" ? "tcp://*:" + std::to_string(xpub_bind.port) : xpub_bind.str());
+        const std::string xpub_endpoint =
+            xpub_bind.host == "*" ? "tcp://*:" + std::to_string(xpub_bind.port) : xpub_bind.str();
+        if (parsed->port != 0) {
+            binding =
+                "the fan-out (XPUB) socket on '" + xpub_endpoint + "' (port+1 of '" + options_.bind + "')";
+        }
+        xpub_->bind(xpub_endpoint);
         auto xbound = parse_tcp_endpoint(xpub_->get(::zmq::sockopt::last_endpoint));
         if (!xbound) return xbound.error();
 
@@ -124,7 +138,7 @@ Status Node::bind() {
         router_.reset();
         xpub_.reset();
         zap_.reset();
-        return Error(Errc::transport_failed, "cannot bind '" + options_.bind + "': " + e.what());
+        return Error(Errc::transport_failed, "cannot bind " + binding + ": " + e.what());
     }
     return success();
 }

@@ -23,6 +23,7 @@ namespace grav {
 namespace detail {
 class BusCore;
 class PodState;
+class TypeFilter;
 }  // namespace detail
 
 enum class DisconnectReason : std::uint8_t {
@@ -59,12 +60,16 @@ public:
 
     // Replaces the handler for every message.
     template <MessageHandler F>
-    void on(F&& handler) { set_handler({}, make_handler(std::forward<F>(handler))); }
-    // Replaces the handler, for messages of one type only: "chat.line" exact,
-    // "chat.*" any type starting "chat.", "*" every type.
+    void on(F&& handler) { set_handler(make_handler(std::forward<F>(handler))); }
+    // Replaces the handler, for the types `pattern` matches (grav/type_pattern.hpp,
+    // the grammar of NATS subjects): "chat.line" that type, "chat.*" one more
+    // token ("chat.line", not "chat.line.x"), "chat.>" one or more, "a.*.c",
+    // ">" every type. A pattern that can match nothing ("chat*", "a..b",
+    // "a.>.b", "") is refused (Errc::invalid_argument, with the reason) and
+    // the previous handler stays; a disconnected pod gives Errc::disconnected.
     template <MessageHandler F>
-    void on_type(std::string type, F&& handler) {
-        set_handler(std::move(type), make_handler(std::forward<F>(handler)));
+    Status on_type(std::string_view pattern, F&& handler) {
+        return set_handler(pattern, make_handler(std::forward<F>(handler)));
     }
 
     // Blocks until a message arrives for which `handler` returns success
@@ -89,7 +94,9 @@ private:
     friend class Bus;
     friend class detail::BusCore;
     Pod(std::shared_ptr<detail::BusCore> core, std::shared_ptr<detail::PodState> state);
-    void set_handler(std::optional<std::string> type, Handler handler);
+    void set_handler(Handler handler);
+    Status set_handler(std::string_view pattern, Handler handler);
+    Status install(detail::TypeFilter filter, Handler handler);
 
     std::shared_ptr<detail::BusCore> core_;
     std::shared_ptr<detail::PodState> state_;

@@ -14,9 +14,13 @@
 int main() {
     grav::Bus bus;
     grav::Pod server = bus.connect();
-    server.on_type("greet", [&server](const grav::Message& m) {
+    const grav::Status handler = server.on_type("greet", [&server](const grav::Message& m) {
         server.reply_to(m, grav::Message("greet.reply", "hey " + std::string(m.payload_view())));
     });
+    if (!handler) {
+        std::fprintf(stderr, "consumer: on_type: %s\n", handler.error().what().c_str());
+        return 1;
+    }
     grav::Pod client = bus.connect();
     auto reply = client.send(grav::Message("greet", "joey")).wait_until(std::chrono::seconds(10));
     if (!reply) {

@@ -39,9 +39,13 @@ int main() {
     grav::Bus server_bus(loopback_node());
     grav::Bus client_bus(loopback_node());
     grav::Pod server = server_bus.connect();
-    server.on_type("greet", [&server](const grav::Message& m) {
+    const grav::Status handler = server.on_type("greet", [&server](const grav::Message& m) {
         server.reply_to(m, grav::Message("greet.reply", "hey " + std::string(m.payload_view())));
     });
+    if (!handler) {
+        std::fprintf(stderr, "consumer: on_type: %s\n", handler.error().what().c_str());
+        return 1;
+    }
     if (auto s = client_bus.connect_endpoint(server_bus.endpoint()); !s) {
         std::fprintf(stderr, "consumer: connect_endpoint: %s\n", s.error().what().c_str());
         return 1;
@@ -105,7 +109,12 @@ int main() {
     grav::Bus bus(std::move(options));
     grav::Pod a = bus.connect();
     grav::Pod b = bus.connect();
-    b.on_type("greet", [&b](const grav::Message& m) { b.reply_to(m, grav::Message("greet.reply", "hey")); });
+    const grav::Status handler = b.on_type(
+        "greet", [&b](const grav::Message& m) { b.reply_to(m, grav::Message("greet.reply", "hey")); });
+    if (!handler) {
+        std::fprintf(stderr, "consumer: on_type: %s\n", handler.error().what().c_str());
+        return 1;
+    }
     auto reply = a.send(grav::Message("greet", "x")).wait_until(5s);
     const auto stats = bus.stats();
     const auto connected = stats.network.find("nats.connected");

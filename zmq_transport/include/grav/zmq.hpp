@@ -26,8 +26,9 @@ namespace grav::zmq {
 
 struct Options {
     // Where the ROUTER binds ("tcp://host:port", port 0 = ephemeral). The
-    // XPUB binds on the same host: on port+1 when a port is given, else on
-    // an ephemeral port too.
+    // XPUB (fan-out) binds on the same host: on port+1 when a port is given
+    // (so both must be free, and 65535 is refused), else on an ephemeral
+    // port too. A bind error names the socket and port that failed.
     std::string bind = "tcp://*:0";
     // ZMTP heartbeats: a peer silent for heartbeat_timeout is reported
     // left (timed out).
