@@ -48,8 +48,8 @@ void Hub::withdraw() {
     }
     peers_changed();
     for (auto& peer : left)
-        events_.emit(PeerEvent{PeerEvent::Kind::left, std::move(peer), LeaveReason::local_stop, "this node withdrew",
-                       0});
+        events_.emit(PeerEvent{PeerEvent::Kind::left, std::move(peer), LeaveReason::local_stop,
+                               "this node withdrew", 0});
 }
 
 void Hub::publish(const MessagePtr& message) {
@@ -90,7 +90,8 @@ void Hub::send_direct(const NodeId& peer, const MessagePtr& message) {
     transport_->send_to(peer, message, [this, peer](Status s) {
         if (!s) {
             reply_send_failures_.fetch_add(1, std::memory_order_relaxed);
-            log_warning("message from another site for node " + peer.short_str() + " not sent: " + s.error().what());
+            log_warning("message from another site for node " + peer.short_str() +
+                        " not sent: " + s.error().what());
         }
     });
 }
@@ -121,7 +122,8 @@ bool Hub::has_peer(const NodeId& peer) const {
 bool Hub::offers(const std::string& capability) const {
     std::lock_guard lock(mutex_);
     for (const auto& [id, peer] : peers_) {
-        if (std::find(peer.interests.begin(), peer.interests.end(), capability) != peer.interests.end()) return true;
+        if (std::find(peer.interests.begin(), peer.interests.end(), capability) != peer.interests.end())
+            return true;
     }
     return false;
 }
@@ -253,10 +255,10 @@ std::map<std::string, std::uint64_t> Hub::network_stats() const {
     out["hub.leave_claims_ignored"] = leave_claims_ignored_.load(std::memory_order_relaxed);
     out["hub.dials_in_flight"] = dials_.in_flight();
     out["hub.dials_deferred"] = dials_deferred_.load(std::memory_order_relaxed);
+    out["hub.dials_pending"] = pending_.size();
     out["hub.dials_abandoned"] = dials_abandoned_.load(std::memory_order_relaxed);
     return out;
 }
-
 
 Status Hub::admit(const PeerInfo& peer) {
     if (peer.id == self_.id) return Error(Errc::rejected, "that is this node itself");
@@ -273,7 +275,8 @@ Status Hub::admit(const PeerInfo& peer) {
 
 void Hub::on_peer_joined(const PeerInfo& peer) {
     RunningTheLoop loop;
-    dials_.release(peer.id);
+    pending_.remove(peer.id);
+    if (dials_.release(peer.id)) dial_pending();
     PeerInfo copy = peer;
     copy.last_seen = std::chrono::steady_clock::now();
     {
@@ -362,29 +365,65 @@ void Hub::on_peer_found(const DiscoveredPeer& peer) {
     switch (dials_.take(peer.id, peer.contact.host, &serial)) {
         case DialBudget::Take::taken: break;
         case DialBudget::Take::in_flight: return;  // that dial is still under way
-        case DialBudget::Take::full: dials_deferred_.fetch_add(1, std::memory_order_relaxed); return;
+        case DialBudget::Take::full:
+            dials_deferred_.fetch_add(1, std::memory_order_relaxed);
+            pending_.add(peer);  // dialled when a slot frees (or, if full, when discovery reports it again)
+            return;
     }
+    dial(peer, serial);
+}
+
+void Hub::dial(const DiscoveredPeer& peer, std::uint64_t serial) {
     if (auto s = transport_->connect(peer.contact, peer.id); !s) {
         dials_.release(peer.id);
         log_warning("cannot dial discovered node " + peer.id.short_str() + " at " + peer.contact.host + ": " +
                     s.error().what());
+        dial_pending();
         return;
     }
     const NodeId id = peer.id;
     core_.timers().schedule(std::chrono::steady_clock::now() + kDialPatience, [this, id, serial] {
         if (withdrawn_ || !dials_.release_if(id, serial)) return;
+        bool joined = false;
         {
             std::lock_guard lock(mutex_);
-            if (peers_.count(id) != 0) return;
+            joined = peers_.count(id) != 0;
         }
-        dials_abandoned_.fetch_add(1, std::memory_order_relaxed);
-        transport_->drop(id);
+        if (!joined) {
+            dials_abandoned_.fetch_add(1, std::memory_order_relaxed);
+            transport_->drop(id);  // before the next dial: its sockets go first
+        }
+        dial_pending();
     });
+}
+
+void Hub::dial_pending() {
+    while (!withdrawn_) {
+        std::uint64_t serial = 0;
+        auto got = DialBudget::Take::full;
+        const auto next = pending_.take_first([&](const DiscoveredPeer& p) {
+            got = dials_.take(p.id, p.contact.host, &serial);
+            return got != DialBudget::Take::full;
+        });
+        if (!next) return;
+        if (got == DialBudget::Take::in_flight) continue;  // dialled meanwhile
+        bool joined = false;
+        {
+            std::lock_guard lock(mutex_);
+            joined = peers_.count(next->id) != 0;
+        }
+        if (joined) {
+            dials_.release(next->id);
+            continue;
+        }
+        dial(*next, serial);
+    }
 }
 
 void Hub::on_peer_lost(const NodeId& peer, LeaveReason reason) {
     if (withdrawn_) return;
-    dials_.release(peer);
+    pending_.remove(peer);
+    if (dials_.release(peer)) dial_pending();
     if (transport_->alive(peer)) {
         // The TCP link is the authority on a peer it still hears: silence on
         // UDP is not death, and a leaving (or replacing) beacon is only a
@@ -397,9 +436,8 @@ void Hub::on_peer_lost(const NodeId& peer, LeaveReason reason) {
     }
     // Report first, with discovery's reason: the transport's own report of
     // the drop then finds the peer gone and is ignored.
-    peer_left(
-        peer, reason,
-        reason == LeaveReason::withdrew ? "it announced it is leaving" : "no beacon within the expiry");
+    peer_left(peer, reason,
+              reason == LeaveReason::withdrew ? "it announced it is leaving" : "no beacon within the expiry");
     transport_->drop(peer);
 }
 

@@ -6,6 +6,7 @@
 
 #include "dial_budget.hpp"
 #include "peer_events.hpp"
+#include "pending_dials.hpp"
 #include "reply_slot.hpp"
 
 #include <grav/discovery.hpp>
@@ -93,6 +94,10 @@ private:
     static constexpr std::size_t kMaxDials = 64;
     static constexpr std::size_t kMaxDialsPerHost = 16;
     static constexpr std::chrono::milliseconds kDialPatience{5000};
+    // Dials a discovered peer in the slot `serial` just taken for it.
+    void dial(const DiscoveredPeer& peer, std::uint64_t serial);
+    // After a slot came free: dials the waiting peers that now get one.
+    void dial_pending();
     void peers_changed();
     // A peer left, reported by the transport (on_peer_left) or by discovery.
     void peer_left(const NodeId& peer, LeaveReason reason, std::string_view detail);
@@ -126,7 +131,9 @@ private:
     // Discovery said a peer left (or was replaced) while its link was alive.
     std::atomic<std::uint64_t> leave_claims_ignored_{0};
     DialBudget dials_{kMaxDials, kMaxDialsPerHost};
-    std::atomic<std::uint64_t> dials_deferred_{0};   // no slot: discovery reports the peer again later
+    static constexpr std::size_t kMaxPending = 256;
+    PendingDials pending_{kMaxPending};              // found while no slot was free
+    std::atomic<std::uint64_t> dials_deferred_{0};   // no slot: queued (or reported again by discovery)
     std::atomic<std::uint64_t> dials_abandoned_{0};  // not joined within kDialPatience
 };
 

@@ -173,16 +173,39 @@ void BeaconDiscovery::run() {
     publish_table(nullptr, nullptr);
 }
 
+Clock::duration BeaconDiscovery::round_interval() const {
+    // Every node hears every other's rounds: on a LAN of N nodes each one
+    // takes N / interval beacons a second, N^2 / interval in all (a node of
+    // a 100-node mesh woke 200 times a second for them, a third of its idle
+    // CPU; issue 20). Beyond kQuietAbove known peers the rounds slow down in
+    // proportion, so that a node hears about kQuietAbove / interval beacons a
+    // second however big the LAN, but never beyond half the expiry: a peer
+    // without a TCP link (found, not yet dialled) still hears two rounds per
+    // expiry. Nothing waits for these rounds: a newcomer's first beacon is
+    // answered at once by everyone, and a known peer's liveness comes from
+    // its TCP link.
+    const auto base = std::chrono::duration_cast<std::chrono::microseconds>(options_.interval);
+    const auto peers = peers_.size();
+    if (peers <= kQuietAbove) return base;
+    const auto scaled = base * static_cast<std::int64_t>(peers) / static_cast<std::int64_t>(kQuietAbove);
+    const auto cap = std::chrono::duration_cast<std::chrono::microseconds>(options_.expiry) / 2;
+    return std::max(base, std::min(scaled, cap));
+}
+
 Clock::duration BeaconDiscovery::jittered_interval() {
     // Uniform in [3/4, 1] of the interval: never later than the interval, and
     // nodes started together drift apart instead of beaconing in bursts.
-    const auto full = std::chrono::duration_cast<std::chrono::microseconds>(options_.interval).count();
+    const auto full = std::chrono::duration_cast<std::chrono::microseconds>(round_interval()).count();
     std::uniform_int_distribution<std::int64_t> pick(full * 3 / 4, full);
     return std::chrono::microseconds(pick(random_));
 }
 
 BeaconDiscovery::Clock::time_point BeaconDiscovery::next_deadline(Clock::time_point next_beacon) const {
-    auto deadline = next_beacon;
+    return std::min(next_beacon, next_check_);
+}
+
+BeaconDiscovery::Clock::time_point BeaconDiscovery::earliest_check() const {
+    auto deadline = Clock::time_point::max();
     for (const auto& [id, peer] : peers_) {
         const auto silent_at = peer.last_seen + options_.expiry;
         deadline = std::min(deadline, std::max(silent_at, peer.next_alive_check));
@@ -411,6 +434,8 @@ void BeaconDiscovery::on_beacon(const Beacon& beacon, const Datagram& d, bool un
         notify([&](DiscoveryEvents& e) { e.on_peer_lost(id, LeaveReason::replaced); });
     }
     const DiscoveredPeer info = peer.info;
+    next_check_ = std::min(next_check_, std::max(peer.last_seen + options_.expiry, peer.next_alive_check));
+    next_check_ = std::min(next_check_, peer.next_redial_check);
     peers_.emplace(beacon.node, std::move(peer));
     publish_table(&beacon.node, nullptr);
     // Answer before reporting, so the newcomer hears us as early as possible.
@@ -454,6 +479,7 @@ void BeaconDiscovery::redial_unlinked(Clock::time_point now) {
 }
 
 void BeaconDiscovery::expire(Clock::time_point now) {
+    if (now < next_check_) return;
     redial_unlinked(now);
     std::vector<NodeId> silent;
     for (const auto& [id, peer] : peers_) {
@@ -475,6 +501,7 @@ void BeaconDiscovery::expire(Clock::time_point now) {
         counters_.add(Counter::lost_timed_out);
         notify([&](DiscoveryEvents& e) { e.on_peer_lost(id, LeaveReason::timed_out); });
     }
+    next_check_ = earliest_check();
 }
 
 }  // namespace grav::beacon

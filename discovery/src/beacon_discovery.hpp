@@ -58,9 +58,16 @@ private:
     void handle(const Datagram& datagram, std::span<const std::uint8_t> bytes, bool unicast_socket);
     void on_beacon(const Beacon& beacon, const Datagram& datagram, bool unicast);
     void answer(const sockaddr_in& to);
+    // Runs the expiry and redial checks when the earliest of them is due
+    // (next_check_), not on every datagram: each is a pass over every peer,
+    // and a node of a 100-node mesh hears 200 beacons a second (issue 20).
     void expire(Clock::time_point now);
+    [[nodiscard]] Clock::time_point earliest_check() const;
     void redial_unlinked(Clock::time_point now);
     [[nodiscard]] Clock::time_point next_deadline(Clock::time_point next_beacon) const;
+    // Between two rounds: the interval, longer once many peers are known.
+    static constexpr std::size_t kQuietAbove = 25;
+    [[nodiscard]] Clock::duration round_interval() const;
     [[nodiscard]] Clock::duration jittered_interval();
     [[nodiscard]] bool accepted_interface(const Datagram& datagram) const;
     [[nodiscard]] bool is_unicast_destination(in_addr destination) const;
@@ -86,6 +93,9 @@ private:
     std::vector<Interface> interfaces_;
     std::vector<unsigned> joined_;  // interfaces whose multicast group the listener joined
     std::unordered_map<NodeId, KnownPeer> peers_;
+    // No peer's expiry or redial check is due before this. Beacons only
+    // ever postpone a check; a new peer's first check may come sooner.
+    Clock::time_point next_check_ = Clock::time_point::max();
     std::unordered_map<NodeId, Clock::time_point> replaced_;  // recently, by a new id at their address
     std::minstd_rand random_;
     Stamper stamper_;                             // secure mode: our beacons' stamps

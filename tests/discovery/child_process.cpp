@@ -21,12 +21,16 @@ double monotonic_ms() {
     return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
-ChildProcess::ChildProcess(std::vector<std::string> argv) {
+ChildProcess::ChildProcess(std::vector<std::string> argv, const std::string& stderr_path) {
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) return;
     posix_spawn_file_actions_t actions;
     ::posix_spawn_file_actions_init(&actions);
     ::posix_spawn_file_actions_adddup2(&actions, pipefd[1], STDOUT_FILENO);
+    if (!stderr_path.empty()) {
+        ::posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
+                                           O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    }
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
@@ -70,6 +74,27 @@ std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds tim
         }
         buffer_.append(chunk, static_cast<std::size_t>(n));
     }
+}
+
+bool ChildProcess::read_available() {
+    while (out_ >= 0) {
+        pollfd p{out_, POLLIN, 0};
+        if (::poll(&p, 1, 0) <= 0) break;
+        char chunk[4096];
+        const ssize_t n = ::read(out_, chunk, sizeof chunk);
+        if (n <= 0) {
+            ::close(out_);
+            out_ = -1;
+            break;
+        }
+        buffer_.append(chunk, static_cast<std::size_t>(n));
+        if (static_cast<std::size_t>(n) < sizeof chunk) break;
+    }
+    for (auto nl = buffer_.find('\n'); nl != std::string::npos; nl = buffer_.find('\n')) {
+        lines_.push_back(buffer_.substr(0, nl));
+        buffer_.erase(0, nl + 1);
+    }
+    return out_ >= 0;
 }
 
 std::optional<std::string> ChildProcess::wait_for(const std::function<bool(const std::string&)>& wanted,

@@ -18,8 +18,9 @@ double monotonic_ms();
 
 class ChildProcess {
 public:
-    // argv[0] is the program path (no PATH lookup).
-    explicit ChildProcess(std::vector<std::string> argv);
+    // argv[0] is the program path (no PATH lookup). The child's stderr is
+    // ours, or the file `stderr_path` (truncated) when one is given.
+    explicit ChildProcess(std::vector<std::string> argv, const std::string& stderr_path = {});
     ~ChildProcess();
     ChildProcess(const ChildProcess&) = delete;
     ChildProcess& operator=(const ChildProcess&) = delete;
@@ -37,6 +38,12 @@ public:
     std::optional<std::string> wait_for_prefix(const std::string& prefix, std::chrono::milliseconds timeout,
                                                std::size_t from = 0);
     [[nodiscard]] std::size_t line_count() const noexcept { return lines_.size(); }
+    // For a caller that polls many children at once: the pipe of the
+    // child's stdout (-1 once it ended), and a read of whatever is in it now,
+    // without waiting; the complete lines go to lines(). False once the
+    // output ended (the child exited or closed it).
+    [[nodiscard]] int output_fd() const noexcept { return out_; }
+    bool read_available();
     [[nodiscard]] const std::vector<std::string>& lines() const noexcept { return lines_; }
 
     void signal(int sig) const;

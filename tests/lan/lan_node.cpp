@@ -33,12 +33,14 @@ int main(int argc, char** argv) {
     int interval_ms = static_cast<int>(beacon.interval.count());
     int expiry_ms = static_cast<int>(beacon.expiry.count());
     int heartbeat_timeout_ms = 3000;
+    std::size_t workers = 2;
     app.add_option("--group", group, "belongs_to");
     app.add_option("--port", beacon.port, "beacon UDP port");
     app.add_option("--interval", interval_ms, "beacon interval, ms");
     app.add_option("--expiry", expiry_ms, "beacon expiry, ms");
     app.add_option("--interface", beacon.interface, "interface name, address or CIDR");
     app.add_option("--heartbeat-timeout", heartbeat_timeout_ms, "ZMTP heartbeat timeout, ms");
+    app.add_option("--workers", workers, "the bus's worker threads (an idle node of a big mesh needs 1)");
     CLI11_PARSE(app, argc, argv);
     beacon.interval = std::chrono::milliseconds(interval_ms);
     beacon.expiry = std::chrono::milliseconds(expiry_ms);
@@ -61,7 +63,7 @@ int main(int argc, char** argv) {
     options.discovery = grav::beacon_discovery(beacon);
     options.belongs_to = group;
     options.node_id = id;
-    options.workers = 2;
+    options.workers = workers;
     grav::Bus bus(std::move(options));
     bus.on_peer([](const grav::PeerEvent& e) {
         if (e.kind == grav::PeerEvent::Kind::joined) {

@@ -33,7 +33,7 @@ bool build_star(NamespaceLan& lan, int count, int lan_index) {
     for (int i = 0; i < count; ++i) {
         if (!lan.attach(i, lan_index)) return false;
     }
-    return true;
+    return lan.pin_neighbours(lan_index);
 }
 
 double test_scale() {

@@ -26,7 +26,8 @@ std::optional<LanProcess> launch_in(const NamespaceLan& lan, int node, const std
                                     std::vector<std::string> extra, std::chrono::milliseconds timeout,
                                     std::string& error);
 
-// Adds `count` nodes, all on LAN `lan`; false on failure (see lan.error()).
+// Adds `count` nodes, all on LAN `lan`, with their neighbours pinned
+// (NamespaceLan::pin_neighbours); false on failure (see lan.error()).
 bool build_star(NamespaceLan& lan, int count, int lan_index = 0);
 
 // GRAV_TEST_SCALE (default 1): heavy tests shrink their traffic by it.

@@ -7,14 +7,19 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <string_view>
+#include <utility>
 
 namespace grav::testkit {
 namespace {
 
-std::string find_ip() {
-    for (const char* p : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"}) {
-        if (::access(p, X_OK) == 0) return p;
+std::string find_program(std::string_view name) {
+    for (const char* dir : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"}) {
+        std::string p = dir + std::string(name);
+        if (::access(p.c_str(), X_OK) == 0) return p;
     }
     return {};
 }
@@ -48,7 +53,8 @@ void NamespaceLan::remove_stale() {
     }
 }
 
-NamespaceLan::NamespaceLan() : ip_(find_ip()), tag_(std::to_string(::getpid())) {
+NamespaceLan::NamespaceLan()
+    : ip_(find_program("ip")), sysctl_(find_program("sysctl")), tag_(std::to_string(::getpid())) {
     if (ip_.empty()) {
         unavailable_ = "the ip(8) program (iproute2) is not installed";
         return;
@@ -101,6 +107,16 @@ bool NamespaceLan::ensure_lan(int lan) {
     const std::string br = "br" + std::to_string(lan);
     if (!run({ip_, "-n", switch_, "link", "add", br, "type", "bridge"})) return false;
     if (!run({ip_, "-n", switch_, "link", "set", br, "up"})) return false;
+    // Where br_netfilter is loaded, bridged frames go through iptables too:
+    // a cost per frame that no real switch has. Off in our switch only (the
+    // setting is per namespace); without br_netfilter there is nothing to
+    // turn off, and the failure is ignored.
+    if (!sysctl_.empty()) {
+        const std::string saved = error_;
+        run({ip_, "netns", "exec", switch_, sysctl_, "-qw", "net.bridge.bridge-nf-call-iptables=0",
+             "net.bridge.bridge-nf-call-ip6tables=0", "net.bridge.bridge-nf-call-arptables=0"});
+        error_ = saved;
+    }
     lans_.push_back(lan);
     return true;
 }
@@ -113,6 +129,12 @@ std::string NamespaceLan::address(int node, int lan) {
     return "10.77." + std::to_string(lan) + "." + std::to_string(node + 1);
 }
 
+std::string NamespaceLan::mac(int node, int lan) {
+    char text[18];
+    std::snprintf(text, sizeof text, "02:77:%02x:00:%02x:%02x", lan & 0xff, (node >> 8) & 0xff, node & 0xff);
+    return text;
+}
+
 bool NamespaceLan::attach(int node, int lan) {
     if (!ensure_lan(lan)) return false;
     const std::string& n = ns(node);
@@ -120,12 +142,47 @@ bool NamespaceLan::attach(int node, int lan) {
     const std::string port = switch_port(node, lan);
     // Both ends are created directly in their namespaces: the caller's
     // namespace never holds (nor routes to) anything of this LAN.
-    if (!run({ip_, "-n", switch_, "link", "add", port, "type", "veth", "peer", "name", itf, "netns", n}))
+    if (!run({ip_, "-n", switch_, "link", "add", port, "type", "veth", "peer", "name", itf, "address",
+              mac(node, lan), "netns", n}))
         return false;
     if (!run({ip_, "-n", switch_, "link", "set", port, "master", "br" + std::to_string(lan), "up"}))
         return false;
     if (!run({ip_, "-n", n, "addr", "add", address(node, lan) + "/24", "dev", itf})) return false;
-    return run({ip_, "-n", n, "link", "set", itf, "up"});
+    if (!run({ip_, "-n", n, "link", "set", itf, "up"})) return false;
+    attached_.emplace_back(node, lan);
+    return true;
+}
+
+bool NamespaceLan::pin_neighbours(int lan) {
+    std::vector<int> members;
+    for (const auto& [node, l] : attached_) {
+        if (l == lan) members.push_back(node);
+    }
+    // One `ip -batch` per node: a hundred nodes take a hundred runs of ip,
+    // not ten thousand.
+    const std::string file =
+        (std::filesystem::temp_directory_path() / ("grav-neigh-" + tag_ + "-" + std::to_string(lan)))
+            .string();
+    for (int node : members) {
+        {
+            std::ofstream out(file, std::ios::trunc);
+            for (int other : members) {
+                if (other == node) continue;
+                out << "neigh replace " << address(other, lan) << " lladdr " << mac(other, lan) << " dev eth"
+                    << lan << " nud permanent\n";
+            }
+            if (!out) {
+                error_ = "cannot write " + file;
+                return false;
+            }
+        }
+        if (!run({ip_, "-n", ns(node), "-batch", file})) {
+            std::filesystem::remove(file);
+            return false;
+        }
+    }
+    std::filesystem::remove(file);
+    return true;
 }
 
 bool NamespaceLan::set_link(int node, int lan, bool up) {

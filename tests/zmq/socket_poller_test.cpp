@@ -223,6 +223,55 @@ TEST_F(SocketPollerOnADealer, TheOwnersLockIsFreeOnlyWhileItSleeps) {
     EXPECT_TRUE(poller.has_input(0));
 }
 
+// A rebuilt set (the transport rebuilds it whenever a socket comes or goes)
+// asks only the sockets that may hide input, not every one: a socket that
+// stayed in the set, unused, keeps its honest fd. Shown by input hidden
+// behind its fd by an unreported operation, which only an ask would find.
+// (Were every socket asked at each rebuild, a mesh of N nodes would cost
+// O(N^3) system calls to form; issue 20.)
+TEST_F(SocketPollerOnADealer, ARebuiltSetDoesNotAskASocketThatStayedUnused) {
+    EXPECT_EQ(poller.wait(0ms), 0u);  // takes the initial ask
+    ASSERT_NO_FATAL_FAILURE(pair.hide_a_reply_behind_a_quiet_fd());
+    poller.clear();
+    poller.add_socket(pair.dealer.handle());
+    EXPECT_EQ(poller.wait(50ms), 0u);
+}
+
+TEST_F(SocketPollerOnADealer, ARebuiltSetStillAsksAUsedSocket) {
+    SocketPoller::ActiveOnThisThread active(poller);
+    EXPECT_EQ(poller.wait(0ms), 0u);
+    ASSERT_NO_FATAL_FAILURE(pair.hide_a_reply_behind_a_quiet_fd());
+    std::array<::zmq::message_t, 1> frames{::zmq::message_t(std::string("more"))};
+    ASSERT_TRUE(grav::zmq::send_all(pair.dealer, frames));  // reports the use
+    poller.clear();
+    poller.add_socket(pair.dealer.handle());
+    ASSERT_EQ(poller.wait(2000ms), 1u);
+    EXPECT_TRUE(poller.has_input(0));
+}
+
+// The loop stops at a set gone stale, leaving found input unread and its
+// item untouched: the rebuilt set asks that socket again.
+TEST_F(SocketPollerOnADealer, ARebuiltSetAsksASocketWhoseInputWasFoundButNotRead) {
+    pair.send_to_dealer("reply");
+    ASSERT_EQ(poller.wait(2000ms), 1u);
+    poller.clear();
+    poller.add_socket(pair.dealer.handle());
+    ASSERT_EQ(poller.wait(0ms), 1u);
+    EXPECT_TRUE(poller.has_input(0));
+}
+
+// A socket made since the last rebuild may sit at the address of one that
+// was closed: it is asked like any new socket, whatever the old one was.
+TEST_F(SocketPollerOnADealer, ASocketNotedNewIsAskedEvenAtAKnownAddress) {
+    EXPECT_EQ(poller.wait(0ms), 0u);
+    ASSERT_NO_FATAL_FAILURE(pair.hide_a_reply_behind_a_quiet_fd());
+    poller.note_new(pair.dealer.handle());
+    poller.clear();
+    poller.add_socket(pair.dealer.handle());
+    ASSERT_EQ(poller.wait(0ms), 1u);
+    EXPECT_TRUE(poller.has_input(0));
+}
+
 TEST(SocketPoller, APlainFdIsLevelTriggered) {
     const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     ASSERT_GE(fd, 0);

@@ -39,6 +39,7 @@ Node::~Node() = default;
 
 ::zmq::socket_t Node::make_socket(::zmq::socket_type type) {
     ::zmq::socket_t socket(context_, type);
+    poller_.note_new(socket.handle());
     socket.set(::zmq::sockopt::linger, ms(options_.linger));
     socket.set(::zmq::sockopt::sndhwm, options_.send_hwm);
     socket.set(::zmq::sockopt::rcvhwm, options_.recv_hwm);
@@ -74,9 +75,19 @@ Node::~Node() = default;
     // still dropped within the normal timeout. The XPUB asks for no TTL in
     // its PINGs, which a stalled SUB could not honour. Kept: the SUB's
     // long ZMTP timeout, although without PINGs of its own it never arms.
-    const bool subscriber = type == ::zmq::socket_type::sub;
-    socket.set(::zmq::sockopt::heartbeat_ivl, subscriber ? 0 : ms(interval));
-    socket.set(::zmq::sockopt::heartbeat_timeout, ms(subscriber ? subscriber_patience : zmtp_timeout));
+    //
+    // The ROUTER sends no PINGs either (issue 20: heartbeats were most of an
+    // idle node's CPU in a big mesh, and each link pair carried two PING
+    // streams where one does). Its connections are the peers' DEALERs,
+    // which PING it every interval with a TTL of heartbeat_timeout: libzmq
+    // drops such a connection when nothing arrives within the TTL, whether
+    // or not the ROUTER pings itself, so a dead dialler is still cut off in
+    // time; and the ROUTER answers every PING with a PONG. What a node
+    // learns of a peer's death comes from its own DEALER (its monitor).
+    const bool pings = type != ::zmq::socket_type::sub && type != ::zmq::socket_type::router;
+    socket.set(::zmq::sockopt::heartbeat_ivl, pings ? ms(interval) : 0);
+    socket.set(::zmq::sockopt::heartbeat_timeout,
+               ms(type == ::zmq::socket_type::sub ? subscriber_patience : zmtp_timeout));
     socket.set(::zmq::sockopt::heartbeat_ttl,
                type == ::zmq::socket_type::xpub ? 0 : ms(options_.heartbeat_timeout));
     // Every socket re-connects, the SUB too: with re-connection off, libzmq
@@ -256,7 +267,8 @@ void Node::turn(std::unique_lock<std::mutex>& loop, SteadyTime until) {
     }
     // Handlers never change the poll set, only mark it dirty. Once it is
     // dirty, a later item may name a closed socket: stop and poll again
-    // (a rebuilt set asks every socket, nothing is missed).
+    // (the rebuilt set asks every socket that had input, or was used, or is
+    // new: nothing is missed).
     for (std::size_t i = 0; i < poller_.size() && !poll_dirty_; ++i) {
         if (!poller_.has_input(i)) continue;
         // Whatever the handler does, ask this socket again next turn: it

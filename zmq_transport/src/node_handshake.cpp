@@ -113,6 +113,7 @@ void Node::ensure_dealer(PeerLink& link, const std::string& endpoint) {
             throw ::zmq::error_t();
         }
         ::zmq::socket_t monitor(context_, ::zmq::socket_type::pair);
+        poller_.note_new(monitor.handle());
         monitor.set(::zmq::sockopt::linger, 0);
         monitor.connect(address);
         if (!secure_client(dealer, link.public_key, endpoint)) {

@@ -12,6 +12,15 @@ thread_local SocketPoller* active_poller = nullptr;
 }  // namespace
 
 void SocketPoller::clear() {
+    kept_asked_.clear();
+    // A socket found with input at the last wait is asked again: its
+    // signal is spent, and its input may not have been read (the loop stops
+    // at a set gone stale).
+    for (std::size_t i = 0; i < sockets_.size(); ++i) {
+        if (sockets_[i]) kept_asked_[sockets_[i]] = static_cast<char>(asked_[i] || ready_[i]);
+    }
+    for (void* socket : fresh_) kept_asked_.erase(socket);
+    fresh_.clear();
     sockets_.clear();
     fds_.clear();
     asked_.clear();
@@ -26,8 +35,16 @@ void SocketPoller::add_socket(void* socket) {
     index_[socket] = sockets_.size();
     sockets_.push_back(socket);
     fds_.push_back(pollfd{fd, POLLIN, 0});
-    asked_.push_back(1);
+    const auto kept = kept_asked_.find(socket);
+    const bool fresh = std::find(fresh_.begin(), fresh_.end(), socket) != fresh_.end();
+    asked_.push_back(kept == kept_asked_.end() || fresh ? 1 : kept->second);
     ready_.push_back(0);
+}
+
+void SocketPoller::note_new(void* socket) {
+    fresh_.push_back(socket);
+    // Its address may be that of a socket of the current set, now closed.
+    if (auto it = index_.find(socket); it != index_.end()) asked_[it->second] = 1;
 }
 
 void SocketPoller::add_fd(int fd) {

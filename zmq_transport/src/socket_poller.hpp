@@ -45,9 +45,18 @@ public:
     SocketPoller(const SocketPoller&) = delete;
     SocketPoller& operator=(const SocketPoller&) = delete;
 
+    // Starts a new set of items. A socket that was in the old set keeps
+    // whether it must be asked (issue 20: a rebuilt set used to ask every
+    // socket, about 2 system calls each, so each of the ~3 rebuilds per
+    // joining peer cost O(peers) calls, and forming a mesh of N nodes
+    // O(N^3) in all).
     void clear();
-    // Polled for input. A new socket is asked at the next wait.
+    // Polled for input. A socket new to the set, or made since the last
+    // clear (note_new), is asked at the next wait.
     void add_socket(void* socket);
+    // A socket was just made: whatever socket had its address before is
+    // gone, and its state must not pass to this one.
+    void note_new(void* socket);
     void add_fd(int fd);
     [[nodiscard]] std::size_t size() const noexcept { return fds_.size(); }
 
@@ -100,6 +109,8 @@ private:
     std::vector<char> asked_;  // ask ZMQ_EVENTS at the next wait
     std::vector<char> ready_;
     std::unordered_map<void*, std::size_t> index_;
+    std::unordered_map<void*, char> kept_asked_;  // clear() to add_socket(): the old set's flags
+    std::vector<void*> fresh_;                    // note_new since the last clear
 };
 
 }  // namespace grav::zmq
