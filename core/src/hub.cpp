@@ -55,6 +55,8 @@ void Hub::publish(const MessagePtr& message) {
     if (!withdrawn_) transport_->publish(message);
 }
 
+bool Hub::try_publish(const MessagePtr& message) { return withdrawn_ || transport_->try_publish(message); }
+
 void Hub::send_to(const NodeId& peer, const MessagePtr& message) {
     if (withdrawn_) return;
     NodeId target = peer;
