@@ -4,16 +4,18 @@
 // (send-asap as the bridge sets it). Results: docs/BENCHMARKS.md.
 //
 //   nats_bench [--count N] [--rtt-count N] [--runs R] [--only fanout64|fanout1k|rtt]
-//              [--no-send-asap] [--no-transport]
+//              [--no-send-asap] [--no-transport] [--six-headers]
 //   --no-send-asap: both sides let nats.c batch writes
 //   --no-transport: the site buses have no ZeroMQ transport (the bridge's own cost)
+//   --six-headers: "raw with grav's headers" sends the six headers the bridge
+//                  sent before its one Grav header (the layout's own cost)
 //
 // Figures:
 //   fan-out throughput, 64 B and 1 KiB payloads, messages/s from the first
 //   send to the last arrival
 //     raw:  a nats.c publisher connection -> a nats.c async subscriber connection
 //     raw with grav's headers: the same, each message a natsMsg carrying
-//           headers of the bridge's names and sizes (not the target's
+//           a header of the bridge's name and size (not the target's
 //           baseline: it tells what NATS headers cost in nats.c itself)
 //     grav: a pod on site A (a bus with the bridge) sends; a pod on site B
 //           (another bus with the bridge) counts what arrives
@@ -52,12 +54,13 @@ struct Args {
     std::string only;
     bool send_asap = true;
     bool transport = true;
+    bool six_headers = false;
 };
 
 [[noreturn]] void usage(const std::string& why) {
     std::fprintf(stderr,
                  "nats_bench: %s\nusage: nats_bench [--count N] [--rtt-count N] [--runs R] "
-                 "[--only fanout64|fanout1k|rtt] [--no-send-asap] [--no-transport]\n",
+                 "[--only fanout64|fanout1k|rtt] [--no-send-asap] [--no-transport] [--six-headers]\n",
                  why.c_str());
     std::exit(2);
 }
@@ -92,6 +95,8 @@ Args parse(int argc, char** argv) {
             a.send_asap = false;
         else if (arg == "--no-transport")
             a.transport = false;
+        else if (arg == "--six-headers")
+            a.six_headers = true;
         else
             usage("unknown option '" + arg + "'");
     }
@@ -146,6 +151,7 @@ bool fanout(const std::string& label, std::size_t payload, const Args& args, Raw
             BridgedSites& grav) {
     say("fanout " + label + ": " + std::to_string(args.count) + " messages per run");
     std::vector<double> raw_rates, hdr_rates, grav_rates, run_ratios;
+    const auto headers = args.six_headers ? RawFanout::Headers::six : RawFanout::Headers::grav;
     bool ok = true;
     for (int run = 0; run < args.runs; ++run) {
         FanoutResult r, h, g;
@@ -154,9 +160,9 @@ bool fanout(const std::string& label, std::size_t payload, const Args& args, Raw
         if (run % 2 == 0) {
             r = raw.run(args.count, payload);
             g = grav.fanout(args.count, payload, c);
-            h = raw.run(args.count, payload, true);
+            h = raw.run(args.count, payload, headers);
         } else {
-            h = raw.run(args.count, payload, true);
+            h = raw.run(args.count, payload, headers);
             g = grav.fanout(args.count, payload, c);
             r = raw.run(args.count, payload);
         }

@@ -28,15 +28,18 @@ public:
 
     // Publishes until the subscriber has one (false if not within 10 s).
     bool warm_up();
-    // `headers`: each message a natsMsg with headers of the bridge's names
-    // and sizes (nats_bridge/src/nats_codec.cpp), to tell the cost of NATS
-    // headers in nats.c from the bridge's own.
-    FanoutResult run(std::uint64_t count, std::size_t payload_size, bool headers = false);
+    // How the raw publisher sends: natsConnection_Publish (none), or each
+    // message a natsMsg with headers of the bridge's names and sizes
+    // (nats_bridge/src/nats_codec.cpp: one Grav header), or the six headers
+    // the bridge sent before (Grav-Id, -Type, -Origin, -Time, -Bridge,
+    // -Seq), to tell the cost of NATS headers in nats.c from the bridge's own.
+    enum class Headers { none, grav, six };
+    FanoutResult run(std::uint64_t count, std::size_t payload_size, Headers headers = Headers::none);
     [[nodiscard]] std::uint64_t slow_consumer() const { return slow_consumer_.load(); }
 
 private:
     static void on_msg(natsConnection*, natsSubscription*, natsMsg* msg, void* self);
-    natsStatus publish_with_headers(const std::string& payload, std::uint64_t seq);
+    natsStatus publish_with_headers(const std::string& payload, std::uint64_t seq, Headers headers);
 
     // Before the connections and the subscription, whose callbacks use them.
     std::atomic<std::uint64_t> arrived_{0}, warm_{0}, slow_consumer_{0};

@@ -161,52 +161,66 @@ void BridgeLink::peers_changed(const std::vector<PeerInfo>& peers) {
     bridge_->update_site(site);
 }
 
-void BridgeLink::on_remote_message(MessagePtr message) {
+bool BridgeLink::on_remote_message(MessagePtr message, bool may_block) {
     if (!active()) {
         standby_dropped_.fetch_add(1, std::memory_order_relaxed);
-        return;
+        return true;
     }
     Hub* hub = core_.hub();
     if (message->origin() == self_.id || (hub != nullptr && hub->has_peer(message->origin()))) {
         // Sent on this site in the first place: its pods have it already.
         echoes_dropped_.fetch_add(1, std::memory_order_relaxed);
-        return;
+        return true;
     }
+    // Before it is delivered: a reply may come back at once. (Remembered
+    // again when the message is handed over instead: the same entry.)
     origins_.remember(message->id(), message->origin());
+    if (may_block) {
+        core_.deliver_remote(message);
+    } else if (!core_.try_deliver_remote(message)) {
+        return false;
+    }
     injected_.fetch_add(1, std::memory_order_relaxed);
-    core_.deliver_remote(message);
+    return true;
 }
 
-void BridgeLink::on_remote_direct(const NodeId& target, MessagePtr message) {
-    if (target == self_.id) {
-        injected_.fetch_add(1, std::memory_order_relaxed);
+bool BridgeLink::deliver_here(const MessagePtr& message, bool may_block) {
+    if (may_block) {
         core_.deliver_direct(message);
-        return;
+    } else if (!core_.try_deliver_direct(message)) {
+        return false;
     }
+    injected_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+bool BridgeLink::on_remote_direct(const NodeId& target, MessagePtr message, bool may_block) {
+    if (target == self_.id) return deliver_here(message, may_block);
     Hub* hub = core_.hub();
     if (hub != nullptr && hub->has_peer(target)) {
+        // Transport::send_to never waits for room.
         injected_.fetch_add(1, std::memory_order_relaxed);
         hub->send_direct(target, message);
-        return;
+        return true;
     }
     unroutable_.fetch_add(1, std::memory_order_relaxed);
     log_warning("message " + message->id().short_str() + " from another site for node " + target.short_str() +
                 ", which is not in this mesh: dropped");
+    return true;
 }
 
-void BridgeLink::on_remote_tunnel(const std::string& capability, MessagePtr message) {
+bool BridgeLink::on_remote_tunnel(const std::string& capability, MessagePtr message, bool may_block) {
     origins_.remember(message->id(), message->origin());
-    injected_.fetch_add(1, std::memory_order_relaxed);
-    if (offers(self_.interests, capability)) {
-        core_.deliver_direct(message);
-        return;
-    }
+    if (offers(self_.interests, capability)) return deliver_here(message, may_block);
     Hub* hub = core_.hub();
     if (hub == nullptr || !hub->forward_tunnel(capability, message)) {
         unroutable_.fetch_add(1, std::memory_order_relaxed);
         log_warning("tunnel request " + message->id().short_str() + " for '" + capability +
                     "' from another site: no node of this site offers it any more");
+        return true;
     }
+    injected_.fetch_add(1, std::memory_order_relaxed);
+    return true;
 }
 
 void BridgeLink::on_remote_lost(const NodeId& from, std::string_view stream, std::uint64_t count) {

@@ -75,12 +75,15 @@ public:
     [[nodiscard]] std::map<std::string, std::uint64_t> stats() const;
 
     // BridgeEvents
-    void on_remote_message(MessagePtr message) override;
-    void on_remote_direct(const NodeId& target, MessagePtr message) override;
-    void on_remote_tunnel(const std::string& capability, MessagePtr message) override;
+    bool on_remote_message(MessagePtr message, bool may_block) override;
+    bool on_remote_direct(const NodeId& target, MessagePtr message, bool may_block) override;
+    bool on_remote_tunnel(const std::string& capability, MessagePtr message, bool may_block) override;
     void on_remote_lost(const NodeId& from, std::string_view stream, std::uint64_t count) override;
 
 private:
+    // To this node's own pods (deliver_direct), waiting for room or not.
+    bool deliver_here(const MessagePtr& message, bool may_block);
+
     BusCore& core_;
     const std::unique_ptr<Bridge> bridge_;
     const PeerEvents& events_;

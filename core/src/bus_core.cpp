@@ -190,12 +190,20 @@ std::shared_ptr<const std::vector<std::shared_ptr<PodState>>> BusCore::pods_snap
 }
 
 void BusCore::fan_out(const MessagePtr& message, std::uint64_t sender, bool may_block) {
+    (void)fan_out(message, sender, may_block, true);
+}
+
+bool BusCore::fan_out(const MessagePtr& message, std::uint64_t sender, bool may_block, bool callbacks) {
     // A reply for a live receipt goes to that receipt (not to its pod's handler).
     const PodState* consumer = nullptr;
     if (!message->reply_to().is_nil()) {
         if (auto slot = find_reply(message->reply_to())) {
+            if (callbacks) {
+                slot->deliver(message);
+            } else if (!slot->try_deliver(message)) {
+                return false;
+            }
             consumer = slot->owner();
-            slot->deliver(message);
         }
     }
     std::shared_ptr<const std::vector<std::shared_ptr<PodState>>> pods;
@@ -218,6 +226,7 @@ void BusCore::fan_out(const MessagePtr& message, std::uint64_t sender, bool may_
         if (pod->id() == sender || pod.get() == consumer) continue;
         pod->enqueue(Envelope{message, seq, sender}, may_block);
     }
+    return true;
 }
 
 Status BusCore::publish(PodState& sender, const MessagePtr& message) {
@@ -310,6 +319,27 @@ void BusCore::deliver_direct(const MessagePtr& message) {
     if (closed()) return;
     counters_->received_from_peers.fetch_add(1, std::memory_order_relaxed);
     fan_out(message, 0, true);
+}
+
+// Without waiting: every pod has room (a pod that fills meanwhile takes the
+// message past its capacity, as from a handler: PodState::enqueue), and the
+// transport takes it at once. Checked before anything is delivered, so a
+// refusal leaves nothing half done.
+bool BusCore::try_deliver_remote(const MessagePtr& message) {
+    if (closed()) return true;
+    // (A published message is no reply; one that is goes the waiting way.)
+    if (!message->reply_to().is_nil() || !room_for_peers()) return false;
+    if (hub_ && !hub_->try_publish(message)) return false;
+    counters_->received_from_peers.fetch_add(1, std::memory_order_relaxed);
+    fan_out(message, 0, false);
+    return true;
+}
+
+bool BusCore::try_deliver_direct(const MessagePtr& message) {
+    if (closed()) return true;
+    if (!room_for_peers() || !fan_out(message, 0, false, false)) return false;
+    counters_->received_from_peers.fetch_add(1, std::memory_order_relaxed);
+    return true;
 }
 
 void BusCore::tunnel(const std::string& capability, const MessagePtr& message,

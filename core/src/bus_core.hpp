@@ -79,6 +79,13 @@ public:
     void deliver_remote(const MessagePtr& message);
     // ... or meant for this node alone (a reply, a tunnel request).
     void deliver_direct(const MessagePtr& message);
+    // The same from a thread that must never wait (a bridge's engine
+    // callback): false, with nothing done, when delivering now could wait
+    // for room (a full mailbox, a full transport queue) or would run a
+    // receipt's on_reply callback on this thread; the caller then hands the
+    // message to a thread that may wait.
+    bool try_deliver_remote(const MessagePtr& message);
+    bool try_deliver_direct(const MessagePtr& message);
     // To one node offering `capability`: in the mesh first, else on another site.
     void tunnel(const std::string& capability, const MessagePtr& message, const std::shared_ptr<ReplySlot>& slot);
     void on_peer(std::function<void(const PeerEvent&)> callback);
@@ -90,6 +97,9 @@ public:
 
 private:
     void fan_out(const MessagePtr& message, std::uint64_t sender, bool may_block);
+    // fan_out; with `callbacks` false, a reply for a receipt with an
+    // on_reply callback is not delivered at all (false).
+    bool fan_out(const MessagePtr& message, std::uint64_t sender, bool may_block, bool callbacks);
     std::shared_ptr<ReplySlot> find_reply(const MessageId& id);
     std::shared_ptr<const std::vector<std::shared_ptr<PodState>>> pods_snapshot() const;
     void apply_subscription(const SubscriptionChange& change);

@@ -68,6 +68,8 @@ std::optional<NodeId> Hub::site_bridge_locked() const {
     return bridge;
 }
 
+bool Hub::try_publish(const MessagePtr& message) { return withdrawn_ || transport_->try_publish(message); }
+
 void Hub::send_to(const NodeId& peer, const MessagePtr& message) {
     if (withdrawn_) return;
     NodeId target = peer;

@@ -42,6 +42,8 @@ public:
     void withdraw();  // idempotent
 
     void publish(const MessagePtr& message);
+    // Transport::try_publish: false, nothing done, when publish() would wait.
+    bool try_publish(const MessagePtr& message);
     // A reply for `peer`; when `peer` is not in the mesh (a node of another
     // site), it goes to the site's active bridge node, which routes it on.
     void send_to(const NodeId& peer, const MessagePtr& message);

@@ -16,9 +16,14 @@ ReplySlot::~ReplySlot() {
 
 void ReplySlot::detach_from_bus() noexcept { core_.reset(); }
 
-void ReplySlot::deliver(const MessagePtr& reply) {
+void ReplySlot::deliver(const MessagePtr& reply) { (void)deliver(reply, true); }
+
+bool ReplySlot::try_deliver(const MessagePtr& reply) { return deliver(reply, false); }
+
+bool ReplySlot::deliver(const MessagePtr& reply, bool callbacks) {
     std::unique_lock lock(mutex_);
-    if (closed_) return;
+    if (callback_ && !callbacks) return false;
+    if (closed_) return true;
     if (replies_.size() - replies_head_ >= max_buffered_) {
         // Bounded: the oldest unclaimed reply makes room, and it is counted.
         take_reply();
@@ -33,6 +38,7 @@ void ReplySlot::deliver(const MessagePtr& reply) {
         arrived_.notify_all();
         interrupt_server();
     }
+    return true;
 }
 
 MessagePtr ReplySlot::take_reply() {

@@ -45,6 +45,9 @@ public:
     // From the bus: a reply arrived. Runs the on_reply callback (in order,
     // never concurrently) or buffers it for a waiter.
     void deliver(const MessagePtr& reply);
+    // deliver() unless an on_reply callback would run (on this thread): then
+    // false, nothing done.
+    bool try_deliver(const MessagePtr& reply);
     // From the bus: no reply can come any more (bus closed, send failed).
     void close(Error reason);
     // Records that the request could not be sent.
@@ -63,6 +66,7 @@ public:
     void detach_from_bus() noexcept;
 
 private:
+    bool deliver(const MessagePtr& reply, bool callbacks);
     [[nodiscard]] bool has_reply() const noexcept { return replies_head_ < replies_.size(); }
     MessagePtr take_reply();
     void drain_to_callback(std::unique_lock<std::mutex>& lock);

@@ -3,13 +3,19 @@
 // thread. A NATS callback only pushes: it never waits for room (that would
 // make the server cut the bridge as a slow consumer); a full queue refuses
 // the item and the caller counts it.
+//
+// outstanding(): items pushed and not yet handled (done()), so a callback
+// can tell that nothing it received earlier is still on its way to the
+// core, and hand a message over itself without overtaking one.
 
 #include "nats_codec.hpp"
+#include "stream_check.hpp"
 
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 
 namespace grav::nats::detail {
@@ -19,6 +25,9 @@ struct Inbound {
     std::string subject;
     std::string rest;  // the type, node id, capability or message id
     Decoded decoded;   // empty for an inbox status
+    // Set when the callback checked the count already (StreamCheck) and
+    // then could not deliver: the bridge's thread must not check it again.
+    std::optional<StreamCheck::Verdict> verdict;
 };
 
 class InboundQueue {
@@ -31,6 +40,7 @@ public:
             std::lock_guard lock(mutex_);
             if (closed_ || items_.size() >= capacity_) return false;
             items_.push_back(std::move(item));
+            ++outstanding_;
         }
         ready_.notify_one();
         return true;
@@ -45,6 +55,17 @@ public:
         return true;
     }
 
+    // The taker handled `n` of the items it took.
+    void done(std::size_t n) {
+        std::lock_guard lock(mutex_);
+        outstanding_ -= n;
+    }
+
+    [[nodiscard]] std::size_t outstanding() const {
+        std::lock_guard lock(mutex_);
+        return outstanding_;
+    }
+
     void close() {
         {
             std::lock_guard lock(mutex_);
@@ -55,9 +76,10 @@ public:
 
 private:
     const std::size_t capacity_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::condition_variable ready_;
     std::deque<Inbound> items_;
+    std::size_t outstanding_ = 0;  // pushed, not yet done()
     bool closed_ = false;
 };
 

@@ -117,12 +117,15 @@ void NatsBridge::stop() {
     // closed connection (an error), never a destroyed one.
 }
 
-Status NatsBridge::check(const Message& message) const {
+Status NatsBridge::check(const Message& message) const { return check(message, false); }
+
+Status NatsBridge::check(const Message& message, bool typed) const {
     if (auto s = check_type(message.type()); !s) {
         return Error(Errc::rejected, "cannot cross to other sites: " + s.error().reason() +
                                          " (a bridged type must be a valid NATS subject)");
     }
-    const auto size = encoded_size(message, options_.durable.enabled ? options_.durable.consumer : std::string());
+    const auto size = encoded_size(message, typed,
+                                   options_.durable.enabled ? options_.durable.consumer : std::string_view());
     const auto max = max_payload_.load(std::memory_order_relaxed);
     if (static_cast<std::int64_t>(size) > max) {
         return Error(Errc::rejected, "message of type '" + message.type() + "' is " + std::to_string(size) +
@@ -195,16 +198,20 @@ bool NatsBridge::subscribe_locked(const std::string& subject, const char* queue)
     return true;
 }
 
-Status NatsBridge::send(const std::string& subject, const char* reply, const Message& message, bool counted) {
+Status NatsBridge::send(const std::string& subject, const char* reply, const Message& message, Route route) {
     if (stopping_) return Error(Errc::closed, "the nats bridge is stopped");
     // Once connected, nats.c buffers what is sent while it reconnects; before, it cannot.
     if (!ever_connected_) {
         publish_failed_.fetch_add(1, std::memory_order_relaxed);
         return Error(Errc::transport_failed, "not connected to any NATS server yet");
     }
-    if (auto s = check(message); !s) {
-        publish_failed_.fetch_add(1, std::memory_order_relaxed);
-        return s;
+    const bool counted = route == Route::publish;
+    // A publication was checked by the core before anyone had it (Bridge::publish).
+    if (!counted) {
+        if (auto s = check(message, true); !s) {
+            publish_failed_.fetch_add(1, std::memory_order_relaxed);
+            return s;
+        }
     }
     // Durable: a published message carries its id for the stream's duplicate
     // check, and asks for the stream's ack (on_pub_ack) so that a message the
@@ -218,9 +225,10 @@ Status NatsBridge::send(const std::string& subject, const char* reply, const Mes
     natsStatus s = NATS_OK;
     {
         std::lock_guard lock(out_mutex_);
-        Envelope envelope{self_.id, counted ? seq_[subject] + 1 : 0,
+        std::uint64_t* seq = counted ? &seq_[subject] : nullptr;
+        Envelope envelope{self_.id, seq != nullptr ? *seq + 1 : 0,
                           durable ? options_.durable.consumer : std::string()};
-        auto msg = encode(subject, durable ? ack_inbox.c_str() : reply, message, envelope);
+        auto msg = encode(subject.c_str(), durable ? ack_inbox.c_str() : reply, message, envelope, !counted);
         if (!msg) {
             s = NATS_NO_MEMORY;
         } else {
@@ -233,7 +241,7 @@ Status NatsBridge::send(const std::string& subject, const char* reply, const Mes
             }
             // The count is used up even when the publish failed: the gap then
             // shows on every receiving site, which reports it lost.
-            if (counted) seq_[subject] = envelope.seq;
+            if (seq != nullptr) *seq = envelope.seq;
         }
     }
     if (s != NATS_OK) {
@@ -245,13 +253,16 @@ Status NatsBridge::send(const std::string& subject, const char* reply, const Mes
 }
 
 void NatsBridge::publish(MessagePtr message) {
-    if (auto s = send(subjects_->message(message->type()), nullptr, *message, true); !s) {
+    // The subject's buffer is kept by the thread: a publish allocates none.
+    thread_local std::string subject;
+    subjects_->message_into(subject, message->type());
+    if (auto s = send(subject, nullptr, *message, Route::publish); !s) {
         log_warning("message " + message->id().short_str() + " not sent to other sites: " + s.error().what());
     }
 }
 
 void NatsBridge::send_to(const NodeId& node, MessagePtr message, SendDone done) {
-    auto s = send(subjects_->node(node), nullptr, *message, false);
+    auto s = send(subjects_->node(node), nullptr, *message, Route::direct);
     if (done) done(std::move(s));
 }
 
@@ -273,7 +284,7 @@ void NatsBridge::tunnel(const std::string& capability, MessagePtr message, SendD
     // The reply subject is only for the server's "no responders": the reply
     // itself comes to the requesting node's subject, as every reply does.
     const std::string inbox = Subjects::inbox(self_.id, message->id());
-    if (auto s = send(subjects_->tunnel(capability), inbox.c_str(), *message, false); !s) {
+    if (auto s = send(subjects_->tunnel(capability), inbox.c_str(), *message, Route::direct); !s) {
         {
             std::lock_guard lock(tunnels_mutex_);
             tunnels_.erase(id);
@@ -289,6 +300,7 @@ std::map<std::string, std::uint64_t> NatsBridge::stats() const {
         {"nats.published", get(published_)},
         {"nats.publish_failed", get(publish_failed_)},
         {"nats.received", get(received_)},
+        {"nats.delivered_inline", get(delivered_inline_)},
         {"nats.queue_overflow", get(queue_overflow_)},
         {"nats.duplicates", get(duplicates_)},
         {"nats.decode_failed", get(decode_failed_)},

@@ -3,8 +3,9 @@
 // this site needs while its node is the active bridge, and one thread that
 // hands what comes in to the core.
 //
-//   nats.c delivery threads ──on_msg: decode, push──▶ InboundQueue ──▶ bridge thread
-//        (never block)                                (bounded)          StreamCheck, BridgeEvents
+//   nats.c delivery threads ──on_msg: decode──┬─ nothing queued, room: StreamCheck, BridgeEvents (never wait)
+//        (never block)                        └─ push ─▶ InboundQueue ──▶ bridge thread
+//                                                         (bounded)         StreamCheck, BridgeEvents
 //   any thread ──publish/send_to/tunnel: encode, count──▶ natsConnection_PublishMsg
 //
 // Durable mode (nats_durable.cpp) replaces the `msg` subscriptions with the
@@ -72,8 +73,12 @@ private:
     // nats_inbound.cpp
     static void on_msg(natsConnection* nc, natsSubscription* sub, natsMsg* msg, void* closure);
     static void on_sub_complete(void* closure);
+    // nats.c's thread: gives `item` to the core at once when nothing waits
+    // ahead of it and the core need not wait; false: queue it.
+    bool deliver_now(Inbound& item);
     void run();
-    void handle(Inbound& item);
+    // False (only without `may_block`) when the core would have had to wait.
+    bool handle(Inbound& item, bool may_block);
     void fail_tunnel(const std::string& message_id);
 
     // nats_durable.cpp
@@ -91,7 +96,12 @@ private:
     // nats_bridge.cpp
     void reconcile_locked();
     bool subscribe_locked(const std::string& subject, const char* queue);
-    Status send(const std::string& subject, const char* reply, const Message& message, bool counted);
+    // publish: a `msg` subject, counted (Grav-Seq), checked by the core
+    // already; direct: a node or tunnel subject, typed (Grav-Type), checked here.
+    enum class Route { publish, direct };
+    Status send(const std::string& subject, const char* reply, const Message& message, Route route);
+    // check() for a message of either route (`typed`: with its Grav-Type).
+    [[nodiscard]] Status check(const Message& message, bool typed) const;
 
     const Options options_;
     const std::vector<TypePattern> types_;
@@ -136,12 +146,15 @@ private:
     std::thread durable_thread_;
 
     InboundQueue queue_;
-    StreamCheck streams_;  // the bridge thread's only
+    // Held by whoever gives a message from NATS to the core (the bridge
+    // thread, or a callback that got it without waiting); guards streams_.
+    std::mutex deliver_mutex_;
+    StreamCheck streams_;
     std::thread thread_;
 
     std::atomic<std::uint64_t> published_{0}, publish_failed_{0}, received_{0}, queue_overflow_{0},
         unsequenced_overflow_{0}, duplicates_{0}, decode_failed_{0}, disconnects_{0}, reconnects_{0},
-        slow_consumer_{0}, lost_{0}, no_responders_{0}, unstored_{0};
+        slow_consumer_{0}, lost_{0}, no_responders_{0}, unstored_{0}, delivered_inline_{0};
     std::atomic<bool> connected_{false};
     std::atomic<bool> ever_connected_{false};
 };

@@ -7,14 +7,18 @@
 //   grav.<group>.tunnel.<capability>  a tunnel request, queue group of the same name
 //   _INBOX.grav.<node id>.<msg id>    where the server says no one offers a capability
 //
-// Headers: Grav-Id, Grav-Type, Grav-Origin, Grav-Time (ns since the Unix
-// epoch), Grav-Parent and Grav-Reply-To when set, Grav-Bridge (the bridge
-// node that sent it) and Grav-Seq (its count of the subject, from 1) on
-// published messages; in durable mode also Nats-Msg-Id (the message id, for
-// the stream's duplicate check) and Grav-Site (the site's durable consumer,
-// so that the site drops its own messages when the stream gives them back). The body is the payload, byte for byte. A plain NATS
-// client may publish with no headers at all: the type is then the subject's,
-// the id new and the origin nil.
+// Headers (NATS/1.0): `Grav: <id> <origin> <time> <bridge> <seq>` on every
+// message (time in ns since the Unix epoch; bridge: the bridge node that
+// sent it; seq: its count of the subject, from 1, 0 when not counted), then
+// only what is set: Grav-Type (where the subject does not name the type:
+// node and tunnel subjects), Grav-Parent, Grav-Reply-To, and in durable mode
+// Nats-Msg-Id (the message id, for the stream's duplicate check) and
+// Grav-Site (the site's durable consumer, so that the site drops its own
+// messages when the stream gives them back). One header for the fields every
+// message has: nats.c costs about as much per header as for the whole rest
+// of a publish (docs/BENCHMARKS.md, "NATS bridge"). The body is the payload,
+// byte for byte. A plain NATS client may publish with no headers at all: the
+// type is then the subject's, the id new and the origin nil.
 
 #include "nats_handles.hpp"
 
@@ -34,7 +38,15 @@ public:
     // cannot be one subject token.
     static Result<Subjects> for_group(std::string_view group);
 
-    [[nodiscard]] std::string message(std::string_view type) const { return prefix_ + "msg." + std::string(type); }
+    [[nodiscard]] std::string message(std::string_view type) const {
+        std::string out;
+        message_into(out, type);
+        return out;
+    }
+    // The same into `out`, reusing its buffer (a publish makes no allocation for it).
+    void message_into(std::string& out, std::string_view type) const {
+        out.assign(prefix_).append("msg.").append(type);
+    }
     [[nodiscard]] std::string message_pattern(const TypePattern& p) const { return message(p.text()); }
     // Every published message of the group: what the durable stream keeps.
     [[nodiscard]] std::string all_messages() const { return prefix_ + "msg.>"; }
@@ -72,10 +84,14 @@ struct Decoded {
     Envelope envelope;
 };
 
-MsgPtr encode(const std::string& subject, const char* reply, const Message& message, const Envelope& envelope);
-// The size NATS counts against max_payload (headers and body), with the
-// durable headers when `site` is set.
-std::size_t encoded_size(const Message& message, std::string_view site = {});
+// `typed`: the subject does not name the message's type (node, tunnel), so
+// Grav-Type goes with it. nullptr when nats.c cannot make the message.
+MsgPtr encode(const char* subject, const char* reply, const Message& message, const Envelope& envelope,
+              bool typed);
+// The size NATS counts against max_payload (headers and body) of what
+// encode() makes with the widest count, and the durable headers when `site`
+// is set; counted, nothing is built.
+std::size_t encoded_size(const Message& message, bool typed, std::string_view site = {});
 // `subject_type`: the type a message subject names, used when the
 // Grav-Type header is missing ("" for other subjects).
 Result<Decoded> decode(natsMsg* msg, std::string_view subject_type);

@@ -300,7 +300,7 @@ void NatsBridge::take(natsMsg* msg) {
                 log_warning("message on '" + subject + "' dropped: " + decoded.error().what());
             } else if (decoded->envelope.site != options_.durable.consumer && decoded->envelope.bridge != self_.id) {
                 // (This site's own messages come back from the stream: its pods have them.)
-                events_->on_remote_message(std::move(decoded->message));
+                events_->on_remote_message(std::move(decoded->message), true);
             }
         }
     }

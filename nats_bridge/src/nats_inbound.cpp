@@ -1,6 +1,8 @@
-// What comes in from NATS: decoded on nats.c's delivery thread, handed to
-// the bridge's thread through the bounded queue, checked against each
-// stream's count there and given to the core.
+// What comes in from NATS: decoded on nats.c's delivery thread, and given to
+// the core there when that cannot wait (nothing queued ahead of it, room in
+// every mailbox: deliver_now), else handed to the bridge's thread through the
+// bounded queue; checked against each stream's count on whichever thread
+// gives it to the core, under deliver_mutex_, one at a time.
 #include "nats_bridge.hpp"
 #include "nats_log.hpp"
 
@@ -32,6 +34,7 @@ void NatsBridge::on_msg(natsConnection* /*nc*/, natsSubscription* /*sub*/, natsM
         }
         item.decoded = std::move(decoded).value();
     }
+    if (self->deliver_now(item)) return;
     const bool counted = item.decoded.envelope.seq != 0;
     if (!self->queue_.push(std::move(item))) {
         self->queue_overflow_.fetch_add(1, std::memory_order_relaxed);
@@ -48,13 +51,47 @@ void NatsBridge::on_sub_complete(void* closure) {
     self->complete_cv_.notify_all();
 }
 
+bool NatsBridge::deliver_now(Inbound& item) {
+    // (A tunnel's "no responders" is rare: it goes the queued way.)
+    if (item.kind == Subjects::Kind::inbox) return false;
+    // Never waits: the lock is the bridge thread's while it hands over (and
+    // maybe waits for room); then this message goes behind what it holds.
+    std::unique_lock lock(deliver_mutex_, std::try_to_lock);
+    if (!lock.owns_lock() || queue_.outstanding() != 0) return false;
+    if (item.kind == Subjects::Kind::message) {
+        const auto& env = item.decoded.envelope;
+        const auto verdict = streams_.next(env.bridge, item.subject, env.seq);
+        // A gap is reported by the bridge's thread (an event for the user's
+        // callback): the verdict goes with the message, not checked twice.
+        if (verdict.lost != 0) {
+            item.verdict = verdict;
+            return false;
+        }
+        if (!verdict.deliver) {
+            duplicates_.fetch_add(1, std::memory_order_relaxed);
+            return true;
+        }
+        if (events_->on_remote_message(item.decoded.message, false)) {
+            delivered_inline_.fetch_add(1, std::memory_order_relaxed);
+            return true;
+        }
+        item.verdict = verdict;
+        return false;
+    }
+    if (!handle(item, false)) return false;
+    delivered_inline_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
 void NatsBridge::run() {
     std::deque<Inbound> batch;
     std::uint64_t reported_overflow = 0;
     while (queue_.take(batch)) {
         for (auto& item : batch) {
             if (stopping_) return;
-            handle(item);
+            std::lock_guard lock(deliver_mutex_);
+            handle(item, true);
+            queue_.done(1);
         }
         batch.clear();
         const auto overflow = unsequenced_overflow_.load(std::memory_order_relaxed);
@@ -65,34 +102,33 @@ void NatsBridge::run() {
     }
 }
 
-void NatsBridge::handle(Inbound& item) {
+bool NatsBridge::handle(Inbound& item, bool may_block) {
     switch (item.kind) {
-        case Subjects::Kind::inbox: fail_tunnel(item.rest); return;
+        case Subjects::Kind::inbox: fail_tunnel(item.rest); return true;
         case Subjects::Kind::message: {
             const auto& env = item.decoded.envelope;
-            const auto verdict = streams_.next(env.bridge, item.subject, env.seq);
+            const auto verdict =
+                item.verdict ? *item.verdict : streams_.next(env.bridge, item.subject, env.seq);
             if (verdict.lost != 0) {
                 lost_.fetch_add(verdict.lost, std::memory_order_relaxed);
                 events_->on_remote_lost(env.bridge, "nats '" + item.subject + "'", verdict.lost);
             }
             if (!verdict.deliver) {
                 duplicates_.fetch_add(1, std::memory_order_relaxed);
-                return;
+                return true;
             }
-            events_->on_remote_message(std::move(item.decoded.message));
-            return;
+            return events_->on_remote_message(item.decoded.message, may_block);
         }
         case Subjects::Kind::node: {
             auto target = NodeId::parse(item.rest);
-            if (!target) return;
-            events_->on_remote_direct(*target, std::move(item.decoded.message));
-            return;
+            if (!target) return true;
+            return events_->on_remote_direct(*target, item.decoded.message, may_block);
         }
         case Subjects::Kind::tunnel:
-            events_->on_remote_tunnel(item.rest, std::move(item.decoded.message));
-            return;
-        case Subjects::Kind::unknown: return;
+            return events_->on_remote_tunnel(item.rest, item.decoded.message, may_block);
+        case Subjects::Kind::unknown: return true;
     }
+    return true;
 }
 
 void NatsBridge::fail_tunnel(const std::string& message_id) {

@@ -9,19 +9,17 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <iterator>
+#include <sstream>
 #include <thread>
+#include <vector>
 
 namespace grav::natstest {
 namespace {
 
 #define SKIP_WITHOUT_NATS_SERVER() \
     if (!nats_server_binary()) GTEST_SKIP() << "nats-server not installed (apt-get install nats-server)"
-
-std::vector<int> numbers(const test::Inbox& inbox) {
-    std::vector<int> out;
-    for (const auto& p : real_payloads(inbox)) out.push_back(std::stoi(p));
-    return out;
-}
 
 TEST(BridgeFaults, AKilledServerLosesOnlyWhatIsCountedAndTrafficResumes) {
     SKIP_WITHOUT_NATS_SERVER();
@@ -220,14 +218,25 @@ TEST(BridgeInterop, APlainNatsClientPublishesToAndReadsFromASite) {
     std::unique_ptr<natsMsg, void (*)(natsMsg*)> msg(got, natsMsg_Destroy);
     EXPECT_EQ(std::string(natsMsg_GetData(msg.get()), static_cast<std::size_t>(natsMsg_GetDataLength(msg.get()))),
               body);
+    // The type is the subject's; the fields every message has are one header,
+    // Grav: <id> <origin> <time> <bridge> <seq>.
+    EXPECT_STREQ(natsMsg_GetSubject(msg.get()), "grav.sites.msg.chat.line");
     const char* value = nullptr;
-    ASSERT_EQ(natsMsgHeader_Get(msg.get(), "Grav-Type", &value), NATS_OK);
-    EXPECT_STREQ(value, "chat.line");
-    ASSERT_EQ(natsMsgHeader_Get(msg.get(), "Grav-Origin", &value), NATS_OK);
-    EXPECT_EQ(std::string(value), a.node(1).node_id().str());
-    ASSERT_EQ(natsMsgHeader_Get(msg.get(), "Grav-Id", &value), NATS_OK);
-    EXPECT_TRUE(MessageId::parse(value).has_value());
-    ASSERT_EQ(natsMsgHeader_Get(msg.get(), "Grav-Seq", &value), NATS_OK);
+    EXPECT_NE(natsMsgHeader_Get(msg.get(), "Grav-Type", &value), NATS_OK) << "the subject names the type";
+    ASSERT_EQ(natsMsgHeader_Get(msg.get(), "Grav", &value), NATS_OK);
+    std::istringstream in(value);
+    const std::vector<std::string> fields{std::istream_iterator<std::string>(in),
+                                          std::istream_iterator<std::string>()};
+    ASSERT_EQ(fields.size(), 5u) << value;
+    EXPECT_TRUE(MessageId::parse(fields[0]).has_value()) << fields[0];
+    EXPECT_EQ(fields[1], a.node(1).node_id().str());
+    const auto sent_ns = std::stoll(fields[2]);
+    const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    EXPECT_LT(std::llabs(now_ns - sent_ns), 60'000'000'000LL) << "time in ns since the Unix epoch";
+    EXPECT_EQ(fields[3], a.node(0).node_id().str()) << "the bridge node";
+    EXPECT_GE(std::stoull(fields[4]), 1u) << "its count on the subject";
 
     // Writing: a message with no headers at all reaches the site's pods, typed by its subject.
     Listener seen(a.node(1), "chat.*");
@@ -236,6 +245,31 @@ TEST(BridgeInterop, APlainNatsClientPublishesToAndReadsFromASite) {
     const auto first = seen.inbox->messages().front();
     EXPECT_EQ(first.type(), "chat.hello");
     EXPECT_TRUE(first.payload_view().starts_with("plain "));
+
+    // With headers: the Grav header may carry only its first fields (here the
+    // id and the origin), and Grav-Type names the type where the subject does not.
+    const MessageId id = MessageId::random();
+    const NodeId origin = NodeId::random();
+    const std::string grav = id.str() + " " + origin.str();
+    natsMsg* raw_out = nullptr;
+    ASSERT_EQ(natsMsg_Create(&raw_out, "grav.sites.msg.chat.hello", nullptr, "with headers", 12), NATS_OK);
+    std::unique_ptr<natsMsg, void (*)(natsMsg*)> out(raw_out, natsMsg_Destroy);
+    ASSERT_EQ(natsMsgHeader_Set(out.get(), "Grav", grav.c_str()), NATS_OK);
+    ASSERT_EQ(natsConnection_PublishMsg(nc, out.get()), NATS_OK);
+    ASSERT_TRUE(test::eventually(
+        [&] {
+            for (const auto& m : seen.inbox->messages()) {
+                if (m.id() == id) return true;
+            }
+            return false;
+        },
+        10s));
+    for (const auto& m : seen.inbox->messages()) {
+        if (m.id() != id) continue;
+        EXPECT_EQ(m.origin(), origin);
+        EXPECT_EQ(m.type(), "chat.hello");
+        EXPECT_EQ(m.payload_view(), "with headers");
+    }
 }
 
 }  // namespace

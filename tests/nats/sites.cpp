@@ -76,6 +76,12 @@ std::vector<std::string> real_payloads(const test::Inbox& inbox) {
     return out;
 }
 
+std::vector<int> numbers(const test::Inbox& inbox) {
+    std::vector<int> out;
+    for (const auto& p : real_payloads(inbox)) out.push_back(std::stoi(p));
+    return out;
+}
+
 bool warm_up(Pod& from, const std::string& type, const test::Inbox& to, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (int k = 0; std::chrono::steady_clock::now() < deadline; ++k) {

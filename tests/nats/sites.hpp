@@ -63,6 +63,8 @@ namespace grav::natstest {
 
 // The payloads of `inbox` that are not warm-up probes ("warm:...").
 std::vector<std::string> real_payloads(const test::Inbox& inbox);
+// The same, each a decimal number (what the tests send to check the order).
+std::vector<int> numbers(const test::Inbox& inbox);
 
 // Sends probe messages of `type` ("warm:<k>") from `from` until `to` has one:
 // then the NATS interest of `to`'s site for that type is in place.

@@ -33,6 +33,9 @@ struct Counters {
     std::atomic<std::uint64_t> peers_joined{0};
     std::atomic<std::uint64_t> peers_left{0};
     std::atomic<std::uint64_t> dropped_after_stop{0};  // publish() after stop()
+    // publish() while the node knew no peer at all (Node::alone()): not
+    // encoded, since no one could get it, then or by a later RESEND.
+    std::atomic<std::uint64_t> published_alone{0};
     // stop(): messages joined peers confirmed they did not take in time,
     // and peers that did not confirm at all (their count is unknown).
     std::atomic<std::uint64_t> unsent_at_stop{0};
@@ -81,6 +84,7 @@ struct Counters {
             {"zmq.peers_joined", get(peers_joined)},
             {"zmq.peers_left", get(peers_left)},
             {"zmq.dropped_after_stop", get(dropped_after_stop)},
+            {"zmq.published_alone", get(published_alone)},
             {"zmq.unsent_at_stop", get(unsent_at_stop)},
             {"zmq.unconfirmed_at_stop", get(unconfirmed_at_stop)},
             {"zmq.resend_requests", get(resend_requests)},

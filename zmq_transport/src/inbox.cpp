@@ -43,7 +43,11 @@ void Inbox::signal_wake() {
     if (listener_) listener_();
 }
 
-bool Inbox::publish(const Message& message) {
+bool Inbox::publish(const Message& message) { return offer(message, true) == Offer::queued; }
+
+Inbox::Offer Inbox::try_publish(const Message& message) { return offer(message, false); }
+
+Inbox::Offer Inbox::offer(const Message& message, bool may_wait) {
     // A large one is copied before the lock (FanoutQueue::encode_alone).
     std::optional<FanoutQueue::Batch> alone;
     if (FanoutQueue::travels_alone(message) && wire::check_data(message)) {
@@ -51,13 +55,14 @@ bool Inbox::publish(const Message& message) {
     }
     std::unique_lock lock(mutex_);
     if (publishes_.messages() >= max_publishes_ && !closed_ && !stop_) {
+        if (!may_wait) return Offer::full;
         ++blocked_;
         not_full_.wait(lock, [&] { return publishes_.messages() < max_publishes_ || closed_ || stop_; });
     }
-    if (closed_ || stop_) return false;
+    if (closed_ || stop_) return Offer::closed;
     publishes_.push(message, std::move(alone));
     wake_locked();
-    return true;
+    return Offer::queued;
 }
 
 bool Inbox::publish_alone(const Message& message, std::deque<FanoutQueue::Batch>& batches) {

@@ -66,6 +66,9 @@ public:
     // while `max_publishes` wait (backpressure). False once closed (nothing
     // queued). The caller keeps the message: it is freed on its thread.
     bool publish(const Message& message);
+    // publish() without the wait: full when `max_publishes` wait (nothing queued).
+    enum class Offer { queued, full, closed };
+    Offer try_publish(const Message& message);
     // For a sender that holds the loop lock and sends at once
     // (node_inline.cpp): when no publish waits, encodes `message` and hands
     // it straight back in `batches`, in one lock; never waits, wakes nobody
@@ -103,6 +106,7 @@ public:
     std::uint64_t blocked_publishes() const;
 
 private:
+    Offer offer(const Message& message, bool may_wait);
     void wake_locked();
     void signal_wake();  // under the lock
 

@@ -215,6 +215,7 @@ PeerLink& Node::link_for(const NodeId& id) {
     if (!slot) {
         slot = std::make_unique<PeerLink>();
         slot->id = id;
+        alone_.store(false, std::memory_order_release);  // at once: publishes from now on are kept
         slot->handshake_deadline = SteadyClock::now() + options_.handshake_timeout;
         arm_timers(slot->handshake_deadline);
     }
@@ -466,6 +467,7 @@ void Node::update_gauges() noexcept {
     set(counters_.window_streams, window_.streams());
     set(counters_.window_messages, window_.messages());
     set(counters_.window_bytes, window_.bytes());
+    alone_.store(peers_.empty() && retained_.empty(), std::memory_order_release);
 }
 
 SteadyTime Node::next_deadline(SteadyTime now) const {

@@ -72,6 +72,14 @@ public:
     bool try_send_inline(command::SendTo& request);
     bool try_publish_inline(const Message& message);
 
+    // Any thread: this node knows no peer at all, joined, handshaking or
+    // retained for its return. A publish then reaches no one, neither now
+    // (no SUB) nor later (a RESEND asks only for what a peer missed of a
+    // stream it saw; a new peer starts from what it sees first), so the
+    // transport skips it (zmq.published_alone). Cleared as soon as a link
+    // is made, set again at the end of the loop's turn that drops the last.
+    [[nodiscard]] bool alone() const noexcept { return alone_.load(std::memory_order_acquire); }
+
     // Any other thread about to block until `done()` (node_lead.cpp): runs
     // the loop itself meanwhile, while the transport thread stays parked,
     // so that a reply is read on the thread that waits for it. False at
@@ -299,6 +307,7 @@ private:
     std::optional<::zmq::socket_t> router_monitor_;
     std::optional<::zmq::socket_t> xpub_monitor_;
     std::unordered_map<NodeId, std::unique_ptr<PeerLink>> peers_;
+    std::atomic<bool> alone_{true};               // alone()
     std::unordered_set<NodeId> subscribed_here_;  // peers whose SUB proved itself at our XPUB
     std::vector<Probe> probes_;
     std::vector<ManualDial> manual_;

@@ -44,12 +44,31 @@ public:
             if (node_) bump(node_->counters().send_failed);
             return;
         }
+        // No peer known: nothing to encode, queue or wake for (Node::alone()).
+        if (running() && node_->alone()) {
+            bump(node_->counters().published_alone);
+            return;
+        }
         // Encoded before these return, so `message` is freed on this thread
         // when the caller lets go of it (fanout_queue.hpp says why).
         if (running() && !node_->on_own_thread() && node_->try_publish_inline(*message)) return;
         if (!running() || !node_->inbox().publish(*message)) {
             if (node_) bump(node_->counters().dropped_after_stop);
         }
+    }
+
+    bool try_publish(const MessagePtr& message) override {
+        if (!message || !running() || node_->alone()) {
+            publish(message);  // counted or skipped: never a wait
+            return true;
+        }
+        if (!node_->on_own_thread() && node_->try_publish_inline(*message)) return true;
+        switch (node_->inbox().try_publish(*message)) {
+            case Inbox::Offer::queued: return true;
+            case Inbox::Offer::full: return false;
+            case Inbox::Offer::closed: bump(node_->counters().dropped_after_stop); return true;
+        }
+        return true;
     }
 
     void send_to(const NodeId& peer, MessagePtr message, SendDone done) override {

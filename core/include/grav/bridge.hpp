@@ -16,8 +16,12 @@
 //  - a reply to a node of another site goes back to that node alone.
 //
 // Threading contract: every call may come from any thread; an implementation
-// never blocks inside its engine's callbacks and calls BridgeEvents from a
-// thread of its own, which may block (mailbox backpressure).
+// never blocks inside its engine's callbacks. It calls BridgeEvents from a
+// thread of its own with `may_block` (the call may wait for mailbox room:
+// backpressure), or from the engine's callback without it: the call then
+// never waits and returns false, having done nothing, when delivering now
+// would have to, and the bridge hands the message to its own thread (after
+// anything it holds there from the same stream, to keep the order).
 
 #include <grav/error.hpp>
 #include <grav/message.hpp>
@@ -49,11 +53,13 @@ class BridgeEvents {
 public:
     virtual ~BridgeEvents() = default;
     // Published on another site: deliver to every pod on this site that wants it.
-    virtual void on_remote_message(MessagePtr message) = 0;
+    // Each of these three returns true once it has dealt with the message
+    // (always, with `may_block`), false when it would have to wait.
+    virtual bool on_remote_message(MessagePtr message, bool may_block) = 0;
     // For one node of this site (a reply to a request it sent).
-    virtual void on_remote_direct(const NodeId& target, MessagePtr message) = 0;
+    virtual bool on_remote_direct(const NodeId& target, MessagePtr message, bool may_block) = 0;
     // A tunnel request for a capability this site offers: to exactly one node offering it.
-    virtual void on_remote_tunnel(const std::string& capability, MessagePtr message) = 0;
+    virtual bool on_remote_tunnel(const std::string& capability, MessagePtr message, bool may_block) = 0;
     // Messages from another site that will never arrive (a gap in a
     // stream, an overflow of the bridge's queue): `count` of them. Never hidden.
     // `from` is the bridge node that sent them (nil when not known).
@@ -84,7 +90,8 @@ public:
     // What the core knows of this site; given again after every change of the mesh.
     virtual void update_site(const BridgeSite& site) = 0;
 
-    // To every other site.
+    // To every other site. The core calls it only with a message that
+    // passed check(), so a bridge need not check it again.
     virtual void publish(MessagePtr message) = 0;
     // To one node of another site (a reply). `done` as in Transport::send_to.
     virtual void send_to(const NodeId& node, MessagePtr message, SendDone done) = 0;

@@ -98,6 +98,14 @@ public:
 
     // Fan-out to every ready peer that subscribed to the message's type.
     virtual void publish(MessagePtr message) = 0;
+    // Optional. As publish(), but never waits for room: false, with nothing
+    // done, when publish() would wait now (a thread that must not block,
+    // such as a bridge's engine callback, then hands the message to one that
+    // may). The default never tries.
+    virtual bool try_publish(const MessagePtr& message) {
+        (void)message;
+        return false;
+    }
     // Point-to-point to one peer (replies, tunnel). `done` is called once,
     // from any thread, with ok or the reason it could not be sent; possibly
     // on the calling thread before send_to returns, so the caller must not
