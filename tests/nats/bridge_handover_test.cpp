@@ -30,10 +30,11 @@ TEST_F(Handover, AFullMailboxSendsWhatFollowsThroughTheBridgeThreadInOrderNoneLo
     test::Gate gate;
     auto inbox = std::make_shared<test::Inbox>();
     Pod reader = b.node(0).connect();
-    reader.on_type("feed.*", [&gate, inbox](const Message& m) {
+    const Status handler1 = reader.on_type("feed.*", [&gate, inbox](const Message& m) {
         inbox->add(m);
         if (!std::string(m.payload_view()).starts_with("warm:")) gate.wait(20s);  // held until all came in
     });
+    ASSERT_TRUE(handler1.ok()) << handler1.error().what();
     Pod sender = a.node(0).connect();
     ASSERT_TRUE(warm_up(sender, "feed.tick", *inbox));
 
@@ -71,10 +72,11 @@ TEST_F(Handover, AWaitedReplyIsHandedOverAtOnceAndAnOnReplyCallbackNeverOnNatsTh
     ASSERT_TRUE(bridge_connected(b.node(0)));
     auto hold = std::make_shared<test::Gate>();
     Pod server = b.node(0).connect();
-    server.on_type("math.add", [&server, hold](const Message& m) {
+    const Status handler2 = server.on_type("math.add", [&server, hold](const Message& m) {
         hold->wait(10s);
         server.reply_to(m, Message("math.sum", "sum of " + std::string(m.payload_view())));
     });
+    ASSERT_TRUE(handler2.ok()) << handler2.error().what();
     Pod client = a.node(0).connect();
     Listener seen(b.node(0), "math.*");
     ASSERT_TRUE(warm_up(client, "math.ping", *seen.inbox));
@@ -89,10 +91,11 @@ TEST_F(Handover, AWaitedReplyIsHandedOverAtOnceAndAnOnReplyCallbackNeverOnNatsTh
     // A callback: set before the reply can come (the server holds it), so
     // the reply reaches it through the bridge's thread.
     auto second = std::make_shared<test::Gate>();
-    server.on_type("math.add", [&server, second](const Message& m) {
+    const Status handler3 = server.on_type("math.add", [&server, second](const Message& m) {
         second->wait(10s);
         server.reply_to(m, Message("math.sum", "sum of " + std::string(m.payload_view())));
     });
+    ASSERT_TRUE(handler3.ok()) << handler3.error().what();
     before = stat(a.node(0), "nats.delivered_inline");
     auto got = std::make_shared<test::Inbox>();
     const auto receipt = client.send(Message("math.add", "2"));

@@ -180,10 +180,11 @@ TEST_F(Bridged, ATunnelFromANodeWithoutABridgeCrossesThroughItsSitesBridge) {
     for (auto* n : {&a.node(0), &b.node(0)}) ASSERT_TRUE(bridge_connected(*n));
     std::atomic<int> served{0};
     Pod pb = b.node(1).connect();
-    pb.on_type("job", [&](const Message& m) {
+    const Status handler = pb.on_type("job", [&](const Message& m) {
         ++served;
         pb.reply_to(m, Message("job.done", "sum " + std::string(m.payload_view())));
     });
+    ASSERT_TRUE(handler.ok()) << handler.error().what();
     Pod client = a.node(1).connect();
     ASSERT_TRUE(test::eventually(
         [&] { return client.tunnel("adder", Message("job", "probe")).wait_until(1s).ok(); }, 15s));
@@ -221,9 +222,10 @@ TEST_F(Bridged, AMalformedTunnelRelayIsRefusedAndCountedNotRelayed) {
     // "grav.sys.tunnel" whose payload is not a relay.
     std::atomic<bool> hostile{true};
     Pod peer = a.node(1).connect();
-    peer.on_type("ping", [&](const Message& m) {
+    const Status handler = peer.on_type("ping", [&](const Message& m) {
         (void)peer.reply_to(m, hostile ? Message("grav.sys.tunnel", "not a relay") : Message("pong", "!"));
     });
+    ASSERT_TRUE(handler.ok()) << handler.error().what();
     Pod pinger = a.node(0).connect();
     EXPECT_TRUE(test::eventually(
         [&] {
