@@ -86,7 +86,7 @@ ExitCode run_pub(Context& context, const PubOptions& o) {
         if (waited == WaitResult::timeout)
             print_warning("no peer appeared within " + std::to_string(o.wait_peers.count()) + " ms (" +
                           node.discovery_text() + ", group '" + context.network.group +
-                          "'); publishing anyway, nobody may receive it");
+                          "'); publishing anyway, nobody may receive it" + node.refusal_hint());
         if (waited == WaitResult::ok && o.peers > 0 &&
             !settle_discovery(node, o.settle, context.network.verbose, interrupt))
             return ExitCode::ok;

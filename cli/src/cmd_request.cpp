@@ -57,12 +57,13 @@ ExitCode run_request(Context& context, const RequestOptions& o) {
     switch (waited) {
         case WaitResult::interrupted: return ExitCode::interrupted;
         case WaitResult::timeout:
-            throw CliError(ExitCode::no_peer,
-                           (o.broadcast ? std::string("no peer in view")
-                                        : "no peer offers '" + o.type + "' (is a `grav reply " + o.type +
-                                              "` running?)") +
-                               " after waiting " + std::to_string(o.wait_peers.count()) + " ms; " +
-                               node.discovery_text() + ", group '" + context.network.group + "'");
+            throw CliError(
+                ExitCode::no_peer,
+                (o.broadcast
+                     ? std::string("no peer in view")
+                     : "no peer offers '" + o.type + "' (is a `grav reply " + o.type + "` running?)") +
+                    " after waiting " + std::to_string(o.wait_peers.count()) + " ms; " +
+                    node.discovery_text() + ", group '" + context.network.group + "'" + node.refusal_hint());
         case WaitResult::ok: break;
     }
 

@@ -9,6 +9,27 @@
 
 namespace grav::cli {
 
+std::string refusal_summary(const std::map<std::string, std::uint64_t>& stats) {
+    static const std::pair<const char*, const char*> kinds[] = {
+        {"beacon.not_admitted", "beacons signed by a key this node does not admit"},
+        {"beacon.unsigned", "plain beacons, ignored by this secure node"},
+        {"beacon.signed_ignored", "signed beacons, ignored by this plain node"},
+        {"beacon.bad_signature", "beacons whose signature does not match"},
+        {"beacon.stale", "beacons outside the clock tolerance"},
+        {"zmq.auth_refused", "connections or messages this node's policy refused"},
+        {"zmq.handshake_failed", "failed secure handshakes on this node's sockets"},
+        {"zmq.handshake_rejected", "secure handshakes of this node that its peers refused"},
+    };
+    std::string out;
+    for (const auto& [key, what] : kinds) {
+        const auto it = stats.find(key);
+        if (it == stats.end() || it->second == 0) continue;
+        out += (out.empty() ? "" : ", ") + std::string(key) + "=" + std::to_string(it->second) + " (" + what +
+               ")";
+    }
+    return out;
+}
+
 Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : options_(options) {
     const std::string bind = validated_bind_endpoint(options_);
 
@@ -45,6 +66,8 @@ Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : 
         beacon.interface = options_.interface;
         beacon.seeds = options_.seeds;
         beacon.security = *policy;  // the same policy as the transport: signed beacons
+        // Why a node's beacons were ignored (another cluster secret, ...): with --verbose.
+        if (!options_.verbose) beacon.log = [](std::string_view) {};
         bus_options.discovery = beacon_discovery(std::move(beacon));
     }
     bus_options.belongs_to = options_.group;
@@ -89,10 +112,28 @@ Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : 
 }
 
 Node::~Node() {
-    if (bus_) bus_->stop();
+    if (bus_) {
+        report_refusals();
+        bus_->stop();
+    }
+}
+
+void Node::report_refusals() {
+    if (!options_.verbose || refusals_reported_) return;
+    refusals_reported_ = true;
+    const std::string summary = refusal_summary(bus_->stats().network);
+    if (!summary.empty()) print_note("refused: " + summary);
+}
+
+std::string Node::refusal_hint() const {
+    if (options_.verbose) return {};  // the reasons are in the log, the counts follow at exit
+    const std::string summary = refusal_summary(bus_->stats().network);
+    if (summary.empty()) return {};
+    return "; secure mode refused: " + summary + "; run with -v for why";
 }
 
 std::vector<std::string> Node::stop() {
+    report_refusals();
     bus_->stop();
     const std::lock_guard lock(undelivered_mutex_);
     return undelivered_;

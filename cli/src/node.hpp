@@ -11,6 +11,8 @@
 #include "interrupt.hpp"
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,6 +47,9 @@ public:
     [[nodiscard]] std::string describe() const;
     // How peers are found, for messages: "beacons on UDP port 5670" or "--connect".
     [[nodiscard]] std::string discovery_text() const;
+    // When no peer appeared, without --verbose: "; secure mode refused: ...;
+    // run with -v for why" if nodes were refused (or refused this one), else "".
+    [[nodiscard]] std::string refusal_hint() const;
     // --nats without `bridge`: no LAN, other sites only.
     [[nodiscard]] bool nats_only() const noexcept { return nats_only_; }
     // With --nats: true once connected to a NATS server, within `timeout`.
@@ -57,7 +62,15 @@ private:
     PeerDirectory peers_;  // declared before the bus: outlives its callbacks
     std::mutex undelivered_mutex_;
     std::vector<std::string> undelivered_;  // PeerEvent::Kind::unsent, as told
+    bool refusals_reported_ = false;
     std::unique_ptr<Bus> bus_;
+
+    // --verbose: one line with the refusal counters that are not zero.
+    void report_refusals();
 };
+
+// "beacon.not_admitted=12 (beacons signed by ...), zmq.handshake_rejected=3
+// (...)": the secure-mode refusal counters of `stats` that are not zero.
+std::string refusal_summary(const std::map<std::string, std::uint64_t>& stats);
 
 }  // namespace grav::cli

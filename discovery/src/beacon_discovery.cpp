@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace grav::beacon {
@@ -90,6 +91,13 @@ Status BeaconDiscovery::start(const LocalNode& self, const Contact& contact, Dis
     if (options_.security) {
         authenticator_.emplace(options_.security, options_.max_clock_skew, options_.max_peers);
     }
+    RefusalLog::Sink sink = options_.log;
+    if (!sink) {
+        sink = [prefix = "grav.beacon[" + self.id.short_str() + "]: "](std::string_view line) {
+            std::fprintf(stderr, "%s%.*s\n", prefix.c_str(), static_cast<int>(line.size()), line.data());
+        };
+    }
+    refusals_.emplace(options_.security, std::move(sink));
     random_.seed(static_cast<std::uint32_t>(std::hash<NodeId>{}(self.id) ^ std::random_device{}()));
     started_ = true;
     thread_ = std::jthread([this] { run(); });
@@ -343,18 +351,23 @@ void BeaconDiscovery::handle(const Datagram& d, std::span<const std::uint8_t> by
         counters_.add(Counter::foreign_group);
         return;
     }
-    if (!authentic(beacon, bytes)) return;
+    if (!authentic(beacon, bytes, d.source)) return;
     on_beacon(beacon, d, unicast_socket || is_unicast_destination(d.destination));
 }
 
-bool BeaconDiscovery::authentic(const Beacon& beacon, std::span<const std::uint8_t> datagram) {
+bool BeaconDiscovery::authentic(const Beacon& beacon, std::span<const std::uint8_t> datagram,
+                                const sockaddr_in& source) {
     if (!authenticator_) {
         if (!beacon.seal) return true;
         counters_.add(Counter::signed_ignored);
+        refusals_->signed_ignored(beacon, source);
         return false;
     }
     using Verdict = Authenticator::Verdict;
-    switch (authenticator_->check(beacon, datagram, wall_clock_ms())) {
+    const std::uint64_t now_ms = wall_clock_ms();
+    const Verdict verdict = authenticator_->check(beacon, datagram, now_ms);
+    refusals_->refused(verdict, beacon, source, now_ms);
+    switch (verdict) {
         case Verdict::authentic: return true;
         case Verdict::unsigned_beacon: counters_.add(Counter::unsigned_beacon); break;
         case Verdict::not_admitted: counters_.add(Counter::not_admitted); break;

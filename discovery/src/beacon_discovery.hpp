@@ -7,6 +7,7 @@
 #include "counters.hpp"
 #include "freshness.hpp"
 #include "interfaces.hpp"
+#include "refusal_log.hpp"
 #include "udp_socket.hpp"
 
 #include <grav/beacon.hpp>
@@ -72,7 +73,8 @@ private:
     [[nodiscard]] bool accepted_interface(const Datagram& datagram) const;
     [[nodiscard]] bool is_unicast_destination(in_addr destination) const;
     // Secure mode: true when a decoded beacon may be used; counts why not.
-    [[nodiscard]] bool authentic(const Beacon& beacon, std::span<const std::uint8_t> datagram);
+    [[nodiscard]] bool authentic(const Beacon& beacon, std::span<const std::uint8_t> datagram,
+                                 const sockaddr_in& source);
     [[nodiscard]] Encoded make_beacon(std::uint8_t flags);
     template <class F>
     void notify(F&& callback);
@@ -100,6 +102,7 @@ private:
     std::minstd_rand random_;
     Stamper stamper_;                             // secure mode: our beacons' stamps
     std::optional<Authenticator> authenticator_;  // secure mode only
+    std::optional<RefusalLog> refusals_;          // says why beacons were ignored
 
     // After every change of peers_ (one id added or removed, or cleared):
     // its size and ids, for other threads.

@@ -23,8 +23,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -184,6 +187,24 @@ struct Node {
     Status status;
 };
 
+// What a discovery's log callback was told, from its thread.
+struct LogLines {
+    std::shared_ptr<std::mutex> mutex = std::make_shared<std::mutex>();
+    std::shared_ptr<std::vector<std::string>> lines = std::make_shared<std::vector<std::string>>();
+    std::function<void(std::string_view)> sink() const {
+        return [m = mutex, l = lines](std::string_view line) {
+            std::lock_guard lock(*m);
+            l->emplace_back(line);
+        };
+    }
+    std::size_t with(const std::string& part) const {
+        std::lock_guard lock(*mutex);
+        return static_cast<std::size_t>(
+            std::count_if(lines->begin(), lines->end(),
+                          [&](const std::string& l) { return l.find(part) != std::string::npos; }));
+    }
+};
+
 TEST(SecureBeacons, TwoSecureNodesFindEachOtherAndLearnTheirKeys) {
     Members m;
     Node a(options(m.a_policy), 7100);
@@ -203,16 +224,47 @@ TEST(SecureBeacons, TwoSecureNodesFindEachOtherAndLearnTheirKeys) {
 
 TEST(SecureBeacons, SecureAndPlainNodesIgnoreEachOthersBeaconsAndCountThem) {
     Members m;
+    LogLines secure_log, open_log;
     BeaconOptions plain = options(nullptr);
-    Node secure(options(m.a_policy), 7110);
+    plain.log = open_log.sink();
+    BeaconOptions signing = options(m.a_policy);
+    signing.log = secure_log.sink();
+    Node secure(signing, 7110);
     Node open(plain, 7112);
     ASSERT_TRUE(secure.status && open.status);
     EXPECT_TRUE(eventually([&] {
         return stat(*secure.discovery, "beacon.unsigned") >= 2 &&
                stat(*open.discovery, "beacon.signed_ignored") >= 2;
     }));
+    EXPECT_EQ(secure_log.with("ignoring the plain (unsigned) beacons of node " + open.self.id.short_str()),
+              1u);
+    EXPECT_EQ(open_log.with("ignoring the signed beacons of node " + secure.self.id.short_str()), 1u);
     EXPECT_TRUE(secure.events.found().empty());
     EXPECT_TRUE(open.events.found().empty());
+}
+
+// Nodes of two cluster secrets never meet; each says why, with the other's
+// key, once (not once per beacon), and counts every beacon it ignored.
+TEST(SecureBeacons, NodesOfAnotherClusterSecretAreLoggedOnceWithTheirKeyAndCounted) {
+    const auto one = *Policy::cluster_secret("the first long random cluster secret");
+    const auto other = *Policy::cluster_secret("the other long random cluster secret");
+    LogLines a_log, b_log;
+    BeaconOptions a_options = options(one), b_options = options(other);
+    a_options.log = a_log.sink();
+    b_options.log = b_log.sink();
+    Node a(a_options, 7120);
+    Node b(b_options, 7122);
+    ASSERT_TRUE(a.status && b.status);
+    ASSERT_TRUE(eventually([&] {
+        return stat(*a.discovery, "beacon.not_admitted") >= 5 &&
+               stat(*b.discovery, "beacon.not_admitted") >= 5;
+    }));
+    const std::string why = "not this cluster secret's key (that node has another cluster secret)";
+    EXPECT_EQ(a_log.with("node " + b.self.id.short_str()), 1u);
+    EXPECT_EQ(a_log.with("signed with key " + other->identity().public_key().text() + ", " + why), 1u);
+    EXPECT_EQ(b_log.with("signed with key " + one->identity().public_key().text() + ", " + why), 1u);
+    EXPECT_TRUE(a.events.found().empty());
+    EXPECT_TRUE(b.events.found().empty());
 }
 
 TEST(SecureBeacons, ForgedTamperedReplayedAndUnsignedBeaconsAreNeverDialled) {

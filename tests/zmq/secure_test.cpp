@@ -127,7 +127,7 @@ TEST(ZmqSecure, DiallingByContactUsesItsPublicKey) {
 
 TEST(ZmqSecure, StrangerKeyIsRefusedByZapAndSeesNothing) {
     Identity ia = new_identity(), ib = new_identity(), is = new_identity();
-    const auto ka = ia.public_key(), kb = ib.public_key();
+    const auto ka = ia.public_key(), kb = ib.public_key(), ks = is.public_key();
     SecureNode a("a", allow(std::move(ia), {kb}));
     SecureNode b("b", allow(std::move(ib), {ka}));
     // The stranger trusts a, but a does not list it.
@@ -139,6 +139,13 @@ TEST(ZmqSecure, StrangerKeyIsRefusedByZapAndSeesNothing) {
     ASSERT_TRUE(eventually([&] { return a.stat("zmq.auth_refused") >= 1; }, 10s));
     EXPECT_TRUE(eventually([&] { return a.logged("refused a connection from"); }, 5s))
         << "no log line for the refusal";
+    // The refused side is told too: its handshake failed on a's policy.
+    EXPECT_TRUE(eventually([&] { return stranger.stat("zmq.handshake_rejected") >= 1; }, 10s));
+    EXPECT_TRUE(eventually(
+        [&] {
+            return stranger.logged("the secure handshake failed, it refused this node's key " + ks.text());
+        },
+        5s));
     for (int i = 0; i < 10; ++i) a->transport->publish(make("t.x", "secret", a->id()));
     stranger->transport->publish(make("t.x", "injected", stranger->id()));
     ASSERT_TRUE(eventually([&] { return b->events.message_count() == 10; }, 10s));
@@ -156,6 +163,9 @@ TEST(ZmqSecure, WrongClusterSecretIsRefused) {
     // b expects its own cluster key as a's server key: the handshake fails.
     ASSERT_TRUE(eventually([&] { return a.stat("zmq.handshake_failed") >= 1; }, 10s));
     EXPECT_TRUE(eventually([&] { return a.logged("secure handshake failed"); }, 5s));
+    // b learns it from its own side of the handshake.
+    EXPECT_TRUE(eventually([&] { return b.stat("zmq.handshake_rejected") >= 1; }, 10s));
+    EXPECT_TRUE(eventually([&] { return b.logged("cannot join " + a->transport->endpoint()); }, 5s));
     std::this_thread::sleep_for(200ms);
     EXPECT_FALSE(joined(*a, *b));
 }

@@ -48,6 +48,11 @@ struct Counters {
     std::atomic<std::uint64_t> auth_refused{0};
     // Secure mode: a ZMTP handshake on the ROUTER or XPUB failed (e.g. no CURVE).
     std::atomic<std::uint64_t> handshake_failed{0};
+    // Secure mode: a handshake this node started (its DEALER to a peer)
+    // failed: the peer refused this node's key, or this node dialled it
+    // with a key that is not the peer's. Without it the refused side only
+    // sees "no peer appeared".
+    std::atomic<std::uint64_t> handshake_rejected{0};
     // Gauges (current values, set by the transport thread on every turn of
     // its loop): what the node holds per peer and for resending, so that
     // state kept for departed peers can be seen going away.
@@ -93,6 +98,7 @@ struct Counters {
             {"zmq.lost", get(lost)},
             {"zmq.auth_refused", get(auth_refused)},
             {"zmq.handshake_failed", get(handshake_failed)},
+            {"zmq.handshake_rejected", get(handshake_rejected)},
             {"zmq.peer_links", get(peer_links)},
             {"zmq.retained_peers", get(retained_peers)},
             {"zmq.window_streams", get(window_streams)},

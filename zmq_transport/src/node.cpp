@@ -168,6 +168,10 @@ void Node::set_live(const NodeId& id, bool live) {
     }
 }
 
+void Node::log_throttled(std::string_view key, const std::string& line) {
+    if (const auto held = refusal_lines_.admit(key)) log(refusal_lines_.annotate(line, *held));
+}
+
 void Node::log(const std::string& line) {
     // Hostile input must not turn into a log flood: ~20 lines a second.
     const auto now = SteadyClock::now();
@@ -291,6 +295,7 @@ void Node::turn(std::unique_lock<std::mutex>& loop, SteadyTime until) {
                     if (auto* link = find(source.peer); link && link->monitor) on_monitor(*link);
                     break;
                 case Source::Kind::probe: on_probe(source.probe); break;
+                case Source::Kind::probe_monitor: on_probe_monitor(source.probe); break;
                 case Source::Kind::zap: zap_->serve(); break;
                 case Source::Kind::server_monitor:
                     on_server_monitor(source.probe == 0 ? *router_monitor_ : *xpub_monitor_);
@@ -337,6 +342,7 @@ void Node::rebuild_poll_items() {
     }
     for (std::size_t i = 0; i < probes_.size(); ++i) {
         add(probes_[i].dealer.handle(), Source{Source::Kind::probe, {}, i});
+        if (probes_[i].monitor) add(probes_[i].monitor->handle(), Source{Source::Kind::probe_monitor, {}, i});
     }
     if (zap_) add(zap_->socket().handle(), Source{Source::Kind::zap, {}});
     if (router_monitor_) add(router_monitor_->handle(), Source{Source::Kind::server_monitor, {}, 0});

@@ -17,6 +17,7 @@
 #include "wire.hpp"
 #include "zap_handler.hpp"
 
+#include <grav/log_throttle.hpp>
 #include <grav/zmq.hpp>
 
 #include <zmq.hpp>
@@ -96,6 +97,18 @@ private:
         std::string endpoint;  // as given, with its "#key" suffix if any
         ::zmq::socket_t dealer;
         SteadyTime deadline;
+        // Secure mode: the DEALER's handshake failures (a refusal is all a
+        // refused node learns). Declared after `dealer`; the destructor
+        // stops monitoring before either closes (see remove_peer).
+        std::optional<::zmq::socket_t> monitor;
+
+        Probe(std::string e, ::zmq::socket_t d, SteadyTime t, std::optional<::zmq::socket_t> m)
+            : endpoint(std::move(e)), dealer(std::move(d)), deadline(t), monitor(std::move(m)) {}
+        Probe(Probe&&) = default;
+        Probe& operator=(Probe&&) = default;
+        ~Probe() {
+            if (monitor && dealer.handle() != nullptr) zmq_socket_monitor(dealer.handle(), nullptr, 0);
+        }
     };
     // An endpoint given by hand: re-dialled while no peer answers there.
     struct ManualDial {
@@ -115,6 +128,7 @@ private:
             sub,
             monitor,
             probe,
+            probe_monitor,
             zap,
             server_monitor
         } kind;
@@ -145,6 +159,16 @@ private:
     void keep_held_subscriptions(SteadyTime now);
     void on_monitor(PeerLink& link);
     void on_probe(std::size_t index);
+    void on_probe_monitor(std::size_t index);
+    // A PAIR that receives `socket`'s monitor `events`; set up before it connects.
+    ::zmq::socket_t monitor_socket(::zmq::socket_t& socket, int events);
+    // The handshake failures a secure client watches for (none when plain).
+    [[nodiscard]] int handshake_failure_events() const noexcept;
+    // One monitor event from `monitor`: false when none is waiting.
+    bool read_monitor_event(::zmq::socket_t& monitor, std::uint16_t& event, std::uint32_t& value);
+    // Secure mode: a handshake this node started failed: counted and said.
+    void client_handshake_failed(const std::string& peer, const std::string& key, std::uint16_t event,
+                                 std::uint32_t value);
     void on_server_monitor(::zmq::socket_t& monitor);
     void run_timers(SteadyTime now);
     void update_gauges() noexcept;
@@ -254,6 +278,9 @@ private:
     void set_live(const NodeId& id, bool live);
     void malformed(const std::string& what);
     void log(const std::string& line);
+    // log(), at most once per `key` (a peer, a source host) per 10 s: for
+    // refusals that repeat on every reconnection (LogThrottle).
+    void log_throttled(std::string_view key, const std::string& line);
 
     Options options_;
     LocalNode self_;
@@ -351,6 +378,7 @@ private:
 
     SteadyTime log_window_{};
     int log_lines_ = 0;
+    LogThrottle refusal_lines_;
 };
 
 }  // namespace grav::zmq

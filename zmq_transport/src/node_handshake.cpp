@@ -30,10 +30,14 @@ void Node::start_probe(const std::string& endpoint) {
             }
             return;
         }
-        dealer.connect(target.endpoint);
-        send_control(dealer, wire::Control::who);
-        probes_.push_back(
-            Probe{endpoint, std::move(dealer), SteadyClock::now() + options_.handshake_timeout});
+        std::optional<::zmq::socket_t> monitor;
+        if (secure()) monitor.emplace(monitor_socket(dealer, handshake_failure_events()));
+        // Owned by the Probe first: should connect throw, it stops the monitor before closing.
+        Probe probe(endpoint, std::move(dealer), SteadyClock::now() + options_.handshake_timeout,
+                    std::move(monitor));
+        probe.dealer.connect(target.endpoint);
+        send_control(probe.dealer, wire::Control::who);
+        probes_.push_back(std::move(probe));
         arm_timers(probes_.back().deadline);
         poll_dirty_ = true;
     } catch (const ::zmq::error_t& e) {
@@ -107,20 +111,19 @@ void Node::ensure_dealer(PeerLink& link, const std::string& endpoint) {
     try {
         ::zmq::socket_t dealer = make_socket(::zmq::socket_type::dealer);
         dealer.set(::zmq::sockopt::routing_id, self_routing_id_);
-        // Told before connecting, so no connection event can be missed.
-        const std::string address = "inproc://grav-monitor-" + std::to_string(++monitor_serial_);
-        if (zmq_socket_monitor(dealer.handle(), address.c_str(), ZMQ_EVENT_DISCONNECTED) != 0) {
-            throw ::zmq::error_t();
+        // Told before connecting, so no connection event can be missed; in
+        // secure mode the handshake's failures too, the only word a refused node gets.
+        ::zmq::socket_t monitor = monitor_socket(dealer, ZMQ_EVENT_DISCONNECTED | handshake_failure_events());
+        try {
+            if (!secure_client(dealer, link.public_key, endpoint)) {
+                zmq_socket_monitor(dealer.handle(), nullptr, 0);
+                return;
+            }
+            dealer.connect(endpoint);
+        } catch (...) {
+            zmq_socket_monitor(dealer.handle(), nullptr, 0);  // before the PAIR closes
+            throw;
         }
-        ::zmq::socket_t monitor(context_, ::zmq::socket_type::pair);
-        poller_.note_new(monitor.handle());
-        monitor.set(::zmq::sockopt::linger, 0);
-        monitor.connect(address);
-        if (!secure_client(dealer, link.public_key, endpoint)) {
-            zmq_socket_monitor(dealer.handle(), nullptr, 0);
-            return;
-        }
-        dealer.connect(endpoint);
         link.dealer.emplace(std::move(dealer));
         link.monitor.emplace(std::move(monitor));
         if (link.dial_endpoint.empty()) link.dial_endpoint = endpoint;
@@ -372,13 +375,52 @@ void Node::on_dealer(PeerLink& link) {
     }
 }
 
-void Node::on_monitor(PeerLink& link) {
+::zmq::socket_t Node::monitor_socket(::zmq::socket_t& socket, int events) {
+    const std::string address = "inproc://grav-monitor-" + std::to_string(++monitor_serial_);
+    if (zmq_socket_monitor(socket.handle(), address.c_str(), events) != 0) throw ::zmq::error_t();
+    ::zmq::socket_t monitor(context_, ::zmq::socket_type::pair);
+    poller_.note_new(monitor.handle());  // a new socket: the poller asks it once
+    monitor.set(::zmq::sockopt::linger, 0);
+    try {
+        monitor.connect(address);
+    } catch (...) {
+        zmq_socket_monitor(socket.handle(), nullptr, 0);
+        throw;
+    }
+    return monitor;
+}
+
+bool Node::read_monitor_event(::zmq::socket_t& monitor, std::uint16_t& event, std::uint32_t& value) {
     Frames frames;
-    while (link.monitor && receive(*link.monitor, frames)) {
-        if (frames.count < 1 || frames.part[0].size() < 2) continue;
-        std::uint16_t event = 0;
+    while (receive(monitor, frames)) {
+        if (frames.count < 1 || frames.part[0].size() < 6) continue;
         std::memcpy(&event, frames.part[0].data(), sizeof event);
-        if (event == ZMQ_EVENT_DISCONNECTED) mark_down(link);
+        std::memcpy(&value, static_cast<const char*>(frames.part[0].data()) + sizeof event, sizeof value);
+        return true;
+    }
+    return false;
+}
+
+void Node::on_monitor(PeerLink& link) {
+    std::uint16_t event = 0;
+    std::uint32_t value = 0;
+    while (link.monitor && read_monitor_event(*link.monitor, event, value)) {
+        if (event == ZMQ_EVENT_DISCONNECTED) {
+            mark_down(link);
+        } else {
+            client_handshake_failed("node " + link.id.short_str() +
+                                        (link.dial_endpoint.empty() ? "" : " at " + link.dial_endpoint),
+                                    link.id.str(), event, value);
+        }
+    }
+}
+
+void Node::on_probe_monitor(std::size_t index) {
+    std::uint16_t event = 0;
+    std::uint32_t value = 0;
+    while (index < probes_.size() && probes_[index].monitor &&
+           read_monitor_event(*probes_[index].monitor, event, value)) {
+        client_handshake_failed(probes_[index].endpoint, probes_[index].endpoint, event, value);
     }
 }
 

@@ -25,13 +25,23 @@ std::string handshake_failure(std::uint16_t event, std::uint32_t value) {
     }
 }
 
+// "tcp://10.0.0.2:41234" -> "10.0.0.2": a client reconnects from new ports.
+std::string host_of(std::string_view address) {
+    if (const auto scheme = address.find("://"); scheme != std::string_view::npos)
+        address.remove_prefix(scheme + 3);
+    if (const auto colon = address.rfind(':'); colon != std::string_view::npos)
+        address = address.substr(0, colon);
+    return std::string(address);
+}
+
 }  // namespace
 
 void Node::start_security() {
     if (!secure()) return;
     // Before the ROUTER and XPUB bind: libzmq lets a CURVE client in unasked
     // when no handler is bound to inproc://zeromq.zap.01.
-    zap_.emplace(context_, options_.security, counters_, [this](const std::string& line) { log(line); });
+    zap_.emplace(context_, options_.security, counters_,
+                 [this](std::string_view key, const std::string& line) { log_throttled(key, line); });
     contact_.public_key = options_.security->identity().public_key().text();
 }
 
@@ -115,8 +125,35 @@ void Node::on_server_monitor(::zmq::socket_t& monitor) {
         std::memcpy(&value, static_cast<const char*>(frames.part[0].data()) + sizeof event, sizeof value);
         bump(counters_.handshake_failed);
         const std::string where = frames.count > 1 ? std::string(frames.text(1)) : std::string("?");
-        log("secure handshake failed on " + where + ": " + handshake_failure(event, value));
+        log_throttled("server " + std::to_string(event) + " " + host_of(where),
+                      "secure handshake failed on " + where + ": " + handshake_failure(event, value));
     }
+}
+
+int Node::handshake_failure_events() const noexcept {
+    return secure() ? ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                          ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                    : 0;
+}
+
+void Node::client_handshake_failed(const std::string& peer, const std::string& key, std::uint16_t event,
+                                   std::uint32_t value) {
+    bump(counters_.handshake_rejected);
+    std::string why;
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+        why = "it refused this node's key " + options_.security->identity().public_key().text() +
+              " (ZAP status " + std::to_string(value) +
+              "): its policy does not admit this node (another cluster secret, or not on its allow-list)";
+    } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+        char hex[16];
+        std::snprintf(hex, sizeof hex, "0x%x", value);
+        why = std::string("protocol error ") + hex +
+              " (the key this node dialled it with is not its key, or it does not speak CURVE)";
+    } else {
+        why = handshake_failure(event, value);
+    }
+    log_throttled("client " + key + " " + std::to_string(event),
+                  "cannot join " + peer + ": the secure handshake failed, " + why);
 }
 
 void Node::stop_server_monitors() {

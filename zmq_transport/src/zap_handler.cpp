@@ -70,7 +70,9 @@ void ZapHandler::serve() {
         }
         if (!ok) {
             bump(counters_.auth_refused);
-            log_("refused a connection from " + (address.empty() ? std::string("?") : address) + ": " + why);
+            // One line per client host and reason: a refused client reconnects every second.
+            log_("zap " + address + " " + why,
+                 "refused a connection from " + (address.empty() ? std::string("?") : address) + ": " + why);
         }
         answer(parts[0], request_id, ok, ok ? "OK" : why, user_id);
     }

@@ -22,7 +22,8 @@ inline constexpr const char* zap_domain = "grav";
 
 class ZapHandler {
 public:
-    using Log = std::function<void(const std::string&)>;
+    // (key, line): the node logs at most one line per key per interval.
+    using Log = std::function<void(std::string_view key, const std::string& line)>;
     // Binds inproc://zeromq.zap.01: must happen before any CURVE server binds.
     ZapHandler(::zmq::context_t& context, std::shared_ptr<const security::Policy> policy, Counters& counters,
                Log log);

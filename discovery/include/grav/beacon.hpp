@@ -14,8 +14,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace grav::security {
@@ -65,6 +67,12 @@ struct BeaconOptions {
     // node that never heard its sender; the clocks of the nodes must agree
     // within it (NTP does, by far).
     std::chrono::milliseconds max_clock_skew{30000};
+    // Where discovery says why it ignored a node's beacons (signed by a key
+    // the policy does not admit, unsigned in secure mode, signed in plain
+    // mode, badly signed, off the clock tolerance): one line per source and
+    // reason every 10 s at most. Null: standard error, prefixed
+    // "grav.beacon[<node id>]: ". A function that does nothing silences it.
+    std::function<void(std::string_view line)> log{};
 };
 
 std::unique_ptr<Discovery> beacon_discovery(BeaconOptions options = {});
