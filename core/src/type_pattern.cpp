@@ -25,18 +25,22 @@ Status check_tokens(std::string_view text, bool wildcards, const char* what) {
     };
     if (text.empty()) return fail("is empty");
     if (std::any_of(text.begin(), text.end(), bad_char)) return fail("contains white space");
-    const auto tokens = split(text);
-    for (std::size_t i = 0; i < tokens.size(); ++i) {
-        const auto t = tokens[i];
+    // Token by token, without a vector: this runs for every message that may cross a bridge.
+    for (std::size_t start = 0;;) {
+        const auto dot = text.find('.', start);
+        const bool last = dot == std::string_view::npos;
+        const auto t = text.substr(start, last ? std::string_view::npos : dot - start);
         if (t.empty()) return fail("has an empty token (a leading, trailing or double '.')");
         const bool star = t == "*";
         const bool rest = t == ">";
         if ((star || rest) && !wildcards) return fail("contains a wildcard; a type cannot");
-        if (rest && i + 1 != tokens.size()) return fail("has '>' before its last token ('>' stands for the rest)");
+        if (rest && !last) return fail("has '>' before its last token ('>' stands for the rest)");
         if (!star && !rest && t.find_first_of("*>") != std::string_view::npos) {
             return fail("has '" + std::string(t) +
                         "': '*' and '>' must stand alone as a token (\"chat.*\", \"chat.>\")");
         }
+        if (last) break;
+        start = dot + 1;
     }
     return success();
 }
