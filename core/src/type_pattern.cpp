@@ -25,19 +25,21 @@ Status check_tokens(std::string_view text, bool wildcards, const char* what) {
     };
     if (text.empty()) return fail("is empty");
     if (std::any_of(text.begin(), text.end(), bad_char)) return fail("contains white space");
-    const auto tokens = split(text);
-    for (std::size_t i = 0; i < tokens.size(); ++i) {
-        const auto t = tokens[i];
+    // Token by token, without a vector: this runs for every message that may cross a bridge.
+    for (std::size_t start = 0;;) {
+        const auto dot = text.find('.', start);
+        const bool last = dot == std::string_view::npos;
+        const auto t = text.substr(start, last ? std::string_view::npos : dot - start);
         if (t.empty()) return fail("has an empty token (a leading, trailing or double '.')");
         const bool star = t == "*";
         const bool rest = t == ">";
         if (!wildcards && t.find_first_of("*>") != std::string_view::npos)
             return fail("contains a wildcard ('*' or '>'); a type cannot");
-        if (rest && i + 1 != tokens.size()) return fail("has '>' before its last token ('>' stands for the rest)");
+        if (rest && !last) return fail("has '>' before its last token ('>' stands for the rest)");
         if (!star && !rest && t.find_first_of("*>") != std::string_view::npos) {
             // The old prefix form "chat*" (a last token ending in '*'): say what it is written as now.
             const auto stem = t.substr(0, t.size() - 1);
-            if (i + 1 == tokens.size() && t.size() > 1 && t.back() == '*' &&
+            if (last && t.size() > 1 && t.back() == '*' &&
                 stem.find_first_of("*>") == t.npos) {
                 const std::string under(text.substr(0, text.size() - 1));
                 return fail("is the old prefix form: '*' and '>' must stand alone as a token now ('" + under +
@@ -46,6 +48,8 @@ Status check_tokens(std::string_view text, bool wildcards, const char* what) {
             return fail("has '" + std::string(t) +
                         "': '*' and '>' must stand alone as a token (\"chat.*\", \"chat.>\")");
         }
+        if (last) break;
+        start = dot + 1;
     }
     return success();
 }
