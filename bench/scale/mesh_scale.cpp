@@ -16,10 +16,12 @@
 //   mesh_scale [--sizes 10,25,50,100] [--idle 10] [--messages 5] [--node-arg=--workers=1 ...]
 
 #include "child_process.hpp"
+#include "lan_process.hpp"
 #include "mesh_lan.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,6 +35,9 @@
 
 #ifndef GRAV_LAN_NODE
 #error "GRAV_LAN_NODE must name the node program"
+#endif
+#ifndef GRAV_RAW_ZMQ_PEERS
+#error "GRAV_RAW_ZMQ_PEERS must name the raw libzmq reference program"
 #endif
 
 namespace {
@@ -196,6 +201,88 @@ Row measure(int n, const std::vector<std::string>& node_args, int idle_s, int me
     return row;
 }
 
+// The raw-libzmq floor: two grav_raw_zmq_peers on a 2-node LAN, each
+// holding `peers` peers' worth of sockets on the other (raw_zmq_peers.cpp).
+struct Raw {
+    double cpu = 0;  // % of a core per process
+    double rss_kib = 0;
+    double fds = 0;
+    bool ok = false;
+};
+
+Raw measure_raw(int peers, int idle_s, const std::vector<std::string>& heartbeat) {
+    Raw raw;
+    grav::testkit::NamespaceLan lan;
+    if (!grav::testkit::build_star(lan, 2)) return raw;
+    std::vector<grav::testkit::LanProcess> procs;
+    for (int i = 0; i < 2; ++i) {
+        std::vector<std::string> args{"--bind",  grav::testkit::NamespaceLan::address(i),
+                                      "--peer",  grav::testkit::NamespaceLan::address(1 - i),
+                                      "--count", std::to_string(peers)};
+        args.insert(args.end(), heartbeat.begin(), heartbeat.end());
+        std::string error;
+        auto p = grav::testkit::launch_in(lan, i, GRAV_RAW_ZMQ_PEERS, args, 10s, error);
+        if (!p || !p->process->wait_for_prefix("UP ", 10s)) {
+            progress("  raw libzmq reference: %s\n", error.c_str());
+            return raw;
+        }
+        procs.push_back(std::move(*p));
+    }
+    std::this_thread::sleep_for(3s);  // every connection up, the heartbeats under way
+    std::vector<ProcessUsage> before;
+    for (auto& p : procs) before.push_back(usage_of(p.process->pid()).value_or(ProcessUsage{}));
+    const double t0 = monotonic_ms();
+    std::this_thread::sleep_for(std::chrono::seconds(idle_s));
+    const double ms = monotonic_ms() - t0;
+    for (std::size_t i = 0; i < procs.size(); ++i) {
+        const auto after = usage_of(procs[i].process->pid()).value_or(ProcessUsage{});
+        raw.cpu += static_cast<double>(after.cpu_ns - before[i].cpu_ns) / 1e6 / ms * 100.0 / 2;
+        raw.rss_kib += static_cast<double>(after.rss_kib) / 2;
+        raw.fds += after.fds / 2.0;
+    }
+    raw.ok = true;
+    for (auto& p : procs) {
+        p.process->signal(SIGTERM);
+        p.process->wait_exit(5s);
+    }
+    return raw;
+}
+
+void print_raw(const std::vector<Row>& rows, const Raw& zero, const std::vector<Raw>& raws) {
+    std::printf(
+        "\n| N | grav node per peer: RSS KiB / fds / idle CPU %% | raw libzmq per peer (same sockets and "
+        "heartbeats): "
+        "RSS KiB / fds / idle CPU %% | grav / raw: RSS / CPU |\n");
+    std::printf("|---:|---:|---:|---:|\n");
+    const Row* first = rows.empty() ? nullptr : &rows.front();
+    for (std::size_t i = 0; i < rows.size() && i < raws.size(); ++i) {
+        const auto& r = rows[i];
+        const auto& w = raws[i];
+        if (!w.ok || !zero.ok || r.n < 2) continue;
+        const double peers = r.n - 1;
+        const double raw_rss = (w.rss_kib - zero.rss_kib) / peers;
+        const double raw_fds = (w.fds - zero.fds) / peers;
+        const double raw_cpu = (w.cpu - zero.cpu) / peers;
+        // grav per peer: the slope from the first (smallest) mesh measured
+        double rss = 0, fds = 0, cpu = 0;
+        if (first && r.n > first->n) {
+            const double d = r.n - first->n;
+            rss = (r.rss_mean_kib - first->rss_mean_kib) / d;
+            fds = (r.fds_mean - first->fds_mean) / d;
+            cpu = (r.cpu_mean - first->cpu_mean) / d;
+        }
+        if (first && r.n > first->n) {
+            std::printf("| %d | %.1f / %.2f / %.4f | %.1f / %.2f / %.4f | %.2f / %.2f |\n", r.n, rss, fds,
+                        cpu, raw_rss, raw_fds, raw_cpu, raw_rss > 0 ? rss / raw_rss : 0.0,
+                        raw_cpu > 0 ? cpu / raw_cpu : 0.0);
+        } else {
+            std::printf("| %d | - (the base of the slope) | %.1f / %.2f / %.4f | - |\n", r.n, raw_rss,
+                        raw_fds, raw_cpu);
+        }
+    }
+    std::fflush(stdout);
+}
+
 void print(const std::vector<Row>& rows) {
     std::printf(
         "\n| N | load | starts spread over, ms | mesh after last start, ms | CPU per node to form it, ms | "
@@ -250,8 +337,19 @@ int main(int argc, char** argv) {
     app.add_option("--idle", idle_s, "seconds of idle CPU sampling per size");
     app.add_option("--messages", messages, "fan-out messages per size");
     app.add_option("--node-arg", extra, "an extra argument for every grav_lan_node (repeat)");
+    bool raw_reference = true;
+    app.add_flag("!--no-raw", raw_reference, "skip the raw libzmq reference");
     CLI11_PARSE(app, argc, argv);
     node_args.insert(node_args.end(), extra.begin(), extra.end());
+    // The raw reference pings like the nodes: same interval and timeout.
+    std::vector<std::string> heartbeat;
+    for (std::size_t i = 0; i + 1 < extra.size(); ++i) {
+        if (extra[i] == "--heartbeat-timeout") {
+            const int timeout = std::stoi(extra[i + 1]);
+            heartbeat = {"--heartbeat-timeout", extra[i + 1], "--heartbeat-interval",
+                         std::to_string(std::max(100, timeout / 3))};
+        }
+    }
     for (int n : sizes) {
         if (n < 2 || n > 250) {
             std::fprintf(stderr, "mesh_scale: sizes must be within 2..250 (one /24 per LAN)\n");
@@ -274,5 +372,15 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_for(2s);  // the previous mesh's namespaces are gone
     }
     print(rows);
+    if (raw_reference) {
+        progress("raw libzmq reference: 0 peers...\n");
+        const Raw zero = measure_raw(0, idle_s, heartbeat);
+        std::vector<Raw> raws;
+        for (int n : sizes) {
+            progress("raw libzmq reference: %d peers (load %s)...\n", n - 1, load_average().c_str());
+            raws.push_back(measure_raw(n - 1, idle_s, heartbeat));
+        }
+        print_raw(rows, zero, raws);
+    }
     return 0;
 }
