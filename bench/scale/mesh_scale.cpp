@@ -16,12 +16,10 @@
 //   mesh_scale [--sizes 10,25,50,100] [--idle 10] [--messages 5] [--node-arg=--workers=1 ...]
 
 #include "child_process.hpp"
-#include "lan_process.hpp"
 #include "mesh_lan.hpp"
 
 #include <CLI/CLI.hpp>
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -201,84 +199,94 @@ Row measure(int n, const std::vector<std::string>& node_args, int idle_s, int me
     return row;
 }
 
-// The raw-libzmq floor: two grav_raw_zmq_peers on a 2-node LAN, each
-// holding `peers` peers' worth of sockets on the other (raw_zmq_peers.cpp).
+// The raw-libzmq floor, measured like the mesh right after it: N
+// grav_raw_zmq_peers on an N-node LAN, each dialling every other with the
+// per-peer sockets and heartbeats of a grav node and nothing else
+// (raw_zmq_peers.cpp). Idle CPU, RSS and fds per process, as for the nodes.
 struct Raw {
+    int n = 0;
     double cpu = 0;  // % of a core per process
     double rss_kib = 0;
     double fds = 0;
     bool ok = false;
 };
 
-Raw measure_raw(int peers, int idle_s, const std::vector<std::string>& heartbeat) {
+Raw measure_raw(int n, int idle_s, const std::vector<std::string>& heartbeat, const std::string& logs) {
     Raw raw;
-    grav::testkit::NamespaceLan lan;
-    if (!grav::testkit::build_star(lan, 2)) return raw;
-    std::vector<grav::testkit::LanProcess> procs;
-    for (int i = 0; i < 2; ++i) {
-        std::vector<std::string> args{"--bind",  grav::testkit::NamespaceLan::address(i),
-                                      "--peer",  grav::testkit::NamespaceLan::address(1 - i),
-                                      "--count", std::to_string(peers)};
-        args.insert(args.end(), heartbeat.begin(), heartbeat.end());
-        std::string error;
-        auto p = grav::testkit::launch_in(lan, i, GRAV_RAW_ZMQ_PEERS, args, 10s, error);
-        if (!p || !p->process->wait_for_prefix("UP ", 10s)) {
-            progress("  raw libzmq reference: %s\n", error.c_str());
-            return raw;
+    raw.n = n;
+    progress("  raw libzmq mesh of %d (load %s)...\n", n, load_average().c_str());
+    std::filesystem::create_directories(logs);
+    MeshLan mesh(GRAV_RAW_ZMQ_PEERS, logs);
+    if (!mesh.build(n)) return raw;
+    const auto args_of = [&](int node) {
+        std::vector<std::string> args{"--bind", grav::testkit::NamespaceLan::address(node)};
+        for (int other = 0; other < n; ++other) {
+            if (other == node) continue;
+            args.push_back("--peer");
+            args.push_back(grav::testkit::NamespaceLan::address(other));
         }
-        procs.push_back(std::move(*p));
+        args.insert(args.end(), heartbeat.begin(), heartbeat.end());
+        return args;
+    };
+    if (!mesh.start(args_of, std::chrono::milliseconds(10000 + 200 * n))) {
+        progress("  raw libzmq mesh: %s\n", mesh.error().c_str());
+        return raw;
     }
-    std::this_thread::sleep_for(3s);  // every connection up, the heartbeats under way
-    std::vector<ProcessUsage> before;
-    for (auto& p : procs) before.push_back(usage_of(p.process->pid()).value_or(ProcessUsage{}));
+    mesh.wait_until([] { return false; }, 5s);  // every connection up, the heartbeats under way
+    std::vector<std::optional<ProcessUsage>> before;
+    for (int i = 0; i < n; ++i) before.push_back(usage_of(mesh.pid(i)));
     const double t0 = monotonic_ms();
-    std::this_thread::sleep_for(std::chrono::seconds(idle_s));
+    mesh.wait_until([] { return false; }, std::chrono::seconds(idle_s));
     const double ms = monotonic_ms() - t0;
-    for (std::size_t i = 0; i < procs.size(); ++i) {
-        const auto after = usage_of(procs[i].process->pid()).value_or(ProcessUsage{});
-        raw.cpu += static_cast<double>(after.cpu_ns - before[i].cpu_ns) / 1e6 / ms * 100.0 / 2;
-        raw.rss_kib += static_cast<double>(after.rss_kib) / 2;
-        raw.fds += after.fds / 2.0;
+    int sampled = 0;
+    for (int i = 0; i < n; ++i) {
+        const auto after = usage_of(mesh.pid(i));
+        const auto& b = before[static_cast<std::size_t>(i)];
+        if (!after || !b) continue;
+        ++sampled;
+        raw.cpu += static_cast<double>(after->cpu_ns - b->cpu_ns) / 1e6 / ms * 100.0;
+        raw.rss_kib += static_cast<double>(after->rss_kib);
+        raw.fds += after->fds;
     }
+    if (sampled == 0) return raw;
+    raw.cpu /= sampled;
+    raw.rss_kib /= sampled;
+    raw.fds /= sampled;
     raw.ok = true;
-    for (auto& p : procs) {
-        p.process->signal(SIGTERM);
-        p.process->wait_exit(5s);
-    }
+    progress("  raw: idle CPU per process %.2f %%, RSS %.1f MiB, %.0f fds\n", raw.cpu, raw.rss_kib / 1024,
+             raw.fds);
+    mesh.stop_all(10s);
     return raw;
 }
 
-void print_raw(const std::vector<Row>& rows, const Raw& zero, const std::vector<Raw>& raws) {
+void print_raw(const std::vector<Row>& rows, const std::vector<Raw>& raws) {
     std::printf(
-        "\n| N | grav node per peer: RSS KiB / fds / idle CPU %% | raw libzmq per peer (same sockets and "
-        "heartbeats): "
-        "RSS KiB / fds / idle CPU %% | grav / raw: RSS / CPU |\n");
+        "\n| N | idle CPU per node, %% of a core: grav / raw libzmq / ratio | RSS per node, MiB: grav / raw "
+        "/ ratio | "
+        "fds per node: grav / raw |\n");
     std::printf("|---:|---:|---:|---:|\n");
-    const Row* first = rows.empty() ? nullptr : &rows.front();
     for (std::size_t i = 0; i < rows.size() && i < raws.size(); ++i) {
         const auto& r = rows[i];
         const auto& w = raws[i];
-        if (!w.ok || !zero.ok || r.n < 2) continue;
-        const double peers = r.n - 1;
-        const double raw_rss = (w.rss_kib - zero.rss_kib) / peers;
-        const double raw_fds = (w.fds - zero.fds) / peers;
-        const double raw_cpu = (w.cpu - zero.cpu) / peers;
-        // grav per peer: the slope from the first (smallest) mesh measured
-        double rss = 0, fds = 0, cpu = 0;
-        if (first && r.n > first->n) {
-            const double d = r.n - first->n;
-            rss = (r.rss_mean_kib - first->rss_mean_kib) / d;
-            fds = (r.fds_mean - first->fds_mean) / d;
-            cpu = (r.cpu_mean - first->cpu_mean) / d;
-        }
-        if (first && r.n > first->n) {
-            std::printf("| %d | %.1f / %.2f / %.4f | %.1f / %.2f / %.4f | %.2f / %.2f |\n", r.n, rss, fds,
-                        cpu, raw_rss, raw_fds, raw_cpu, raw_rss > 0 ? rss / raw_rss : 0.0,
-                        raw_cpu > 0 ? cpu / raw_cpu : 0.0);
-        } else {
-            std::printf("| %d | - (the base of the slope) | %.1f / %.2f / %.4f | - |\n", r.n, raw_rss,
-                        raw_fds, raw_cpu);
-        }
+        if (!w.ok) continue;
+        std::printf("| %d | %.2f / %.2f / %.2f | %.1f / %.1f / %.2f | %.0f / %.0f |\n", r.n, r.cpu_mean,
+                    w.cpu, w.cpu > 0 ? r.cpu_mean / w.cpu : 0.0, r.rss_mean_kib / 1024, w.rss_kib / 1024,
+                    w.rss_kib > 0 ? r.rss_mean_kib / w.rss_kib : 0.0, r.fds_mean, w.fds);
+    }
+    std::printf(
+        "\n| from N to N | per added peer: RSS KiB grav / raw | fds grav / raw | idle CPU %% grav / raw |\n");
+    std::printf("|---|---:|---:|---:|\n");
+    for (std::size_t i = 1; i < rows.size() && i < raws.size(); ++i) {
+        const auto& a = rows[i - 1];
+        const auto& b = rows[i];
+        const auto& x = raws[i - 1];
+        const auto& y = raws[i];
+        if (!x.ok || !y.ok) continue;
+        const double peers = b.n - a.n;
+        std::printf("| %d -> %d | %.1f / %.1f | %.2f / %.2f | %.4f / %.4f |\n", a.n, b.n,
+                    (b.rss_mean_kib - a.rss_mean_kib) / peers, (y.rss_kib - x.rss_kib) / peers,
+                    (b.fds_mean - a.fds_mean) / peers, (y.fds - x.fds) / peers,
+                    (b.cpu_mean - a.cpu_mean) / peers, (y.cpu - x.cpu) / peers);
     }
     std::fflush(stdout);
 }
@@ -367,20 +375,16 @@ int main(int argc, char** argv) {
         (std::filesystem::temp_directory_path() / ("grav-mesh-scale-" + std::to_string(::getpid()))).string();
     progress("the nodes' stderr goes to %s\n", logs.c_str());
     std::vector<Row> rows;
+    std::vector<Raw> raws;
     for (int n : sizes) {
         rows.push_back(measure(n, node_args, idle_s, messages, logs));
+        if (raw_reference) {
+            std::this_thread::sleep_for(2s);
+            raws.push_back(measure_raw(n, idle_s, heartbeat, logs + "/raw" + std::to_string(n)));
+        }
         std::this_thread::sleep_for(2s);  // the previous mesh's namespaces are gone
     }
     print(rows);
-    if (raw_reference) {
-        progress("raw libzmq reference: 0 peers...\n");
-        const Raw zero = measure_raw(0, idle_s, heartbeat);
-        std::vector<Raw> raws;
-        for (int n : sizes) {
-            progress("raw libzmq reference: %d peers (load %s)...\n", n - 1, load_average().c_str());
-            raws.push_back(measure_raw(n - 1, idle_s, heartbeat));
-        }
-        print_raw(rows, zero, raws);
-    }
+    if (raw_reference) print_raw(rows, raws);
     return 0;
 }

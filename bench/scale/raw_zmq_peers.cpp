@@ -1,13 +1,13 @@
-// grav_raw_zmq_peers: the raw-libzmq floor of what one peer costs a grav
-// node (bench/scale/mesh_scale's reference). Binds a ROUTER and an XPUB on
-// --bind, then holds --count "peers" on --peer (another instance of this
-// program, in another namespace of the LAN): per peer a DEALER with a
-// monitor on the other's ROUTER and a SUB on its XPUB. Two instances
-// dialling each other thus hold, each, what a grav node holds per peer:
-// two outgoing and two incoming TCP connections, with the ZMTP heartbeats
-// of grav's make_socket (DEALER and XPUB ping every --heartbeat-interval,
-// ROUTER and SUB do not; TTL on the DEALER's PINGs). Nothing else: no
-// handshake, no subscriptions beyond "", no messages.
+// grav_raw_zmq_peers: the raw-libzmq floor of a grav mesh (bench/scale/
+// mesh_scale's reference). Binds a ROUTER and an XPUB on --bind, then dials
+// every --peer (other instances of this program, one per namespace of the
+// LAN, as the grav nodes are): per peer a DEALER with a monitor on its
+// ROUTER and a SUB on its XPUB. A mesh of these holds, per node and peer,
+// what a grav node holds: two outgoing and two incoming TCP connections,
+// with the ZMTP heartbeats of grav's make_socket (DEALER and XPUB ping
+// every --heartbeat-interval, ROUTER and SUB do not; TTL on the DEALER's
+// PINGs). Nothing else: no discovery, no handshake, no subscriptions
+// beyond "", no messages.
 //   START <pid> <ms>   UP <ms>   (then idles until SIGTERM)
 
 #include "child_process.hpp"
@@ -23,13 +23,11 @@
 int main(int argc, char** argv) {
     CLI::App app{"raw libzmq per-peer sockets"};
     std::string bind;
-    std::string peer;
-    int count = 0;
+    std::vector<std::string> peers;
     int interval_ms = 1000;
     int timeout_ms = 3000;
     app.add_option("--bind", bind, "own address (ROUTER on port 7000, XPUB on 7001)")->required();
-    app.add_option("--peer", peer, "the other instance's address");
-    app.add_option("--count", count, "peers to hold");
+    app.add_option("--peer", peers, "another instance's address (repeat)");
     app.add_option("--heartbeat-interval", interval_ms, "ms");
     app.add_option("--heartbeat-timeout", timeout_ms, "ms");
     CLI11_PARSE(app, argc, argv);
@@ -63,9 +61,10 @@ int main(int argc, char** argv) {
     xpub.bind("tcp://" + bind + ":7001");
 
     std::vector<::zmq::socket_t> sockets;
-    for (int i = 0; i < count; ++i) {
+    for (std::size_t i = 0; i < peers.size(); ++i) {
+        const std::string& peer = peers[i];
         auto dealer = make(::zmq::socket_type::dealer);
-        dealer.set(::zmq::sockopt::routing_id, "peer-" + std::to_string(i));
+        dealer.set(::zmq::sockopt::routing_id, "from-" + bind);
         const std::string address = "inproc://raw-monitor-" + std::to_string(i);
         if (zmq_socket_monitor(dealer.handle(), address.c_str(), ZMQ_EVENT_DISCONNECTED) != 0) return 1;
         ::zmq::socket_t monitor(context, ::zmq::socket_type::pair);
