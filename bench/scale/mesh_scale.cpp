@@ -34,6 +34,9 @@
 #ifndef GRAV_LAN_NODE
 #error "GRAV_LAN_NODE must name the node program"
 #endif
+#ifndef GRAV_RAW_ZMQ_PEERS
+#error "GRAV_RAW_ZMQ_PEERS must name the raw libzmq reference program"
+#endif
 
 namespace {
 
@@ -196,6 +199,98 @@ Row measure(int n, const std::vector<std::string>& node_args, int idle_s, int me
     return row;
 }
 
+// The raw-libzmq floor, measured like the mesh right after it: N
+// grav_raw_zmq_peers on an N-node LAN, each dialling every other with the
+// per-peer sockets and heartbeats of a grav node and nothing else
+// (raw_zmq_peers.cpp). Idle CPU, RSS and fds per process, as for the nodes.
+struct Raw {
+    int n = 0;
+    double cpu = 0;  // % of a core per process
+    double rss_kib = 0;
+    double fds = 0;
+    bool ok = false;
+};
+
+Raw measure_raw(int n, int idle_s, const std::vector<std::string>& heartbeat, const std::string& logs) {
+    Raw raw;
+    raw.n = n;
+    progress("  raw libzmq mesh of %d (load %s)...\n", n, load_average().c_str());
+    std::filesystem::create_directories(logs);
+    MeshLan mesh(GRAV_RAW_ZMQ_PEERS, logs);
+    if (!mesh.build(n)) return raw;
+    const auto args_of = [&](int node) {
+        std::vector<std::string> args{"--bind", grav::testkit::NamespaceLan::address(node)};
+        for (int other = 0; other < n; ++other) {
+            if (other == node) continue;
+            args.push_back("--peer");
+            args.push_back(grav::testkit::NamespaceLan::address(other));
+        }
+        args.insert(args.end(), heartbeat.begin(), heartbeat.end());
+        return args;
+    };
+    if (!mesh.start(args_of, std::chrono::milliseconds(10000 + 200 * n))) {
+        progress("  raw libzmq mesh: %s\n", mesh.error().c_str());
+        return raw;
+    }
+    mesh.wait_until([] { return false; }, 5s);  // every connection up, the heartbeats under way
+    std::vector<std::optional<ProcessUsage>> before;
+    for (int i = 0; i < n; ++i) before.push_back(usage_of(mesh.pid(i)));
+    const double t0 = monotonic_ms();
+    mesh.wait_until([] { return false; }, std::chrono::seconds(idle_s));
+    const double ms = monotonic_ms() - t0;
+    int sampled = 0;
+    for (int i = 0; i < n; ++i) {
+        const auto after = usage_of(mesh.pid(i));
+        const auto& b = before[static_cast<std::size_t>(i)];
+        if (!after || !b) continue;
+        ++sampled;
+        raw.cpu += static_cast<double>(after->cpu_ns - b->cpu_ns) / 1e6 / ms * 100.0;
+        raw.rss_kib += static_cast<double>(after->rss_kib);
+        raw.fds += after->fds;
+    }
+    if (sampled == 0) return raw;
+    raw.cpu /= sampled;
+    raw.rss_kib /= sampled;
+    raw.fds /= sampled;
+    raw.ok = true;
+    progress("  raw: idle CPU per process %.2f %%, RSS %.1f MiB, %.0f fds\n", raw.cpu, raw.rss_kib / 1024,
+             raw.fds);
+    mesh.stop_all(10s);
+    return raw;
+}
+
+void print_raw(const std::vector<Row>& rows, const std::vector<Raw>& raws) {
+    std::printf(
+        "\n| N | idle CPU per node, %% of a core: grav / raw libzmq / ratio | RSS per node, MiB: grav / raw "
+        "/ ratio | "
+        "fds per node: grav / raw |\n");
+    std::printf("|---:|---:|---:|---:|\n");
+    for (std::size_t i = 0; i < rows.size() && i < raws.size(); ++i) {
+        const auto& r = rows[i];
+        const auto& w = raws[i];
+        if (!w.ok) continue;
+        std::printf("| %d | %.2f / %.2f / %.2f | %.1f / %.1f / %.2f | %.0f / %.0f |\n", r.n, r.cpu_mean,
+                    w.cpu, w.cpu > 0 ? r.cpu_mean / w.cpu : 0.0, r.rss_mean_kib / 1024, w.rss_kib / 1024,
+                    w.rss_kib > 0 ? r.rss_mean_kib / w.rss_kib : 0.0, r.fds_mean, w.fds);
+    }
+    std::printf(
+        "\n| from N to N | per added peer: RSS KiB grav / raw | fds grav / raw | idle CPU %% grav / raw |\n");
+    std::printf("|---|---:|---:|---:|\n");
+    for (std::size_t i = 1; i < rows.size() && i < raws.size(); ++i) {
+        const auto& a = rows[i - 1];
+        const auto& b = rows[i];
+        const auto& x = raws[i - 1];
+        const auto& y = raws[i];
+        if (!x.ok || !y.ok) continue;
+        const double peers = b.n - a.n;
+        std::printf("| %d -> %d | %.1f / %.1f | %.2f / %.2f | %.4f / %.4f |\n", a.n, b.n,
+                    (b.rss_mean_kib - a.rss_mean_kib) / peers, (y.rss_kib - x.rss_kib) / peers,
+                    (b.fds_mean - a.fds_mean) / peers, (y.fds - x.fds) / peers,
+                    (b.cpu_mean - a.cpu_mean) / peers, (y.cpu - x.cpu) / peers);
+    }
+    std::fflush(stdout);
+}
+
 void print(const std::vector<Row>& rows) {
     std::printf(
         "\n| N | load | starts spread over, ms | mesh after last start, ms | CPU per node to form it, ms | "
@@ -250,8 +345,19 @@ int main(int argc, char** argv) {
     app.add_option("--idle", idle_s, "seconds of idle CPU sampling per size");
     app.add_option("--messages", messages, "fan-out messages per size");
     app.add_option("--node-arg", extra, "an extra argument for every grav_lan_node (repeat)");
+    bool raw_reference = true;
+    app.add_flag("!--no-raw", raw_reference, "skip the raw libzmq reference");
     CLI11_PARSE(app, argc, argv);
     node_args.insert(node_args.end(), extra.begin(), extra.end());
+    // The raw reference pings like the nodes: same interval and timeout.
+    std::vector<std::string> heartbeat;
+    for (std::size_t i = 0; i + 1 < extra.size(); ++i) {
+        if (extra[i] == "--heartbeat-timeout") {
+            const int timeout = std::stoi(extra[i + 1]);
+            heartbeat = {"--heartbeat-timeout", extra[i + 1], "--heartbeat-interval",
+                         std::to_string(std::max(100, timeout / 3))};
+        }
+    }
     for (int n : sizes) {
         if (n < 2 || n > 250) {
             std::fprintf(stderr, "mesh_scale: sizes must be within 2..250 (one /24 per LAN)\n");
@@ -269,10 +375,16 @@ int main(int argc, char** argv) {
         (std::filesystem::temp_directory_path() / ("grav-mesh-scale-" + std::to_string(::getpid()))).string();
     progress("the nodes' stderr goes to %s\n", logs.c_str());
     std::vector<Row> rows;
+    std::vector<Raw> raws;
     for (int n : sizes) {
         rows.push_back(measure(n, node_args, idle_s, messages, logs));
+        if (raw_reference) {
+            std::this_thread::sleep_for(2s);
+            raws.push_back(measure_raw(n, idle_s, heartbeat, logs + "/raw" + std::to_string(n)));
+        }
         std::this_thread::sleep_for(2s);  // the previous mesh's namespaces are gone
     }
     print(rows);
+    if (raw_reference) print_raw(rows, raws);
     return 0;
 }

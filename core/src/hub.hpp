@@ -93,8 +93,8 @@ private:
     // Dials in flight to discovered peers not yet joined: at most this many
     // in all and from one source host; one not joined within the patience is
     // abandoned (the transport forgets it, closing its sockets).
-    static constexpr std::size_t kMaxDials = 64;
-    static constexpr std::size_t kMaxDialsPerHost = 16;
+    static constexpr std::size_t kMaxDials = 16;
+    static constexpr std::size_t kMaxDialsPerHost = 8;
     static constexpr std::chrono::milliseconds kDialPatience{5000};
     // Dials a discovered peer in the slot `serial` just taken for it.
     void dial(const DiscoveredPeer& peer, std::uint64_t serial);

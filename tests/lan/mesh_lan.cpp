@@ -51,6 +51,11 @@ bool MeshLan::build(int count) {
 }
 
 bool MeshLan::start(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+    return start([&](int) { return args; }, timeout);
+}
+
+bool MeshLan::start(const std::function<std::vector<std::string>(int node)>& args_of,
+                    std::chrono::milliseconds timeout) {
     const int count = lan_.node_count();
     nodes_.clear();
     nodes_.resize(static_cast<std::size_t>(count));
@@ -58,6 +63,7 @@ bool MeshLan::start(const std::vector<std::string>& args, std::chrono::milliseco
     for (int i = 0; i < count; ++i) {
         auto argv = lan_.exec_in(i);
         argv.push_back(program_);
+        const auto args = args_of(i);
         argv.insert(argv.end(), args.begin(), args.end());
         const std::string log =
             log_dir_.empty() ? std::string{} : log_dir_ + "/node-" + std::to_string(i) + ".stderr";

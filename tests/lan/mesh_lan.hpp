@@ -57,6 +57,9 @@ public:
     // Starts the program in every node at once, each with `args`, and waits
     // until every one printed START.
     bool start(const std::vector<std::string>& args, std::chrono::milliseconds timeout);
+    // The same, with arguments of its own for each node (`args_of(node)`).
+    bool start(const std::function<std::vector<std::string>(int node)>& args_of,
+               std::chrono::milliseconds timeout);
     [[nodiscard]] int size() const noexcept { return static_cast<int>(nodes_.size()); }
     // When the first and the last node printed START.
     [[nodiscard]] double first_start_ms() const;
