@@ -93,6 +93,10 @@ std::vector<NodeId> Bus::discovered() const {
 
 std::vector<PeerInfo> Bus::peers() const { return core_->hub() ? core_->hub()->peers() : std::vector<PeerInfo>{}; }
 
+std::vector<PeerTraffic> Bus::peer_traffic() const {
+    return core_->hub() ? core_->hub()->traffic() : std::vector<PeerTraffic>{};
+}
+
 void Bus::on_peer(std::function<void(const PeerEvent&)> callback) {
     core_->on_peer(std::move(callback));
 }

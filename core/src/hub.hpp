@@ -66,6 +66,7 @@ public:
     bool serve_until(const std::function<bool()>& done, std::chrono::steady_clock::time_point deadline);
     void interrupt_serve();
     [[nodiscard]] std::vector<PeerInfo> peers() const;
+    [[nodiscard]] std::vector<PeerTraffic> traffic() const { return transport_->traffic(); }
     // Blocks until `ready(peers)` holds (true), the deadline passes or the
     // hub withdraws (false); `out` gets the peers at that moment.
     bool wait_peers(const std::function<bool(const std::unordered_map<NodeId, PeerInfo>&)>& ready,

@@ -95,6 +95,9 @@ public:
     [[nodiscard]] const std::string& name() const noexcept;
     [[nodiscard]] BusStats stats() const;
     [[nodiscard]] std::vector<PeerInfo> peers() const;
+    // Per-peer traffic and health as the transport sees it (Transport::traffic);
+    // empty without a transport or when it keeps none.
+    [[nodiscard]] std::vector<PeerTraffic> peer_traffic() const;
     // The nodes discovery has heard and not lost since (Discovery::heard):
     // those not in peers() yet are still being dialled, or will never answer.
     // Empty without discovery.

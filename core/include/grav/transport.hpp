@@ -17,6 +17,7 @@
 #include <grav/error.hpp>
 #include <grav/message.hpp>
 #include <grav/peer.hpp>
+#include <grav/peer_traffic.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -129,6 +130,8 @@ public:
     // True while the link to this peer shows signs of life (heartbeats).
     [[nodiscard]] virtual bool alive(const NodeId& peer) const = 0;
     [[nodiscard]] virtual std::map<std::string, std::uint64_t> stats() const = 0;
+    // Optional: per-peer traffic and health, one entry per peer with a link.
+    [[nodiscard]] virtual std::vector<PeerTraffic> traffic() const { return {}; }
 
     // Optional. The calling thread is about to block until `done()` holds
     // or `deadline` passes. A transport whose own thread reads the network
