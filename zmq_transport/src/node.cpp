@@ -274,7 +274,18 @@ void Node::turn(std::unique_lock<std::mutex>& loop, SteadyTime until) {
     // dirty, a later item may name a closed socket: stop and poll again
     // (the rebuilt set asks every socket that had input, or was used, or is
     // new: nothing is missed).
-    for (std::size_t i = 0; i < poller_.size() && !poll_dirty_; ++i) {
+    //
+    // Each turn starts one item further on. A turn can end early (the set
+    // went dirty, or the events' room filled and the SUBs were held), and
+    // with a fixed order the items after that point waited for the next
+    // turn, where the same first items came first again: a peer flooding
+    // a slow node refilled the room on every release and starved the SUBs
+    // of every peer polled after it (LanChaos.AFloodFromOneNodeDoesNotStarveTheOthers,
+    // 2 messages in 2.5 s from each of them).
+    const std::size_t items = poller_.size();
+    const std::size_t first = items == 0 ? 0 : next_first_item_++ % items;
+    for (std::size_t k = 0; k < items && !poll_dirty_; ++k) {
+        const std::size_t i = (first + k) % items;
         if (!poller_.has_input(i)) continue;
         // Whatever the handler does, ask this socket again next turn: it
         // may leave input behind (batch limits) or not read at all.
