@@ -119,6 +119,14 @@ void Node::on_router() {
                     link->bye_direct = true;
                     set_live(link->id, false);  // leaving: no longer a sign of life
                     if (frames.part[3].size() > 0) on_bye_tails(*link, frames.bytes(3));
+                    // Both stopping: this node reads no more fan-out, so what
+                    // it took is final. Said now, not when its own stop ends,
+                    // or each side waited the whole stop_flush_timeout for the
+                    // other's GOT.
+                    if (stopping_ && link->tails_announced) {
+                        send_got(*link);
+                        link->tails_announced = false;  // said: not again at remove_peer
+                    }
                     if (link->bye_fanout || !link->sub) {
                         remove_peer(link->id, LeaveReason::withdrew, "said goodbye");
                     } else {

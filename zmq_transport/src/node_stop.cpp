@@ -171,7 +171,11 @@ void Node::shutdown() {
         }
         StopFlush flush{.name = link->info.name, .sent = tails_at_stop(*link), .got = {}, .gone_at = {}};
         send_control(*link->dealer, wire::Control::bye, wire::encode_announcement(flush.sent));
-        stop_flush_.emplace(id, std::move(flush));
+        // Nothing sent to it: nothing it could confirm, no reason to wait.
+        const bool sent_any =
+            flush.sent.direct_last > 0 || std::any_of(flush.sent.fanout.begin(), flush.sent.fanout.end(),
+                                                      [](const wire::StreamTail& t) { return t.last > 0; });
+        if (sent_any) stop_flush_.emplace(id, std::move(flush));
     }
     const auto bye_topic = wire::topic_of(wire::Control::bye);
     const auto header = wire::encode_header(wire::control_header(self_.id));
