@@ -112,6 +112,7 @@ struct SlowPodMesh {
     std::atomic<bool> loaded{false};
     std::atomic<std::uint64_t> reply_after{0};
     std::atomic<bool> reply_sent{false};
+    std::atomic<bool> news_read{false};  // a read the news before the reply left (not the echo's timeout)
     std::atomic<int> news_handled{0};  // all "t.news", warm-up's too
     std::atomic<int> load_handled{0};  // those `loaded` pings made
     Pod slow = a.connect();
@@ -131,7 +132,7 @@ struct SlowPodMesh {
         const Status echo_handler = echo.on_type("t.ping", [this](const Message& m) {
             if (loaded) {
                 for (int i = 0; i < news; ++i) echo.send(Message("t.news", "load"));
-                (void)eventually([&] { return a.stats().received_from_peers >= reply_after; }, 10s);
+                news_read = eventually([&] { return a.stats().received_from_peers >= reply_after; }, 10s);
             }
             echo.reply_to(m, Message("t.pong", ""));
             if (loaded) reply_sent = true;
@@ -174,6 +175,10 @@ TEST(Serve, AServingWaiterNeverWaitsForMailboxRoom) {
     mesh.gate_closed = false;  // lets a waiter stuck on the full mailbox go, so the test ends
     waiter.join();
     EXPECT_TRUE(finished) << "the waiting thread blocked on the slow pod's full mailbox";
+    // The reply leaves only once a read the news: a waiter that served the
+    // loop but left the fan-out held for the full mailbox got it only at
+    // the echo's 10 s timeout.
+    EXPECT_TRUE(mesh.news_read) << "the serving waiter did not read the fan-out held back for the full mailbox";
     EXPECT_TRUE(eventually([&] { return mesh.load_handled == SlowPodMesh::news; }, 10s)) << mesh.load_handled;
 }
 
