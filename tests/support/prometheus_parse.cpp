@@ -1,6 +1,7 @@
 #include "prometheus_parse.hpp"
 
 #include <cstdlib>
+#include <cstring>
 
 namespace grav::test {
 namespace {
@@ -128,9 +129,21 @@ ParsedText parse_prometheus_text(std::string_view text) {
         char* end = nullptr;
         sample.value = std::strtod(value_text.c_str(), &end);
         if (value_text.empty() || end != value_text.c_str() + value_text.size()) error("bad value", line);
-        // Counters and gauges: the sample's name is the family's.
-        if (!has_help[sample.name] || !has_type[sample.name]) error("a sample without HELP and TYPE", line);
-        out.families[sample.name].samples.push_back(std::move(sample));
+        // Counters and gauges: the sample's name is the family's; a
+        // summary's or histogram's samples add _sum, _count or _bucket.
+        std::string family = sample.name;
+        if (!has_type[family]) {
+            for (const char* suffix : {"_sum", "_count", "_bucket"}) {
+                const std::string base = family.substr(0, family.size() - std::strlen(suffix));
+                if (family.ends_with(suffix) && has_type[base] &&
+                    (out.families[base].type == "summary" || out.families[base].type == "histogram")) {
+                    family = base;
+                    break;
+                }
+            }
+        }
+        if (!has_help[family] || !has_type[family]) error("a sample without HELP and TYPE", line);
+        out.families[family].samples.push_back(std::move(sample));
     }
     return out;
 }
