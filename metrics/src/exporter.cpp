@@ -127,6 +127,12 @@ Result<Exporter> Exporter::serve(const Bus& bus, std::string_view address) {
     return Exporter(std::move(impl));
 }
 
+Status Exporter::check_address(std::string_view address) {
+    auto parsed = parse_address(address);
+    if (!parsed) return parsed.error();
+    return success();
+}
+
 Exporter::Exporter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Exporter::Exporter(Exporter&&) noexcept = default;
 Exporter& Exporter::operator=(Exporter&&) noexcept = default;

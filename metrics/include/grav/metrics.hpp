@@ -27,6 +27,9 @@ public:
     // there (port in use, address not on this host). The bus must outlive
     // the exporter and stay where it is (not moved from) meanwhile.
     static Result<Exporter> serve(const Bus& bus, std::string_view address);
+    // Whether serve() would accept `address` as written (it may still find
+    // the port in use): for checking a command line before anything starts.
+    static Status check_address(std::string_view address);
 
     Exporter(Exporter&&) noexcept;
     Exporter& operator=(Exporter&&) noexcept;
