@@ -11,6 +11,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 
 namespace grav::test {
@@ -108,6 +111,92 @@ TEST(MetricsText, EveryNetworkCounterAppearsOnce) {
     ASSERT_TRUE(parsed.families.contains("grav_inproc_published"));
     EXPECT_EQ(parsed.families.at("grav_inproc_published").type, "untyped");
     EXPECT_EQ(parsed.value("grav_bus_peers"), 1);
+}
+
+// The in-process transport with per-peer traffic the test sets: the
+// rendering of Bus::peer_traffic() (labels, escaping, optional rtt and
+// last_seen), whatever transport fills it.
+class TrafficTransport final : public Transport {
+public:
+    explicit TrafficTransport(std::unique_ptr<Transport> inner) : inner_(std::move(inner)) {}
+    void set_traffic(std::vector<PeerTraffic> traffic) {
+        std::lock_guard lock(mutex_);
+        traffic_ = std::move(traffic);
+    }
+    Status start(const LocalNode& self, TransportEvents& events) override {
+        return inner_->start(self, events);
+    }
+    void stop() override { inner_->stop(); }
+    void publish(MessagePtr message) override { inner_->publish(std::move(message)); }
+    void send_to(const NodeId& peer, MessagePtr message, SendDone done) override {
+        inner_->send_to(peer, std::move(message), std::move(done));
+    }
+    Status connect(std::string_view endpoint) override { return inner_->connect(endpoint); }
+    Status connect(const Contact& contact, const NodeId& expected) override {
+        return inner_->connect(contact, expected);
+    }
+    void drop(const NodeId& peer) override { inner_->drop(peer); }
+    void subscribe(std::vector<std::string> prefixes) override { inner_->subscribe(std::move(prefixes)); }
+    [[nodiscard]] std::string endpoint() const override { return inner_->endpoint(); }
+    [[nodiscard]] Contact contact() const override { return inner_->contact(); }
+    [[nodiscard]] bool alive(const NodeId& peer) const override { return inner_->alive(peer); }
+    [[nodiscard]] std::map<std::string, std::uint64_t> stats() const override { return inner_->stats(); }
+    [[nodiscard]] std::vector<PeerTraffic> traffic() const override {
+        std::lock_guard lock(mutex_);
+        return traffic_;
+    }
+
+private:
+    std::unique_ptr<Transport> inner_;
+    mutable std::mutex mutex_;
+    std::vector<PeerTraffic> traffic_;
+};
+
+TEST(MetricsText, PerPeerSeriesAreLabelledWithThePeer) {
+    InprocNetwork net;
+    auto t = std::make_unique<TrafficTransport>(net.make_transport());
+    TrafficTransport* traffic = t.get();
+    BusOptions a_options;
+    a_options.transport = std::move(t);
+    Bus a(std::move(a_options));
+    BusOptions b_options;
+    b_options.transport = net.make_transport();
+    b_options.name = "peer \"b\"\\";
+    Bus b(std::move(b_options));
+    ASSERT_TRUE(a.connect_endpoint(b.endpoint()).ok());
+    ASSERT_TRUE(a.wait_for_peer(b.node_id(), 10s));
+
+    const NodeId stranger = NodeId::random();  // a link that is no ready peer (yet): no name
+    PeerTraffic known{b.node_id(),
+                      11,
+                      1100,
+                      7,
+                      700,
+                      2,
+                      3,
+                      std::chrono::microseconds(1500),
+                      std::chrono::system_clock::time_point(std::chrono::seconds(1700000000))};
+    PeerTraffic unnamed{stranger, 5, 50, 0, 0, 0, 0, std::nullopt, std::nullopt};
+    traffic->set_traffic({known, unnamed});
+
+    const std::string text = a.metrics_text();
+    const ParsedText parsed = parse_prometheus_text(text);
+    expect_well_formed(parsed);
+    const std::map<std::string, std::string> b_labels{{"peer", b.node_id().str()}, {"peer_name", b.name()}};
+    const std::map<std::string, std::string> s_labels{{"peer", stranger.str()}};
+    EXPECT_EQ(parsed.value("grav_peer_messages_sent_total", b_labels), 11) << text;
+    EXPECT_EQ(parsed.value("grav_peer_bytes_sent_total", b_labels), 1100);
+    EXPECT_EQ(parsed.value("grav_peer_messages_received_total", b_labels), 7);
+    EXPECT_EQ(parsed.value("grav_peer_bytes_received_total", b_labels), 700);
+    EXPECT_EQ(parsed.value("grav_peer_resent_total", b_labels), 2);
+    EXPECT_EQ(parsed.value("grav_peer_lost_total", b_labels), 3);
+    EXPECT_EQ(parsed.value("grav_peer_rtt_seconds", b_labels), 0.0015);
+    EXPECT_EQ(parsed.value("grav_peer_last_seen_timestamp_seconds", b_labels), 1700000000);
+    EXPECT_EQ(parsed.families.at("grav_peer_rtt_seconds").type, "gauge");
+    EXPECT_EQ(parsed.value("grav_peer_messages_sent_total", s_labels), 5);
+    // No round trip measured, never seen: no sample rather than a made-up 0.
+    EXPECT_FALSE(parsed.value("grav_peer_rtt_seconds", s_labels));
+    EXPECT_FALSE(parsed.value("grav_peer_last_seen_timestamp_seconds", s_labels));
 }
 
 }  // namespace
