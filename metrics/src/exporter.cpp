@@ -12,7 +12,6 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
-#include <cstring>
 #include <exception>
 #include <thread>
 
@@ -20,16 +19,19 @@ namespace grav::metrics {
 namespace {
 
 struct ListenAddress {
-    std::string host;  // as given, brackets included for IPv6
+    std::string host;  // numeric IPv4, as given
     std::uint16_t port = 0;
 };
 
-// "HOST:PORT" with a numeric host: civetweb would resolve a name itself, but
-// only numbers say unambiguously where it listens.
+// "HOST:PORT" with a numeric IPv4 host: civetweb would resolve a name itself,
+// but only numbers say unambiguously where it listens. IPv6 is refused up
+// front: Debian's civetweb is built without it (mg_check_feature(8) is 0),
+// and its own error would only say "problem binding to port".
 Result<ListenAddress> parse_address(std::string_view text) {
     const auto bad = [&](const std::string& why) {
-        return Error(Errc::invalid_argument, "unusable metrics address '" + std::string(text) + "': " + why +
-                                                 " (expected HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464)");
+        return Error(Errc::invalid_argument,
+                     "unusable metrics address '" + std::string(text) + "': " + why +
+                         " (expected HOST:PORT, e.g. 127.0.0.1:9464 or 0.0.0.0:9464)");
     };
     const auto colon = text.rfind(':');
     if (colon == std::string_view::npos || colon == 0) return bad("no HOST:PORT");
@@ -41,10 +43,10 @@ Result<ListenAddress> parse_address(std::string_view text) {
         return bad("the port is not a number from 0 to 65535");
     in_addr v4{};
     in6_addr v6{};
-    const bool ipv6 = host.size() > 2 && host.front() == '[' && host.back() == ']' &&
-                      ::inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) == 1;
-    if (!ipv6 && ::inet_pton(AF_INET, host.c_str(), &v4) != 1)
-        return bad("the host is not a numeric IPv4 address or an IPv6 address in brackets");
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']' &&
+        ::inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) == 1)
+        return bad("the HTTP server (civetweb) was built without IPv6; use an IPv4 address");
+    if (::inet_pton(AF_INET, host.c_str(), &v4) != 1) return bad("the host is not a numeric IPv4 address");
     return ListenAddress{host, static_cast<std::uint16_t>(port)};
 }
 
@@ -57,32 +59,15 @@ void destroy_promptly(std::unique_ptr<prometheus::Exposer>& exposer, const std::
                       std::uint16_t port) {
     std::atomic<bool> gone{false};
     std::thread waker([&gone, host, port] {
-        sockaddr_storage storage{};
-        socklen_t size = 0;
-        const std::string bare = host.front() == '[' ? host.substr(1, host.size() - 2) : host;
-        if (host.front() == '[') {
-            sockaddr_in6 a{};
-            a.sin6_family = AF_INET6;
-            a.sin6_port = htons(port);
-            if (::inet_pton(AF_INET6, bare.c_str(), &a.sin6_addr) != 1 ||
-                IN6_IS_ADDR_UNSPECIFIED(&a.sin6_addr))
-                a.sin6_addr = in6addr_loopback;
-            std::memcpy(&storage, &a, sizeof a);
-            size = sizeof a;
-        } else {
-            sockaddr_in a{};
-            a.sin_family = AF_INET;
-            a.sin_port = htons(port);
-            if (::inet_pton(AF_INET, bare.c_str(), &a.sin_addr) != 1 ||
-                a.sin_addr.s_addr == htonl(INADDR_ANY))
-                a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            std::memcpy(&storage, &a, sizeof a);
-            size = sizeof a;
-        }
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        if (::inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1 || a.sin_addr.s_addr == htonl(INADDR_ANY))
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         while (!gone.load()) {
-            const int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
             if (fd >= 0) {
-                (void)::connect(fd, reinterpret_cast<const sockaddr*>(&storage), size);
+                (void)::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a);
                 ::close(fd);
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(20));

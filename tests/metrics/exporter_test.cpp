@@ -80,7 +80,7 @@ TEST(Exporter, StopsListeningWhenDestroyed) {
 TEST(Exporter, ABadAddressIsAnInvalidArgument) {
     Bus bus;
     for (const char* address : {"", "9464", "localhost:9464", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:x",
-                                "::1:9464", "http://127.0.0.1:9464"}) {
+                                "::1:9464", "[::1]:9464", "http://127.0.0.1:9464"}) {
         auto exporter = metrics::Exporter::serve(bus, address);
         ASSERT_FALSE(exporter) << address;
         EXPECT_EQ(exporter.error().code(), Errc::invalid_argument) << address;

@@ -20,8 +20,8 @@ namespace grav::metrics {
 
 class Exporter {
 public:
-    // Listens on `address`, "HOST:PORT": a numeric IPv4 address or an IPv6
-    // one in brackets ("[::1]:9464"), "0.0.0.0" for every interface; port 0
+    // Listens on `address`, "HOST:PORT": a numeric IPv4 address, "0.0.0.0"
+    // for every interface (IPv6 is refused: Debian's civetweb has none); port 0
     // picks a free port (see port()). Errc::invalid_argument for an
     // unparsable address, Errc::transport_failed when it cannot listen
     // there (port in use, address not on this host). The bus must outlive
