@@ -70,6 +70,13 @@ TEST_F(CliMetrics, ABadAddressIsAUsageError) {
     EXPECT_NE(sub.err().find("localhost:9464"), std::string::npos) << sub.err();
 }
 
+TEST_F(CliMetrics, KeygenRefusesMetricsItCouldNotServe) {
+    Process keygen(
+        {GRAV_TOOL, "keygen", "--out", "/nonexistent-dir/never-written.key", "--metrics", "127.0.0.1:0"});
+    EXPECT_EQ(keygen.wait_exit(kLong), 2) << keygen.transcript();
+    EXPECT_NE(keygen.err().find("--metrics"), std::string::npos) << keygen.err();
+}
+
 TEST_F(CliMetrics, APortInUseCannotStart) {
     const std::uint16_t port = mtest::free_loopback_port();
     const std::string address = "127.0.0.1:" + std::to_string(port);
