@@ -266,6 +266,7 @@ ExitCode run_bench(Context& context, const BenchOptions& o) {
         print_note("benchmarking against a remote bench server (" + node.discovery_text() + ")");
         run_both(node.bus());
     } else {
+        check_metrics_address(context.network.metrics);  // before any node starts
         // Two nodes in this process, joined over real TCP on loopback (no discovery).
         const auto local_bus = [](std::vector<std::string> interests, const std::string& name) {
             zmq::Options transport;
@@ -283,6 +284,8 @@ ExitCode run_bench(Context& context, const BenchOptions& o) {
         auto server_bus = local_bus({kCapability}, "bench-server");
         BenchServer server(*server_bus);
         auto client_bus = local_bus({}, "bench-client");
+        // --metrics: the measuring node's counters (the one that sends).
+        const MetricsServer metrics(*client_bus, context.network.metrics, context.network.verbose);
         if (const Status s = client_bus->connect_endpoint(server_bus->endpoint()); !s)
             throw CliError(ExitCode::failure, "cannot connect the bench nodes: " + s.error().what());
         const auto deadline = SteadyClock::now() + std::chrono::seconds(5);

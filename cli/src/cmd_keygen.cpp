@@ -60,7 +60,15 @@ void add_keygen_command(CLI::App& app, Context& context) {
     cmd->add_option("-o,--out", options->out, "The key file to create (never overwritten)")->required();
     cmd->add_flag("--cluster-secret", options->cluster_secret,
                   "Create a random cluster secret file instead (for --cluster-secret-file)");
-    cmd->callback([&context, options] { context.run = [options] { return run_keygen(*options); }; });
+    cmd->callback([&context, options] {
+        context.run = [&context, options] {
+            // Never ignored silently: keygen runs no node, so nothing would be served.
+            if (!context.network.metrics.empty())
+                throw CliError(ExitCode::usage,
+                               "--metrics: keygen runs no node, there are no metrics to serve");
+            return run_keygen(*options);
+        };
+    });
 }
 
 }  // namespace grav::cli

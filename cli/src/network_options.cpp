@@ -1,6 +1,7 @@
 #include "network_options.hpp"
 
 #include "exit_code.hpp"
+#include "metrics_options.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -41,6 +42,7 @@ void add_network_options(CLI::App& app, NetworkOptions& o) {
         ->group(section);
     add_security_options(app, o.security);
     add_nats_options(app, o.nats);
+    add_metrics_option(app, o.metrics);
 }
 
 Result<TcpAddress> parse_tcp_endpoint(std::string_view text, bool allow_port_zero) {
@@ -133,6 +135,7 @@ std::string validated_bind_endpoint(const NetworkOptions& o) {
             throw CliError(ExitCode::bad_address, "--seed: '" + seed + "' is not HOST:PORT");
     }
     if (o.group.empty()) throw CliError(ExitCode::usage, "--group: the group name is empty");
+    check_metrics_address(o.metrics);
     if (!o.bind.empty()) {
         auto parsed = parse_tcp_endpoint(o.bind, true);
         if (!parsed) throw CliError(ExitCode::bad_address, "--bind: " + parsed.error().reason());

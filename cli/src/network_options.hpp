@@ -28,6 +28,7 @@ struct NetworkOptions {
     std::vector<std::string> connect;  // tcp://HOST:PORT: manual mesh, no discovery
     std::string bind;                  // tcp://HOST:PORT where this node listens
     bool verbose = false;
+    std::string metrics;  // --metrics HOST:PORT: serve the node's metrics (metrics_options.hpp)
     SecurityOptions security;
     NatsCliOptions nats;
     // Set by `grav bridge`: with --nats the node stays on its LAN too.

@@ -85,6 +85,7 @@ Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : 
     }
 
     const bool verbose = options_.verbose;
+    metrics_ = std::make_unique<MetricsServer>(*bus_, options_.metrics, verbose);
     bus_->on_peer([this, verbose](const PeerEvent& event) {
         if (event.kind == PeerEvent::Kind::unsent) {
             const std::lock_guard lock(undelivered_mutex_);

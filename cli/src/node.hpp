@@ -3,6 +3,7 @@
 // unless --connect is given, beacon discovery; plus the PeerDirectory that
 // follows its peers. The destructor leaves the mesh cleanly (bus.stop()).
 
+#include "metrics_options.hpp"
 #include "network_options.hpp"
 #include "peer_directory.hpp"
 
@@ -64,6 +65,7 @@ private:
     std::vector<std::string> undelivered_;  // PeerEvent::Kind::unsent, as told
     bool refusals_reported_ = false;
     std::unique_ptr<Bus> bus_;
+    std::unique_ptr<MetricsServer> metrics_;  // after bus_: gone before it
 
     // --verbose: one line with the refusal counters that are not zero.
     void report_refusals();

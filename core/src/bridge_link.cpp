@@ -234,6 +234,26 @@ void BridgeLink::on_remote_lost(const NodeId& from, std::string_view stream, std
     events_.emit(event);
 }
 
+std::vector<MetricInfo> BridgeLink::describe_metrics() const {
+    using enum MetricKind;
+    std::vector<MetricInfo> out{
+        {"bridge.active", gauge, "1 while this node is its site's active bridge, else 0"},
+        {"bridge.forwarded", counter, "Messages of this site forwarded to other sites"},
+        {"bridge.injected", counter, "Messages from other sites delivered on this site"},
+        {"bridge.refused", counter, "Messages the bridge could not carry (subject or size)"},
+        {"bridge.echoes_dropped", counter, "Messages of this site that came back from the engine (dropped)"},
+        {"bridge.standby_dropped", counter, "Messages from other sites dropped by a standby bridge node"},
+        {"bridge.unroutable", counter, "Messages from other sites for a node or capability not on this site"},
+        {"bridge.lost", counter, "Messages from other sites that will never arrive"},
+        {"bridge.dropped_before_start", counter, "Messages that reached the bridge before it ran"},
+        {"bridge.tunnels_relayed", counter, "Tunnel requests relayed to a node of this site"},
+        {"bridge.tunnel_relays_failed", counter, "Tunnel requests that could not be relayed"},
+    };
+    auto more = bridge_->describe_metrics();
+    out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    return out;
+}
+
 std::map<std::string, std::uint64_t> BridgeLink::stats() const {
     auto out = bridge_->stats();
     out["bridge.active"] = active() ? 1 : 0;

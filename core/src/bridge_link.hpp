@@ -73,6 +73,8 @@ public:
     // first, so its threads reach the outbound calls before start() is done.
     [[nodiscard]] bool running() const noexcept { return started_.load() && !stopped_.load(); }
     [[nodiscard]] std::map<std::string, std::uint64_t> stats() const;
+    // What stats() carries: the bridge's keys and the link's own "bridge.*".
+    [[nodiscard]] std::vector<MetricInfo> describe_metrics() const;
 
     // BridgeEvents
     bool on_remote_message(MessagePtr message, bool may_block) override;

@@ -1,5 +1,8 @@
+#include "bridge_link.hpp"
 #include "bus_core.hpp"
+#include "bus_metrics.hpp"
 #include "hub.hpp"
+#include "prometheus_text.hpp"
 
 #include <grav/bus.hpp>
 
@@ -86,6 +89,22 @@ const NodeId& Bus::node_id() const noexcept { return core_->node_id(); }
 const std::string& Bus::name() const noexcept { return core_->name(); }
 
 BusStats Bus::stats() const { return core_->stats(); }
+
+std::vector<MetricFamily> Bus::metrics() const {
+    detail::MetricsInput input{core_->node_id(), core_->name(), core_->stats(), {}, {}, {}};
+    if (detail::Hub* hub = core_->hub()) {
+        input.declared = hub->describe_metrics();
+        input.traffic = hub->traffic();
+        input.peers = hub->peers();
+    }
+    if (detail::BridgeLink* bridge = core_->bridge()) {
+        auto more = bridge->describe_metrics();
+        input.declared.insert(input.declared.end(), more.begin(), more.end());
+    }
+    return detail::collect_metrics(input);
+}
+
+std::string Bus::metrics_text() const { return detail::render_prometheus_text(metrics()); }
 
 std::vector<NodeId> Bus::discovered() const {
     return core_->hub() ? core_->hub()->discovered() : std::vector<NodeId>{};

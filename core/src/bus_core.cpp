@@ -57,6 +57,12 @@ Status BusCore::start() {
         std::lock_guard lock(subscriptions_mutex_);
         push_subscriptions_locked();
     }
+    if (options_.on_stats) {
+        if (options_.stats_interval <= std::chrono::milliseconds::zero())
+            return Error(Errc::invalid_argument, "stats_interval must be positive with on_stats");
+        stats_ticker_ =
+            std::make_unique<StatsTicker>(options_.stats_interval, [this] { options_.on_stats(stats()); });
+    }
     return success();
 }
 
@@ -429,6 +435,8 @@ void BusCore::stop() {
         }
     }
     pool_->stop();
+    // After the pods are gone and the workers joined: its last call has the final figures.
+    if (stats_ticker_) stats_ticker_->stop();
     timers_.stop();
     std::lock_guard lock(registry_mutex_);
     history_.clear();

@@ -7,6 +7,7 @@
 #include "peer_events.hpp"
 #include "pod_state.hpp"
 #include "reply_slot.hpp"
+#include "stats_ticker.hpp"
 #include "timer_queue.hpp"
 #include "worker_pool.hpp"
 
@@ -116,6 +117,7 @@ private:
     PeerEvents peer_events_;  // before hub_ and bridge_, which report through it
     std::unique_ptr<Hub> hub_;
     std::unique_ptr<BridgeLink> bridge_;  // after hub_: it goes first, while the hub still serves it
+    std::unique_ptr<StatsTicker> stats_ticker_;  // with BusOptions::on_stats
     std::atomic<bool> closed_{false};
     std::mutex stop_mutex_;
 

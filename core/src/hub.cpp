@@ -262,6 +262,28 @@ std::map<std::string, std::uint64_t> Hub::network_stats() const {
     return out;
 }
 
+std::vector<MetricInfo> Hub::describe_metrics() const {
+    using enum MetricKind;
+    std::vector<MetricInfo> out{
+        {"hub.refused", counter, "Peers refused for another group"},
+        {"hub.reply_send_failures", counter, "Replies that could not be sent to the requesting node"},
+        {"hub.tunnel_failovers", counter,
+         "Tunnel requests sent again to another node offering the capability"},
+        {"hub.leave_claims_ignored", counter,
+         "Leave announcements ignored because the peer's link was alive"},
+        {"hub.dials_in_flight", gauge, "Dials of discovered peers under way now"},
+        {"hub.dials_deferred", counter, "Dials held back by the dial budget"},
+        {"hub.dials_pending", gauge, "Discovered peers waiting for a dial now"},
+        {"hub.dials_abandoned", counter, "Dials given up before the peer became ready"},
+    };
+    auto add = [&out](std::vector<MetricInfo> more) {
+        out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    };
+    add(transport_->describe_metrics());
+    if (discovery_) add(discovery_->describe_metrics());
+    return out;
+}
+
 Status Hub::admit(const PeerInfo& peer) {
     if (peer.id == self_.id) return Error(Errc::rejected, "that is this node itself");
     if (!groups_match(self_.belongs_to, peer.belongs_to)) {

@@ -74,6 +74,8 @@ public:
     [[nodiscard]] std::size_t peer_count() const;
     [[nodiscard]] std::vector<NodeId> discovered() const;
     [[nodiscard]] std::map<std::string, std::uint64_t> network_stats() const;
+    // What network_stats() carries: the transport's, discovery's and the hub's own keys.
+    [[nodiscard]] std::vector<MetricInfo> describe_metrics() const;
 
     // TransportEvents
     Status admit(const PeerInfo& peer) override;

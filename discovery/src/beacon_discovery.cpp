@@ -124,6 +124,12 @@ std::map<std::string, std::uint64_t> BeaconDiscovery::stats() const {
     return out;
 }
 
+std::vector<MetricInfo> BeaconDiscovery::describe_metrics() const {
+    auto out = Counters::describe();
+    out.push_back({"beacon.peers", MetricKind::gauge, "Peers discovery tracks now"});
+    return out;
+}
+
 std::vector<NodeId> BeaconDiscovery::heard() const {
     const std::lock_guard lock(heard_mutex_);
     return heard_;

@@ -36,6 +36,7 @@ public:
     void stop() override;
     [[nodiscard]] std::map<std::string, std::uint64_t> stats() const override;
     [[nodiscard]] std::vector<NodeId> heard() const override;
+    [[nodiscard]] std::vector<MetricInfo> describe_metrics() const override;
 
 private:
     using Clock = std::chrono::steady_clock;

@@ -2,12 +2,15 @@
 // Discovery's counters: written by the discovery thread, read by stats() from
 // any thread.
 
+#include <grav/metric.hpp>
+
 #include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace grav::beacon {
 
@@ -53,6 +56,8 @@ public:
         return values_[static_cast<std::size_t>(c)].load(std::memory_order_relaxed);
     }
     [[nodiscard]] std::map<std::string, std::uint64_t> snapshot() const;
+    // Every counter's key, as a counter with its help line (for the metrics).
+    [[nodiscard]] static std::vector<MetricInfo> describe();
 
 private:
     std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(Counter::count_)> values_{};

@@ -293,6 +293,27 @@ void NatsBridge::tunnel(const std::string& capability, MessagePtr message, SendD
     }
 }
 
+std::vector<MetricInfo> NatsBridge::describe_metrics() const {
+    using enum MetricKind;
+    return {
+        {"nats.connected", gauge, "1 while connected to a NATS server, else 0"},
+        {"nats.published", counter, "Messages published to NATS"},
+        {"nats.publish_failed", counter, "Publishes to NATS that failed"},
+        {"nats.received", counter, "Messages received from NATS"},
+        {"nats.delivered_inline", counter, "Of those, delivered on the NATS callback's thread"},
+        {"nats.queue_overflow", counter, "Messages from NATS dropped because the bridge's queue was full"},
+        {"nats.duplicates", counter, "Messages from NATS seen again (dropped)"},
+        {"nats.decode_failed", counter, "Messages from NATS that did not decode"},
+        {"nats.disconnects", counter, "Times the connection to NATS was lost"},
+        {"nats.reconnects", counter, "Times the connection to NATS came back"},
+        {"nats.slow_consumer", counter, "Times the NATS client reported a slow consumer"},
+        {"nats.lost", counter, "Messages from other sites that will never arrive"},
+        {"nats.no_responders", counter, "Tunnel requests no site answered"},
+        {"nats.stream_ready", gauge, "1 while the durable stream is ready, else 0"},
+        {"nats.unstored", counter, "Messages the durable stream did not store"},
+    };
+}
+
 std::map<std::string, std::uint64_t> NatsBridge::stats() const {
     auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
     return {

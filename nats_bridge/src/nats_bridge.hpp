@@ -59,6 +59,7 @@ public:
     void send_to(const NodeId& node, MessagePtr message, SendDone done) override;
     void tunnel(const std::string& capability, MessagePtr message, SendDone done) override;
     [[nodiscard]] std::map<std::string, std::uint64_t> stats() const override;
+    [[nodiscard]] std::vector<MetricInfo> describe_metrics() const override;
 
 private:
     // nats_connect.cpp

@@ -2,10 +2,13 @@
 // The transport's counters: written by the loop lock's holder (node.hpp),
 // read by stats() from any thread.
 
+#include <grav/metric.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace grav::zmq {
 
@@ -107,6 +110,9 @@ struct Counters {
         };
     }
 };
+
+// What each key of the transport's stats() is (counter_metrics.cpp).
+std::vector<MetricInfo> describe_counters();
 
 inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
     counter.fetch_add(by, std::memory_order_relaxed);

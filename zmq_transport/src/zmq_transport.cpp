@@ -138,6 +138,8 @@ public:
         return snapshot;
     }
 
+    [[nodiscard]] std::vector<MetricInfo> describe_metrics() const override { return describe_counters(); }
+
     bool serve_until(const std::function<bool()>& done,
                      std::chrono::steady_clock::time_point deadline) override {
         return running() && node_->serve_until(done, deadline);

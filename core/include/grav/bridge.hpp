@@ -101,6 +101,8 @@ public:
     virtual void tunnel(const std::string& capability, MessagePtr message, SendDone done) = 0;
 
     [[nodiscard]] virtual std::map<std::string, std::uint64_t> stats() const = 0;
+    // Optional: what each stats() key is, as Transport::describe_metrics.
+    [[nodiscard]] virtual std::vector<MetricInfo> describe_metrics() const { return {}; }
 };
 
 }  // namespace grav

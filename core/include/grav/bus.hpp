@@ -6,6 +6,7 @@
 #include <grav/discovery.hpp>
 #include <grav/error.hpp>
 #include <grav/message.hpp>
+#include <grav/metric.hpp>
 #include <grav/overflow_policy.hpp>
 #include <grav/peer.hpp>
 #include <grav/pod.hpp>
@@ -39,6 +40,12 @@ struct BusOptions {
     std::size_t max_buffered_replies = 1024;        // per receipt, replies kept until taken
     std::chrono::milliseconds drain_timeout{2000};  // stop(): how long queued work may finish
     std::optional<NodeId> node_id{};                // default: random
+    // Called with the bus's counters every stats_interval, from a thread of
+    // the bus's own, and once more when the bus stops (the final figures):
+    // for programs that push metrics elsewhere. None: no thread. The
+    // callback must not block for long, nor stop or destroy the bus.
+    std::function<void(const BusStats&)> on_stats{};
+    std::chrono::milliseconds stats_interval{10000};
 };
 
 // Thrown by the Bus constructor when the bus cannot start (a port in use, a
@@ -94,6 +101,15 @@ public:
     [[nodiscard]] const NodeId& node_id() const noexcept;
     [[nodiscard]] const std::string& name() const noexcept;
     [[nodiscard]] BusStats stats() const;
+    // Every counter of stats() and peer_traffic() as metric families
+    // (grav/metric.hpp): names under "grav_", counters ending in "_total",
+    // gauges for current values, per-peer series labelled peer="<node id>"
+    // (and peer_name). Any thread; a consistent snapshot of each counter,
+    // not of all at once.
+    [[nodiscard]] std::vector<MetricFamily> metrics() const;
+    // metrics() in the Prometheus text exposition format 0.0.4 (what
+    // grav::metrics serves at /metrics): # HELP and # TYPE for each family.
+    [[nodiscard]] std::string metrics_text() const;
     [[nodiscard]] std::vector<PeerInfo> peers() const;
     // Per-peer traffic and health as the transport sees it (Transport::traffic);
     // empty without a transport or when it keeps none.

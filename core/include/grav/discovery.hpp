@@ -46,6 +46,8 @@ public:
     // Sends a leaving announcement, stops. Idempotent; no callbacks after it.
     virtual void stop() = 0;
     [[nodiscard]] virtual std::map<std::string, std::uint64_t> stats() const = 0;
+    // Optional: what each stats() key is, as Transport::describe_metrics.
+    [[nodiscard]] virtual std::vector<MetricInfo> describe_metrics() const { return {}; }
     // The nodes it has heard and not lost since (whether or not the bus is
     // linked to them yet): a caller compares them with Bus::peers() to tell
     // whether discovery has settled. Empty for a mechanism that cannot say.

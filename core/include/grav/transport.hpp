@@ -16,6 +16,7 @@
 
 #include <grav/error.hpp>
 #include <grav/message.hpp>
+#include <grav/metric.hpp>
 #include <grav/peer.hpp>
 #include <grav/peer_traffic.hpp>
 
@@ -130,6 +131,9 @@ public:
     // True while the link to this peer shows signs of life (heartbeats).
     [[nodiscard]] virtual bool alive(const NodeId& peer) const = 0;
     [[nodiscard]] virtual std::map<std::string, std::uint64_t> stats() const = 0;
+    // Optional: what each stats() key is (counter or gauge, a help line),
+    // for the metrics (grav/metric.hpp). Undeclared keys are exported untyped.
+    [[nodiscard]] virtual std::vector<MetricInfo> describe_metrics() const { return {}; }
     // Optional: per-peer traffic and health, one entry per peer with a link.
     [[nodiscard]] virtual std::vector<PeerTraffic> traffic() const { return {}; }
 

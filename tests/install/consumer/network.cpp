@@ -7,6 +7,9 @@
 //   GRAV_CONSUMER_NATS:      a bus with a NATS bridge starts although no
 //                            server answers (127.0.0.1:1), serves its pods,
 //                            and reports the bridge as not connected.
+//   GRAV_CONSUMER_METRICS:   an exporter serves a bus's metrics on a port
+//                            picked on 127.0.0.1; one GET of /metrics shows
+//                            the message the bus sent.
 // Exits 0 on success.
 #include <grav/grav.hpp>
 
@@ -126,6 +129,49 @@ int main() {
     return 0;
 }
 
+#elif defined(GRAV_CONSUMER_METRICS)
+#include <grav/metrics.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int main() {
+    grav::Bus bus;
+    grav::Pod pod = bus.connect();
+    if (!pod.send(grav::Message("t", "x")).status()) return 1;
+    auto exporter = grav::metrics::Exporter::serve(bus, "127.0.0.1:0");
+    if (!exporter) {
+        std::fprintf(stderr, "consumer: %s\n", exporter.error().what().c_str());
+        return 1;
+    }
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const timeval timeout{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(exporter->port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string body;
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
+        const std::string get = "GET /metrics HTTP/1.0\r\n\r\n";
+        if (::send(fd, get.data(), get.size(), 0) == static_cast<ssize_t>(get.size())) {
+            char chunk[4096];
+            for (ssize_t n; (n = ::recv(fd, chunk, sizeof chunk, 0)) > 0;)
+                body.append(chunk, static_cast<std::size_t>(n));
+        }
+    }
+    ::close(fd);
+    if (body.find("\ngrav_bus_sent_total 1\n") == std::string::npos) {
+        std::fprintf(stderr, "consumer: /metrics did not show grav_bus_sent_total 1:\n%s\n", body.c_str());
+        return 1;
+    }
+    std::printf("consumer: /metrics served on port %u\n", static_cast<unsigned>(exporter->port()));
+    return 0;
+}
+
 #else
-#error "define GRAV_CONSUMER_ZMQ, GRAV_CONSUMER_DISCOVERY, GRAV_CONSUMER_SECURITY or GRAV_CONSUMER_NATS"
+#error \
+    "define GRAV_CONSUMER_ZMQ, GRAV_CONSUMER_DISCOVERY, GRAV_CONSUMER_SECURITY, GRAV_CONSUMER_NATS or GRAV_CONSUMER_METRICS"
 #endif

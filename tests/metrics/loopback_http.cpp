@@ -1,0 +1,138 @@
+#include "loopback_http.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace grav::mtest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Fd {
+public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+    [[nodiscard]] int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+sockaddr_in loopback(std::uint16_t port) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return addr;
+}
+
+int millis_left(Clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    return static_cast<int>(std::max<std::chrono::milliseconds::rep>(left.count(), 0));
+}
+
+std::optional<Fd> connect_loopback(std::uint16_t port, Clock::time_point deadline) {
+    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (fd.get() < 0) return std::nullopt;
+    const sockaddr_in addr = loopback(port);
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd;
+    if (errno != EINPROGRESS) return std::nullopt;
+    pollfd p{fd.get(), POLLOUT, 0};
+    if (::poll(&p, 1, millis_left(deadline)) != 1) return std::nullopt;
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0) return std::nullopt;
+    return fd;
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+}  // namespace
+
+std::uint16_t free_loopback_port() {
+    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (fd.get() < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+    sockaddr_in addr = loopback(0);
+    auto* sa = reinterpret_cast<sockaddr*>(&addr);
+    socklen_t len = sizeof addr;
+    if (::bind(fd.get(), sa, sizeof addr) != 0 || ::getsockname(fd.get(), sa, &len) != 0)
+        throw std::runtime_error(std::string("bind 127.0.0.1:0: ") + std::strerror(errno));
+    return ntohs(addr.sin_port);
+}
+
+bool accepts_connections(std::uint16_t port, std::chrono::milliseconds timeout) {
+    return connect_loopback(port, Clock::now() + timeout).has_value();
+}
+
+std::optional<HttpResponse> http_get(std::uint16_t port, const std::string& target,
+                                     std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    auto fd = connect_loopback(port, deadline);
+    if (!fd) return std::nullopt;
+    const std::string request = "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                                "\r\nConnection: close\r\n\r\n";
+    std::size_t sent = 0;
+    while (sent < request.size()) {
+        const ssize_t n = ::send(fd->get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+        if (n > 0) {
+            sent += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EINTR) return std::nullopt;
+        pollfd p{fd->get(), POLLOUT, 0};
+        if (::poll(&p, 1, millis_left(deadline)) != 1) return std::nullopt;
+    }
+    std::string raw;
+    char chunk[4096];
+    for (;;) {  // to EOF: the server closes after the response
+        pollfd p{fd->get(), POLLIN, 0};
+        const int ready = ::poll(&p, 1, millis_left(deadline));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) return std::nullopt;
+        const ssize_t n = ::read(fd->get(), chunk, sizeof chunk);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (n < 0) return std::nullopt;
+        if (n == 0) break;
+        raw.append(chunk, static_cast<std::size_t>(n));
+    }
+    const auto head_end = raw.find("\r\n\r\n");
+    if (raw.rfind("HTTP/1.", 0) != 0 || head_end == std::string::npos || raw.size() < 12) return std::nullopt;
+    HttpResponse response;
+    try {
+        response.status = std::stoi(raw.substr(9, 3));
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    std::size_t line = raw.find("\r\n") + 2;
+    while (line < head_end) {
+        const auto end = raw.find("\r\n", line);
+        const auto colon = raw.find(':', line);
+        if (colon != std::string::npos && colon < end) {
+            std::string value = raw.substr(colon + 1, end - colon - 1);
+            value.erase(0, value.find_first_not_of(' '));
+            response.headers[lower(raw.substr(line, colon - line))] = value;
+        }
+        line = end + 2;
+    }
+    response.body = raw.substr(head_end + 4);
+    return response;
+}
+
+}  // namespace grav::mtest
