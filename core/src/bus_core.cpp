@@ -194,6 +194,9 @@ void BusCore::fan_out(const MessagePtr& message, std::uint64_t sender, bool may_
 }
 
 bool BusCore::fan_out(const MessagePtr& message, std::uint64_t sender, bool may_block, bool callbacks) {
+    // The buses' own messages are never a pod's, whoever made them (a pod
+    // may send one: it reaches peers, which handle or ignore it).
+    if (message->type().starts_with(kSystemTypePrefix)) return true;
     // A reply for a live receipt goes to that receipt (not to its pod's handler).
     const PodState* consumer = nullptr;
     if (!message->reply_to().is_nil()) {
@@ -283,6 +286,17 @@ void BusCore::on_system_message(const MessagePtr& message) {
                                                                         " has no bridge to other sites"));
             }
         }
+    } else if (message->type() == kStatsType) {
+        // Answered point to point to the asker, whoever asks: the same
+        // counters any member of the mesh could read (docs/PROTOCOL.md).
+        if (hub_) {
+            hub_->send_direct(message->origin(),
+                              stats_reply(*message, NodeReport{node_id_, name_, stats(), hub_->traffic()}));
+        }
+    } else if (message->type() == kStatsReplyType) {
+        if (!stats_requests_.answer(*message))
+            log_debug("stats answer from node " + message->origin().short_str() +
+                      " nobody waits for: ignored");
     } else if (message->type() == kTunnelFailedType) {
         if (auto slot = find_reply(message->reply_to())) {
             slot->fail_send(Error(Errc::no_peer, std::string(message->payload_view())));
@@ -426,6 +440,34 @@ void BusCore::stop() {
     timers_.stop();
     std::lock_guard lock(registry_mutex_);
     history_.clear();
+}
+
+std::vector<Result<NodeReport>> BusCore::node_stats(const std::vector<NodeId>& nodes,
+                                                    std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<MessageId> asked;
+    std::vector<std::size_t> asked_at;  // index in `nodes`
+    std::vector<MessagePtr> requests;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (!hub_ || closed() || !hub_->has_peer(nodes[i])) continue;
+        requests.push_back(stats_request(node_id_));
+        asked.push_back(requests.back()->id());
+        asked_at.push_back(i);
+    }
+    stats_requests_.expect(asked);  // before any answer can come
+    for (std::size_t k = 0; k < requests.size(); ++k) hub_->send_direct(nodes[asked_at[k]], requests[k]);
+    auto answers = stats_requests_.collect(asked, deadline);
+    std::vector<Result<NodeReport>> out;
+    out.reserve(nodes.size());
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (k < asked_at.size() && asked_at[k] == i) {
+            out.push_back(std::move(answers[k++]));
+        } else {
+            out.push_back(Error(Errc::no_peer, "node " + nodes[i].short_str() + " is no peer of this node"));
+        }
+    }
+    return out;
 }
 
 BusStats BusCore::stats() const {

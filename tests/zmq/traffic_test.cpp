@@ -143,5 +143,70 @@ TEST(PeerTraffic, ALeftPeerHasNoEntry) {
     EXPECT_TRUE(eventually([&] { return a.peer_traffic().empty(); }, 10s));
 }
 
+// grav.sys.stats: a asks b (and a node that is no peer); b answers its own
+// counters, which a pod of b's counted; no pod anywhere sees the exchange.
+TEST(NodeStats, APeerAnswersItsCountersAndNoPodSeesTheExchange) {
+    Bus a(bus_options(50ms)), b(bus_options(50ms));
+    ASSERT_TRUE(b.connect_endpoint(a.endpoint()).ok());
+    ASSERT_TRUE(eventually([&] { return a.peers().size() == 1 && b.peers().size() == 1; }, 10s));
+    std::atomic<int> system_seen{0};
+    Pod watcher_a = a.connect();
+    Pod watcher_b = b.connect();
+    for (Pod* w : {&watcher_a, &watcher_b}) {
+        ASSERT_TRUE(w->on_type("grav.*", [&](const Message&) { ++system_seen; }).ok());
+        ASSERT_TRUE(w->on_type("grav.sys.*", [&](const Message&) { ++system_seen; }).ok());
+    }
+    Pod sender = b.connect();
+    constexpr std::uint64_t n = 17;
+    for (std::uint64_t i = 0; i < n; ++i) (void)sender.send(Message("t.local", "x"));
+    // A pod may send a grav.sys. type; it reaches no pod (here or at a).
+    (void)sender.send(Message("grav.sys.stats", ""));
+
+    const NodeId stranger = NodeId::random();
+    auto answers = a.node_stats({b.node_id(), stranger}, 5s);
+    ASSERT_EQ(answers.size(), 2u);
+    ASSERT_TRUE(answers[0].ok()) << answers[0].error().what();
+    const NodeReport& r = *answers[0];
+    EXPECT_EQ(r.node, b.node_id());
+    EXPECT_EQ(r.name, b.name());
+    EXPECT_EQ(r.stats.sent, n + 1);
+    EXPECT_EQ(r.stats.peers, 1u);
+    EXPECT_EQ(r.stats.pods, 2u);
+    EXPECT_TRUE(r.stats.network.contains("zmq.messages_received"));
+    ASSERT_EQ(r.peers.size(), 1u);
+    EXPECT_EQ(r.peers[0].peer, a.node_id());
+    EXPECT_TRUE(r.peers[0].rtt.has_value());
+    ASSERT_FALSE(answers[1].ok());
+    EXPECT_EQ(answers[1].error().code(), Errc::no_peer);
+    // Asked again: fresh counters, not a cached answer.
+    (void)sender.send(Message("t.local", "x"));
+    auto again = a.node_stats({b.node_id()}, 5s);
+    ASSERT_TRUE(again[0].ok());
+    EXPECT_EQ(again[0]->stats.sent, n + 2);
+    std::this_thread::sleep_for(200ms);
+    EXPECT_EQ(system_seen.load(), 0);
+}
+
+// A peer that does not know grav.sys.stats (here a bare transport, as an
+// older node) stays silent: reported as a timeout after the deadline, and
+// the asker goes on.
+TEST(NodeStats, APeerThatDoesNotAnswerIsATimeout) {
+    Bus a(bus_options(50ms));
+    TestNode quiet("quiet");
+    ASSERT_TRUE(quiet.start().ok());
+    ASSERT_TRUE(a.connect_endpoint(quiet.transport->endpoint()).ok());
+    ASSERT_TRUE(eventually([&] { return a.peers().size() == 1; }, 10s));
+    const auto start = std::chrono::steady_clock::now();
+    auto answers = a.node_stats({quiet.id()}, 300ms);
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(took, 300ms);
+    EXPECT_LT(took, 3s);
+    ASSERT_EQ(answers.size(), 1u);
+    ASSERT_FALSE(answers[0].ok());
+    EXPECT_EQ(answers[0].error().code(), Errc::timeout);
+    // It did get the request (as a message for its bus to judge).
+    EXPECT_TRUE(eventually([&] { return quiet.events.message_count() == 1; }, 5s));
+}
+
 }  // namespace
 }  // namespace grav::ztest
