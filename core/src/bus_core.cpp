@@ -260,15 +260,17 @@ Status BusCore::reply(PodState& sender, const MessagePtr& reply, const NodeId& r
 
 void BusCore::deliver_from_peer(const MessagePtr& message, bool may_block) {
     if (closed() || message->origin() == node_id_) return;
+    // The buses' own messages are no traffic of its pods: not counted, so
+    // that asking a node for its counters (grav.sys.stats) leaves them be.
+    if (message->type().starts_with(kSystemTypePrefix)) {
+        on_system_message(message);
+        return;
+    }
     counters_->received_from_peers.fetch_add(1, std::memory_order_relaxed);
     // The transport thread waits for mailbox room too (or, asking
     // room_for_peers first, stops reading): backpressure reaches the
     // network instead of an unbounded queue; but not while a thread
     // wants the loop for a wait (room_wait.hpp).
-    if (message->type().starts_with(kSystemTypePrefix)) {
-        on_system_message(message);
-        return;
-    }
     fan_out(message, 0, may_block);
     if (bridge_) bridge_->from_peer(message, hub_ && hub_->has_peer(message->origin()));
 }
