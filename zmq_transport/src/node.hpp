@@ -274,7 +274,7 @@ private:
     // The key to dial a peer with: the cluster key, or the one it was given.
     [[nodiscard]] std::string dial_key(const std::string& given) const;
     // False (and counted, logged) when a connection's "User-Id" is not the
-    // key `link` is bound to.
+    // key `link` is bound to; true marks the link seen (PeerTraffic::last_seen).
     bool from_bound_key(const PeerLink& link, ::zmq::message_t& frame);
     // Before the monitored sockets or their readers close (see remove_peer).
     void stop_server_monitors();

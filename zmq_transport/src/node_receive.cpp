@@ -53,8 +53,7 @@ void Node::on_router() {
             malformed("direct message from a connection that is not a grav node");
             continue;
         }
-        PeerLink* known = find(*sender);
-        if (known) known->traffic->seen();
+        PeerLink* known = find(*sender);  // its last sign of life: once from_bound_key vouches for it
         wire::Header control_header;
         // RESENT carries the resent message's own header (on_resent checks it).
         if (control && **control != wire::Control::resent) {
