@@ -74,14 +74,17 @@ TEST(PeerTraffic, CountsEachWayPerPeerWithLastSeenAndRoundTrip) {
             ASSERT_TRUE(reply.ok()) << reply.error().what();
         }
     }
-    // Each side took the other's n requests and n replies.
+    // Each side took the other's n requests and n replies. (A reply is
+    // counted sent once libzmq took it, which may be just after its asker
+    // got it: waited for too.)
     std::optional<PeerTraffic> a1, b1;
     ASSERT_TRUE(eventually(
         [&] {
             a1 = traffic_to(a, b_id);
             b1 = traffic_to(b, a_id);
             return a1 && b1 && a1->messages_received - a0->messages_received == 2 * n &&
-                   b1->messages_received - b0->messages_received == 2 * n;
+                   b1->messages_received - b0->messages_received == 2 * n &&
+                   a1->messages_sent - a0->messages_sent >= n && b1->messages_sent - b0->messages_sent >= n;
         },
         5s));
     for (const auto& [t0, t1] : {std::pair{*a0, *a1}, std::pair{*b0, *b1}}) {

@@ -175,6 +175,9 @@ private:
     void run_timers(SteadyTime now);
     // Round trips (node_traffic.cpp): PING every joined peer that answers.
     void send_pings(SteadyTime now);
+    // One PING, at once: at the join, so that the round trip of a fresh
+    // link is not the handshake's (which includes connecting).
+    void send_ping(PeerLink& link, SteadyTime now);
     void on_pong(PeerLink& link, std::span<const std::byte> body);
     void on_welcome_body(PeerLink& link, std::span<const std::byte> body);
     // A new link's counters become visible to traffic(); a dropped one's go.

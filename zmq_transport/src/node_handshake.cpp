@@ -166,6 +166,7 @@ void Node::maybe_send_ready(PeerLink& link) {
 void Node::check_joined(PeerLink& link) {
     if (link.joined || !link.admitted || !link.welcomed || !link.ready_from_peer || !link.ready_sent) return;
     link.joined = true;
+    send_ping(link, SteadyClock::now());
     set_live(link.id, true);
     bump(counters_.peers_joined);
     events_.on_peer_joined(link.info);

@@ -47,13 +47,16 @@ void Node::on_welcome_body(PeerLink& link, std::span<const std::byte> body) {
 void Node::send_pings(SteadyTime now) {
     if (options_.ping_interval.count() <= 0 || now < next_ping_) return;
     next_ping_ = now + options_.ping_interval;
-    for (auto& [id, link] : peers_) {
-        if (!link->joined || !link->answers_ping || !link->dealer || link->bye_direct || link->down_since)
-            continue;
-        // An unanswered PING is forgotten: its PONG, if late, matches nothing.
-        link->ping_sent = now;
-        send_control(*link->dealer, wire::Control::ping, wire::encode_echo(++link->ping_token));
-    }
+    for (auto& [id, link] : peers_) send_ping(*link, now);
+}
+
+void Node::send_ping(PeerLink& link, SteadyTime now) {
+    if (options_.ping_interval.count() <= 0 || !link.joined || !link.answers_ping || !link.dealer ||
+        link.bye_direct || link.down_since)
+        return;
+    // An unanswered PING is forgotten: its PONG, if late, matches nothing.
+    link.ping_sent = now;
+    send_control(*link.dealer, wire::Control::ping, wire::encode_echo(++link.ping_token));
 }
 
 void Node::on_pong(PeerLink& link, std::span<const std::byte> body) {
