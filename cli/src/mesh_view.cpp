@@ -45,8 +45,10 @@ NodeId find_node(Node& node, const std::string& text, std::chrono::milliseconds 
         if (found.size() > 1) {
             std::string ids;
             for (const auto& id : found) ids += (ids.empty() ? "" : ", ") + id.short_str();
-            throw CliError(ExitCode::usage, "--node " + text + " names " + std::to_string(found.size()) +
-                                                " nodes (" + ids + "): give its id");
+            std::string message = "--node " + text + " names " + std::to_string(found.size()) + " nodes (";
+            message += ids;
+            message += "): give its id";
+            throw CliError(ExitCode::usage, message);
         }
         if (std::chrono::steady_clock::now() >= deadline) {
             throw CliError(ExitCode::no_peer, "no node '" + text + "' in view (" + node.discovery_text() +

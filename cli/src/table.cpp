@@ -67,7 +67,10 @@ Row traffic_header() {
 }
 
 Row traffic_cells(const PeerTraffic* t) {
-    if (t == nullptr) return Row(traffic_header().size(), "-");
+    if (t == nullptr) {
+        Row none(traffic_header().size(), "-");
+        return none;
+    }
     return {rtt_text(t->rtt),
             std::to_string(t->messages_sent),
             bytes_text(t->bytes_sent),

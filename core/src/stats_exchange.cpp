@@ -204,7 +204,7 @@ std::vector<Result<NodeReport>> StatsRequests::collect(const std::vector<Message
         if (it != pending_.end() && it->second) {
             out.push_back(std::move(*it->second));
         } else {
-            out.push_back(Error(Errc::timeout, "no answer"));
+            out.emplace_back(Error(Errc::timeout, "no answer"));
         }
         if (it != pending_.end()) pending_.erase(it);
     }

@@ -101,7 +101,7 @@ Message reply_to(const MessageId& request, const NodeReport& report, const NodeI
     h.reply_to = request;
     h.type = std::string(kStatsReplyType);
     h.origin = from;
-    return Message(std::move(h), encode_report(report));
+    return {std::move(h), encode_report(report)};
 }
 
 TEST(StatsRequests, AnswersAreMatchedOnceAndTheRestTimeOut) {
