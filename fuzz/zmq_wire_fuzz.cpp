@@ -41,5 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     (void)wire::decode_hello(body_span);
     (void)wire::decode_reason(body_span);
+    (void)wire::decode_welcome(body_span);
+    (void)wire::decode_echo(body_span);
     return 0;
 }

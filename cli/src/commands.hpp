@@ -27,6 +27,7 @@ void add_sub_command(CLI::App& app, Context& context);
 void add_request_command(CLI::App& app, Context& context);
 void add_reply_command(CLI::App& app, Context& context);
 void add_peers_command(CLI::App& app, Context& context);
+void add_stats_command(CLI::App& app, Context& context);
 void add_bench_command(CLI::App& app, Context& context);
 void add_keygen_command(CLI::App& app, Context& context);
 void add_bridge_command(CLI::App& app, Context& context);

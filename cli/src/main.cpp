@@ -88,6 +88,7 @@ int run(int argc, char** argv) {
     add_request_command(app, context);
     add_reply_command(app, context);
     add_peers_command(app, context);
+    add_stats_command(app, context);
     add_bench_command(app, context);
     add_keygen_command(app, context);
     add_bridge_command(app, context);

@@ -112,6 +112,11 @@ std::vector<NodeId> Bus::discovered() const {
 
 std::vector<PeerInfo> Bus::peers() const { return core_->hub() ? core_->hub()->peers() : std::vector<PeerInfo>{}; }
 
+std::vector<Result<NodeReport>> Bus::node_stats(const std::vector<NodeId>& nodes,
+                                                std::chrono::milliseconds timeout) {
+    return core_->node_stats(nodes, timeout);
+}
+
 std::vector<PeerTraffic> Bus::peer_traffic() const {
     return core_->hub() ? core_->hub()->traffic() : std::vector<PeerTraffic>{};
 }

@@ -200,6 +200,9 @@ void BusCore::fan_out(const MessagePtr& message, std::uint64_t sender, bool may_
 }
 
 bool BusCore::fan_out(const MessagePtr& message, std::uint64_t sender, bool may_block, bool callbacks) {
+    // The buses' own messages are never a pod's, whoever made them (a pod
+    // may send one: it reaches peers, which handle or ignore it).
+    if (message->type().starts_with(kSystemTypePrefix)) return true;
     // A reply for a live receipt goes to that receipt (not to its pod's handler).
     const PodState* consumer = nullptr;
     if (!message->reply_to().is_nil()) {
@@ -263,15 +266,17 @@ Status BusCore::reply(PodState& sender, const MessagePtr& reply, const NodeId& r
 
 void BusCore::deliver_from_peer(const MessagePtr& message, bool may_block) {
     if (closed() || message->origin() == node_id_) return;
+    // The buses' own messages are no traffic of its pods: not counted, so
+    // that asking a node for its counters (grav.sys.stats) leaves them be.
+    if (message->type().starts_with(kSystemTypePrefix)) {
+        on_system_message(message);
+        return;
+    }
     counters_->received_from_peers.fetch_add(1, std::memory_order_relaxed);
     // The transport thread waits for mailbox room too (or, asking
     // room_for_peers first, stops reading): backpressure reaches the
     // network instead of an unbounded queue; but not while a thread
     // wants the loop for a wait (room_wait.hpp).
-    if (message->type().starts_with(kSystemTypePrefix)) {
-        on_system_message(message);
-        return;
-    }
     fan_out(message, 0, may_block);
     if (bridge_) bridge_->from_peer(message, hub_ && hub_->has_peer(message->origin()));
 }
@@ -289,6 +294,17 @@ void BusCore::on_system_message(const MessagePtr& message) {
                                                                         " has no bridge to other sites"));
             }
         }
+    } else if (message->type() == kStatsType) {
+        // Answered point to point to the asker, whoever asks: the same
+        // counters any member of the mesh could read (docs/PROTOCOL.md).
+        if (hub_) {
+            hub_->send_direct(message->origin(),
+                              stats_reply(*message, NodeReport{node_id_, name_, stats(), hub_->traffic()}));
+        }
+    } else if (message->type() == kStatsReplyType) {
+        if (!stats_requests_.answer(*message))
+            log_debug("stats answer from node " + message->origin().short_str() +
+                      " nobody waits for: ignored");
     } else if (message->type() == kTunnelFailedType) {
         if (auto slot = find_reply(message->reply_to())) {
             slot->fail_send(Error(Errc::no_peer, std::string(message->payload_view())));
@@ -440,30 +456,6 @@ void BusCore::stop() {
     timers_.stop();
     std::lock_guard lock(registry_mutex_);
     history_.clear();
-}
-
-BusStats BusCore::stats() const {
-    BusStats s;
-    s.sent = counters_->sent.load(std::memory_order_relaxed);
-    s.delivered = counters_->delivered.load(std::memory_order_relaxed);
-    s.failed = counters_->failed.load(std::memory_order_relaxed);
-    s.redelivered = counters_->redelivered.load(std::memory_order_relaxed);
-    s.dropped = counters_->dropped.load(std::memory_order_relaxed);
-    s.disconnected_by_bus = counters_->disconnected_by_bus.load(std::memory_order_relaxed);
-    s.received_from_peers = counters_->received_from_peers.load(std::memory_order_relaxed);
-    {
-        std::lock_guard lock(registry_mutex_);
-        s.pods = pods_.size();
-        for (const auto& [id, pod] : pods_) s.queue_depth += pod->queue_depth();
-    }
-    if (hub_) {
-        s.peers = hub_->peer_count();
-        s.network = hub_->network_stats();
-    }
-    if (bridge_) {
-        for (auto& [k, v] : bridge_->stats()) s.network[k] = v;
-    }
-    return s;
 }
 
 }  // namespace grav::detail

@@ -8,6 +8,7 @@
 #include "pod_state.hpp"
 #include "reply_slot.hpp"
 #include "stats_ticker.hpp"
+#include "stats_exchange.hpp"
 #include "timer_queue.hpp"
 #include "worker_pool.hpp"
 
@@ -95,6 +96,9 @@ public:
     void stop();
 
     [[nodiscard]] BusStats stats() const;
+    // Bus::node_stats (stats_exchange.hpp).
+    std::vector<Result<NodeReport>> node_stats(const std::vector<NodeId>& nodes,
+                                               std::chrono::milliseconds timeout);
 
 private:
     void fan_out(const MessagePtr& message, std::uint64_t sender, bool may_block);
@@ -119,6 +123,7 @@ private:
     std::unique_ptr<BridgeLink> bridge_;  // after hub_: it goes first, while the hub still serves it
     std::unique_ptr<StatsTicker> stats_ticker_;  // with BusOptions::on_stats
     std::atomic<bool> closed_{false};
+    StatsRequests stats_requests_;  // node_stats() in flight
     std::mutex stop_mutex_;
 
     // Registry and history share one lock: a message is either in the

@@ -15,6 +15,8 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 
 namespace grav::ztest {
@@ -44,9 +46,11 @@ struct SecureNode {
     std::shared_ptr<std::vector<std::string>> log_lines = std::make_shared<std::vector<std::string>>();
     std::unique_ptr<TestNode> node;
 
-    SecureNode(std::string name, PolicyPtr policy) {
+    SecureNode(std::string name, PolicyPtr policy,
+               std::chrono::milliseconds ping_interval = zmq::Options{}.ping_interval) {
         auto o = fast_options();
         o.security = std::move(policy);
+        o.ping_interval = ping_interval;
         o.log = [m = log_mutex, lines = log_lines](std::string_view line) {
             std::lock_guard lock(*m);
             lines->emplace_back(line);
@@ -100,6 +104,35 @@ TEST(ZmqSecure, AllowListMembersMeshAndExchange) {
     EXPECT_EQ(a.stat("zmq.auth_refused"), 0u);
     EXPECT_EQ(b.stat("zmq.auth_refused"), 0u);
     EXPECT_EQ(a.stat("zmq.handshake_failed"), 0u);
+}
+
+// PING/PONG through CURVE and the allow-list's key check: the round trip
+// keeps being measured and the peer keeps being seen.
+TEST(ZmqSecure, AllowListLinksMeasureTheirRoundTrip) {
+    Identity ia = new_identity(), ib = new_identity();
+    const auto ka = ia.public_key(), kb = ib.public_key();
+    SecureNode a("a", allow(std::move(ia), {kb}), 50ms);
+    SecureNode b("b", allow(std::move(ib), {ka}), 50ms);
+    ASSERT_TRUE(a->start().ok() && b->start().ok());
+    ASSERT_TRUE(b->transport->connect(keyed(*a, ka)).ok());
+    ASSERT_TRUE(eventually([&] { return joined(*a, *b); }, 10s));
+    std::set<std::int64_t> rtts;
+    std::optional<std::chrono::system_clock::time_point> first_seen;
+    ASSERT_TRUE(eventually(
+        [&] {
+            for (const auto& t : b->transport->traffic()) {
+                if (t.peer != a->id() || !t.rtt || !t.last_seen) continue;
+                rtts.insert(t.rtt->count());
+                if (!first_seen) first_seen = t.last_seen;
+                return rtts.size() >= 3 && *t.last_seen > *first_seen;
+            }
+            return false;
+        },
+        10s))
+        << rtts.size() << " round trips seen";
+    EXPECT_EQ(a.stat("zmq.auth_refused"), 0u);
+    EXPECT_EQ(a.stat("zmq.malformed"), 0u);
+    EXPECT_EQ(b.stat("zmq.malformed"), 0u);
 }
 
 TEST(ZmqSecure, ClusterSecretMembersMeshWithoutKeysInEndpoints) {

@@ -330,8 +330,9 @@ TEST(WireReason, RoundTripsAndBounds) {
 }
 
 TEST(WireControl, TopicsParse) {
-    for (auto c : {Control::hello, Control::welcome, Control::refuse, Control::ready, Control::bye,
-                   Control::who, Control::iam}) {
+    for (auto c :
+         {Control::hello, Control::welcome, Control::refuse, Control::ready, Control::bye, Control::who,
+          Control::iam, Control::resend, Control::resent, Control::got, Control::ping, Control::pong}) {
         auto parsed = parse_control(topic_of(c));
         ASSERT_TRUE(parsed.has_value());
         ASSERT_TRUE(parsed->ok());
@@ -342,6 +343,35 @@ TEST(WireControl, TopicsParse) {
     ASSERT_TRUE(unknown.has_value());
     EXPECT_FALSE(unknown->ok());
     EXPECT_EQ(topic_of(Control::hello), std::string_view("\0HELLO", 6));
+}
+
+TEST(WireControl, PingTopicsAndEchoBody) {
+    EXPECT_EQ(topic_of(Control::ping), std::string_view("\0PING", 5));
+    EXPECT_EQ(topic_of(Control::pong), std::string_view("\0PONG", 5));
+    const auto echo = encode_echo(0x0102030405060708ull);
+    EXPECT_EQ(echo.size(), 9u);  // cereal prologue + 8 bytes
+    auto token = decode_echo(as_span(echo));
+    ASSERT_TRUE(token.ok());
+    EXPECT_EQ(*token, 0x0102030405060708ull);
+    EXPECT_FALSE(decode_echo(as_span(echo.substr(0, 5))).ok());
+    EXPECT_FALSE(decode_echo(as_span(echo + "x")).ok());
+    EXPECT_FALSE(decode_echo({}).ok());
+}
+
+TEST(WireControl, WelcomeBodySaysWhatTheNodeCanDo) {
+    // An older node's WELCOME is empty: no features, no PINGs for it.
+    auto old_node = decode_welcome({});
+    ASSERT_TRUE(old_node.ok());
+    EXPECT_EQ(old_node->features, 0u);
+    const auto body = encode_welcome({.features = feature_ping});
+    auto now = decode_welcome(as_span(body));
+    ASSERT_TRUE(now.ok());
+    EXPECT_EQ(now->features, feature_ping);
+    // A later version's extra fields are skipped, not refused.
+    auto later = decode_welcome(as_span(body + "more"));
+    ASSERT_TRUE(later.ok());
+    EXPECT_EQ(later->features, feature_ping);
+    EXPECT_FALSE(decode_welcome(as_span(body.substr(0, 3))).ok());
 }
 
 TEST(WireControl, SyncTopicAndRoutingIdCarryTheNodeId) {

@@ -222,6 +222,7 @@ PeerLink& Node::link_for(const NodeId& id) {
         alone_.store(false, std::memory_order_release);  // at once: publishes from now on are kept
         slot->handshake_deadline = SteadyClock::now() + options_.handshake_timeout;
         arm_timers(slot->handshake_deadline);
+        publish_traffic(*slot);
     }
     return *slot;
 }
@@ -448,6 +449,7 @@ void Node::run_timers(SteadyTime now) {
     }
     for (auto& [id, why] : gone) remove_peer(id, why.first, why.second);
     check_gaps(now);
+    send_pings(now);
 
     for (std::size_t i = 0; i < probes_.size();) {
         if (now < probes_[i].deadline) {
@@ -500,6 +502,7 @@ SteadyTime Node::next_deadline(SteadyTime now) const {
             if (stream.gap_deadline) due(*stream.gap_deadline);
         }
     }
+    if (options_.ping_interval.count() > 0 && !peers_.empty()) due(next_ping_);
     for (const auto& [id, retained] : retained_) due(retained.until);
     for (const auto& probe : probes_) due(probe.deadline);
     for (const auto& m : manual_) {

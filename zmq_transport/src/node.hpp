@@ -58,6 +58,8 @@ public:
     [[nodiscard]] const std::string& endpoint() const noexcept { return endpoint_; }
     [[nodiscard]] const Contact& contact() const noexcept { return contact_; }
     [[nodiscard]] bool alive(const NodeId& peer) const;
+    // Any thread: per-peer traffic and health, one entry per link.
+    [[nodiscard]] std::vector<PeerTraffic> traffic() const;
 
     // True on the transport thread (inside a TransportEvents callback):
     // then work is done at once instead of queued, saving a wake-up.
@@ -171,6 +173,16 @@ private:
                                  std::uint32_t value);
     void on_server_monitor(::zmq::socket_t& monitor);
     void run_timers(SteadyTime now);
+    // Round trips (node_traffic.cpp): PING every joined peer that answers.
+    void send_pings(SteadyTime now);
+    // One PING, at once: at the join, so that the round trip of a fresh
+    // link is not the handshake's (which includes connecting).
+    void send_ping(PeerLink& link, SteadyTime now);
+    void on_pong(PeerLink& link, std::span<const std::byte> body);
+    void on_welcome_body(PeerLink& link, std::span<const std::byte> body);
+    // A new link's counters become visible to traffic(); a dropped one's go.
+    void publish_traffic(const PeerLink& link);
+    void withdraw_traffic(const NodeId& id);
     void update_gauges() noexcept;
     // The earliest deadline of all the state the timers watch.
     [[nodiscard]] SteadyTime next_deadline(SteadyTime now) const;
@@ -265,7 +277,7 @@ private:
     // The key to dial a peer with: the cluster key, or the one it was given.
     [[nodiscard]] std::string dial_key(const std::string& given) const;
     // False (and counted, logged) when a connection's "User-Id" is not the
-    // key `link` is bound to.
+    // key `link` is bound to; true marks the link seen (PeerTraffic::last_seen).
     bool from_bound_key(const PeerLink& link, ::zmq::message_t& frame);
     // Before the monitored sockets or their readers close (see remove_peer).
     void stop_server_monitors();
@@ -298,6 +310,9 @@ private:
     std::thread::id owner_id_;  // the transport thread
     mutable std::mutex live_mutex_;
     std::unordered_set<NodeId> live_;
+    // traffic(): every link's counters (the links themselves are the loop's).
+    mutable std::mutex traffic_mutex_;
+    std::unordered_map<NodeId, std::shared_ptr<PeerCounters>> traffic_;
 
     // Held by the loop's runner (the transport thread, or a thread in
     // serve_until) except while it sleeps in poll(2); whoever holds it owns
@@ -376,6 +391,7 @@ private:
     SteadyTime next_keepalive_{};
     std::size_t monitor_serial_ = 0;
     SteadyTime next_timers_{};
+    SteadyTime next_ping_{};  // send_pings
 
     SteadyTime log_window_{};
     int log_lines_ = 0;

@@ -129,6 +129,7 @@ void Node::ensure_dealer(PeerLink& link, const std::string& endpoint) {
         if (link.dial_endpoint.empty()) link.dial_endpoint = endpoint;
         send_control(*link.dealer, wire::Control::hello, wire::encode_hello(hello_of_self()), {},
                      incarnation_);
+        link.hello_sent = SteadyClock::now();  // its WELCOME measures the first round trip
         poll_dirty_ = true;
         maybe_send_ready(link);
     } catch (const ::zmq::error_t& e) {
@@ -165,6 +166,7 @@ void Node::maybe_send_ready(PeerLink& link) {
 void Node::check_joined(PeerLink& link) {
     if (link.joined || !link.admitted || !link.welcomed || !link.ready_from_peer || !link.ready_sent) return;
     link.joined = true;
+    send_ping(link, SteadyClock::now());
     set_live(link.id, true);
     bump(counters_.peers_joined);
     events_.on_peer_joined(link.info);
@@ -182,6 +184,7 @@ void Node::remove_peer(const NodeId& id, LeaveReason reason, const std::string& 
     if (it == peers_.end()) return;
     std::unique_ptr<PeerLink> link = std::move(it->second);
     peers_.erase(it);
+    withdraw_traffic(id);
     subscribed_here_.erase(id);
     set_live(id, false);
     poll_dirty_ = true;
@@ -264,7 +267,8 @@ void Node::on_hello(std::string_view identity, const wire::Hello& hello, std::st
     info.last_seen = SteadyClock::now();
     if (PeerLink* existing = find(hello.node); existing && existing->admitted) {
         if (!existing->joined) {  // a repeated HELLO during the handshake
-            send_control(*router_, wire::Control::welcome, {}, identity);
+            send_control(*router_, wire::Control::welcome,
+                         wire::encode_welcome({.features = wire::feature_ping}), identity);
             return;
         }
         // It rebuilt its side of the link (it saw ours drop): so do we.
@@ -293,7 +297,8 @@ void Node::on_hello(std::string_view identity, const wire::Hello& hello, std::st
     link.incarnation = incarnation;
     restore(link);
     if (secure()) link.public_key = member_key;
-    send_control(*router_, wire::Control::welcome, {}, identity);
+    send_control(*router_, wire::Control::welcome, wire::encode_welcome({.features = wire::feature_ping}),
+                 identity);
     ensure_dealer(link, link.info.endpoints[0]);
     ensure_sub(link, link.info.endpoints[1]);
     check_joined(link);
@@ -330,6 +335,7 @@ void Node::on_dealer(PeerLink& link) {
     for (int n = 0; n < receive_batch; ++n) {
         PeerLink* current = find(id);
         if (!current || !current->dealer || !receive(*current->dealer, frames)) return;
+        current->traffic->seen();
         auto control =
             frames.count == 3 && !frames.overflow ? wire::parse_control(frames.text(0)) : std::nullopt;
         if (!control || !*control) {
@@ -354,8 +360,10 @@ void Node::on_dealer(PeerLink& link) {
                     return;
                 }
                 current->welcomed = true;
+                on_welcome_body(*current, frames.bytes(2));
                 check_joined(*current);
                 break;
+            case wire::Control::pong: on_pong(*current, frames.bytes(2)); break;
             case wire::Control::refuse: {
                 auto reason = wire::decode_reason(frames.bytes(2));
                 const std::string why = reason ? *reason : "refused (unreadable reason)";

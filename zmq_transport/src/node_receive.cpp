@@ -53,6 +53,7 @@ void Node::on_router() {
             malformed("direct message from a connection that is not a grav node");
             continue;
         }
+        PeerLink* known = find(*sender);  // its last sign of life: once from_bound_key vouches for it
         wire::Header control_header;
         // RESENT carries the resent message's own header (on_resent checks it).
         if (control && **control != wire::Control::resent) {
@@ -65,7 +66,7 @@ void Node::on_router() {
             control_header = *h;
         }
         if (!control) {
-            PeerLink* link = find(*sender);
+            PeerLink* link = known;
             if (!link || !link->admitted) {
                 bump(counters_.unknown_sender);
                 log("dropped a direct message from " + sender->short_str() + ", which is no peer");
@@ -143,6 +144,16 @@ void Node::on_router() {
                     }
                 }
                 break;
+            case wire::Control::ping:
+                if (PeerLink* link = find(*sender);
+                    link && link->admitted && from_bound_key(*link, frames.part[1])) {
+                    if (auto token = wire::decode_echo(frames.bytes(3)); token) {
+                        send_control(*router_, wire::Control::pong, wire::encode_echo(*token), identity);
+                    } else {
+                        malformed("PING from " + sender->short_str() + ": " + token.error().reason());
+                    }
+                }
+                break;
             case wire::Control::got:
                 if (PeerLink* link = find(*sender); link && from_bound_key(*link, frames.part[1])) {
                     on_got(*link, frames.bytes(3));
@@ -164,6 +175,7 @@ void Node::on_sub(PeerLink& link) {
             return;
         }
         if (!receive(*current->sub, frames)) return;
+        current->traffic->seen();
         auto control = frames.count > 0 ? wire::parse_control(frames.text(0)) : std::nullopt;
         const std::size_t expected = control ? 3 : 2;  // control: topic, header, body; data: type, data frame
         if (frames.overflow || frames.count != expected) {
@@ -247,6 +259,7 @@ void Node::on_data(PeerLink& link, std::string_view type, std::span<const std::b
     const auto kind = direct ? wire::StreamKind::direct : wire::StreamKind::fanout;
     StreamIn& stream = *stream_in(link, kind, type, true);
     bump(counters_.bytes_received, wire_bytes);
+    bump(link.traffic->bytes_received, wire_bytes);
     for (const auto& record : records_) {
         accept(link, kind, type, stream, record.header.seq,
                wire::message_of(type, record.header, record.payload), false);

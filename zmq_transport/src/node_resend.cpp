@@ -40,6 +40,7 @@ StreamIn* Node::stream_in(PeerLink& link, wire::StreamKind kind, std::string_vie
 
 void Node::deliver(const NodeId& from, wire::StreamKind kind, MessagePtr message) {
     bump(counters_.messages_received);
+    if (PeerLink* link = find(from)) bump(link->traffic->messages_received);
     if (kind == wire::StreamKind::direct) bump(counters_.direct_received);
     // Published messages are read only while there is room (on_sub asks
     // first), so they never wait here: a transport thread blocked here could
@@ -107,6 +108,7 @@ void Node::give_up(const NodeId& from, PeerLink* link, wire::StreamKind kind, st
         bump(counters_.gaps);
         bump(counters_.missing, lost);
         bump(counters_.lost, lost);
+        if (PeerLink* known = link ? link : find(from)) bump(known->traffic->lost, lost);
         log(std::to_string(lost) + " message(s) of " + describe(kind, type) + " from " + from.short_str() +
             " are lost (not re-sent in time, or beyond the sender's window)");
         stream.last = until;
@@ -170,6 +172,7 @@ void Node::on_resend_request(PeerLink& link, std::span<const std::byte> body) {
                                    ::zmq::message_t(sent.header.data(), sent.header.size()),
                                    ::zmq::message_t(resent.data(), resent.size())});
         bump(counters_.resent);
+        bump(link.traffic->resent);
     });
     flush_resends(link);
 }

@@ -103,12 +103,19 @@ bool Node::secure_client(::zmq::socket_t& socket, const std::string& public_key,
 bool Node::from_bound_key(const PeerLink& link, ::zmq::message_t& frame) {
     // Only an allow-list tells members apart; with a cluster secret they all
     // hold the same key.
-    if (!secure() || options_.security->mode() != security::Policy::Mode::allow_list) return true;
+    // Every ROUTER frame from a peer passes here: a sign of life (PeerTraffic).
+    if (!secure() || options_.security->mode() != security::Policy::Mode::allow_list) {
+        link.traffic->seen();
+        return true;
+    }
     const char* user = nullptr;
     try {
         user = frame.gets("User-Id");
     } catch (const ::zmq::error_t&) {}
-    if (user != nullptr && link.public_key == user) return true;
+    if (user != nullptr && link.public_key == user) {
+        link.traffic->seen();
+        return true;
+    }
     bump(counters_.auth_refused);
     log("dropped a message claiming node " + link.id.short_str() + " from key " + (user ? user : "(none)") +
         ", which is not that node's key");

@@ -150,6 +150,8 @@ void Node::flush_outbox(PeerLink& link) {
         bump(counters_.batches_sent);
         bump(counters_.direct_sent);
         bump(counters_.bytes_sent, out.bytes);
+        bump(link.traffic->messages_sent);
+        bump(link.traffic->bytes_sent, out.bytes);
         auto done = std::move(out.done);
         link.outbox.pop_front();
         if (done) done(success());

@@ -2,6 +2,7 @@
 // Everything the transport thread knows about one peer: its sockets, where
 // the handshake stands, and its sequence trackers.
 
+#include "peer_counters.hpp"
 #include "resend_wire.hpp"
 #include "stream_in.hpp"
 #include "string_hash.hpp"
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -83,6 +85,15 @@ struct PeerLink {
     std::deque<std::array<::zmq::message_t, 3>> resend_out;
 
     std::deque<Outgoing> outbox;
+
+    // Its traffic and health (Node::traffic()); never null.
+    std::shared_ptr<PeerCounters> traffic = std::make_shared<PeerCounters>();
+    // Round trip: our HELLO on the DEALER until its WELCOME, then PING/PONG
+    // every ping_interval while its WELCOME said it answers them.
+    std::optional<SteadyTime> hello_sent;
+    bool answers_ping = false;
+    std::uint64_t ping_token = 0;
+    std::optional<SteadyTime> ping_sent;
 };
 
 }  // namespace grav::zmq

@@ -36,7 +36,7 @@ constexpr std::string_view control_topics[] = {
     std::string_view("\0HELLO", 6), std::string_view("\0WELCOME", 8), std::string_view("\0REFUSE", 7),
     std::string_view("\0READY", 6), std::string_view("\0BYE", 4),     std::string_view("\0WHO", 4),
     std::string_view("\0IAM", 4),   std::string_view("\0RESEND", 7),  std::string_view("\0RESENT", 7),
-    std::string_view("\0GOT", 4)};
+    std::string_view("\0GOT", 4),   std::string_view("\0PING", 5),    std::string_view("\0PONG", 5)};
 constexpr std::string_view sync_prefix("\0SYNC", 5);
 
 template <class Archive, class Tag>
@@ -268,6 +268,39 @@ Result<Hello> decode_hello(std::span<const std::byte> bytes) {
         load_text(archive, hello.belongs_to, max_text, "belongs_to");
         load_list(archive, hello.interests, "interests");
         load_list(archive, hello.endpoints, "endpoints");
+        return true;
+    });
+}
+
+std::string encode_welcome(const Welcome& welcome) {
+    std::ostringstream out;
+    {
+        cereal::PortableBinaryOutputArchive archive(out);
+        archive(welcome.features);
+    }
+    return std::move(out).str();
+}
+
+Result<Welcome> decode_welcome(std::span<const std::byte> bytes) {
+    if (bytes.empty()) return Welcome{};  // a node before features: none
+    return decode_with<Welcome>(bytes, "WELCOME", [](auto& archive, Welcome& welcome) {
+        archive(welcome.features);
+        return false;  // what a later version adds after it is not ours to read
+    });
+}
+
+std::string encode_echo(std::uint64_t token) {
+    std::ostringstream out;
+    {
+        cereal::PortableBinaryOutputArchive archive(out);
+        archive(token);
+    }
+    return std::move(out).str();
+}
+
+Result<std::uint64_t> decode_echo(std::span<const std::byte> bytes) {
+    return decode_with<std::uint64_t>(bytes, "PING/PONG", [](auto& archive, std::uint64_t& token) {
+        archive(token);
         return true;
     });
 }

@@ -47,6 +47,10 @@ enum class Control : std::uint8_t {
     resend,  // DEALER -> ROUTER: send me again a range of one stream (body: ResendRequest)
     resent,  // DEALER -> ROUTER: one message sent again (header: its own; body: Resent)
     got,     // DEALER -> ROUTER: answer to a BYE with tails: what I took of your streams (body: Announcement)
+    // Round trip (PeerTraffic::rtt): sent only to a peer whose WELCOME
+    // says it answers (feature_ping), so older peers never see them.
+    ping,  // DEALER -> ROUTER: answer me (body: Echo)
+    pong,  // ROUTER -> DEALER: answer to PING (body: the PING's Echo, unchanged)
 };
 
 // Topic frame of a control command, e.g. "\0HELLO".
@@ -106,6 +110,19 @@ struct Hello {
 
 std::string encode_hello(const Hello& hello);
 Result<Hello> decode_hello(std::span<const std::byte> bytes);
+
+// WELCOME body: what the admitting node can do beyond protocol 2's base.
+// Empty (older nodes): nothing. Later fields may follow; they are skipped.
+inline constexpr std::uint32_t feature_ping = 1;  // answers PING with PONG
+struct Welcome {
+    std::uint32_t features = 0;
+};
+std::string encode_welcome(const Welcome& welcome);
+Result<Welcome> decode_welcome(std::span<const std::byte> bytes);
+
+// PING and PONG body: a number the pinger picks and the peer echoes.
+std::string encode_echo(std::uint64_t token);
+Result<std::uint64_t> decode_echo(std::span<const std::byte> bytes);
 
 std::string encode_reason(std::string_view reason);
 Result<std::string> decode_reason(std::span<const std::byte> bytes);

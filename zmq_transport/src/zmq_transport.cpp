@@ -130,6 +130,9 @@ public:
     [[nodiscard]] std::string endpoint() const override { return node_ ? node_->endpoint() : std::string(); }
     [[nodiscard]] Contact contact() const override { return node_ ? node_->contact() : Contact{}; }
     [[nodiscard]] bool alive(const NodeId& peer) const override { return node_ && node_->alive(peer); }
+    [[nodiscard]] std::vector<PeerTraffic> traffic() const override {
+        return node_ ? node_->traffic() : std::vector<PeerTraffic>{};
+    }
 
     [[nodiscard]] std::map<std::string, std::uint64_t> stats() const override {
         if (!node_) return Counters{}.snapshot();

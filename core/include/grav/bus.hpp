@@ -7,6 +7,7 @@
 #include <grav/error.hpp>
 #include <grav/message.hpp>
 #include <grav/metric.hpp>
+#include <grav/node_report.hpp>
 #include <grav/overflow_policy.hpp>
 #include <grav/peer.hpp>
 #include <grav/pod.hpp>
@@ -114,6 +115,12 @@ public:
     // Per-peer traffic and health as the transport sees it (Transport::traffic);
     // empty without a transport or when it keeps none.
     [[nodiscard]] std::vector<PeerTraffic> peer_traffic() const;
+    // Asks each of `nodes` (peers in view) for its counters (grav.sys.stats,
+    // docs/PROTOCOL.md "Node statistics"), all at once, and waits up to
+    // `timeout` for the answers: one result per node, in order; Errc::no_peer
+    // for a node that is no peer, Errc::timeout for one that did not answer.
+    [[nodiscard]] std::vector<Result<NodeReport>> node_stats(const std::vector<NodeId>& nodes,
+                                                             std::chrono::milliseconds timeout);
     // The nodes discovery has heard and not lost since (Discovery::heard):
     // those not in peers() yet are still being dialled, or will never answer.
     // Empty without discovery.

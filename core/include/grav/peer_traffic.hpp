@@ -12,7 +12,10 @@ namespace grav {
 
 struct PeerTraffic {
     NodeId peer;
-    std::uint64_t messages_sent = 0;      // data messages to this peer (its share of fan-out + direct)
+    // Point-to-point messages to this peer (send_to, replies). A publish is
+    // one send to the fan-out socket, which filters per subscriber: what
+    // it delivered to whom the sender cannot tell (the receiver counts it).
+    std::uint64_t messages_sent = 0;
     std::uint64_t bytes_sent = 0;
     std::uint64_t messages_received = 0;  // data messages accepted from it
     std::uint64_t bytes_received = 0;

@@ -34,6 +34,12 @@ struct Options {
     // left (timed out).
     std::chrono::milliseconds heartbeat_interval{1000};
     std::chrono::milliseconds heartbeat_timeout{3000};
+    // How often the round trip to each joined peer is measured by a PING
+    // it answers (PeerTraffic::rtt, `grav peers`); the first is measured
+    // by the handshake itself. One PING and one PONG per peer per interval
+    // (the ZMTP heartbeats above are invisible to the node). 0: the
+    // handshake's only.
+    std::chrono::milliseconds ping_interval{10000};
     // A dial or an incoming handshake not finished by then is abandoned.
     std::chrono::milliseconds handshake_timeout{3000};
     // stop(): how long goodbyes and queued messages may take to leave.
