@@ -114,6 +114,23 @@ void BridgeLink::tunnel(const std::string& capability, const MessagePtr& message
     });
 }
 
+void BridgeLink::relay_reply(const MessagePtr& relay) {
+    auto unwrapped = unwrap_reply(*relay);
+    if (!unwrapped) {
+        reply_relays_failed_.fetch_add(1, std::memory_order_relaxed);
+        log_warning(unwrapped.error().what());
+        return;
+    }
+    if (!send_reply(unwrapped->target, unwrapped->reply)) {
+        reply_relays_failed_.fetch_add(1, std::memory_order_relaxed);
+        log_warning("reply " + relay->id().short_str() + " from node " + relay->origin().short_str() +
+                    " for node " + unwrapped->target.short_str() +
+                    " of another site not sent on: this node's bridge is not running");
+        return;
+    }
+    replies_relayed_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void BridgeLink::relay_tunnel(const MessagePtr& relay) {
     auto unwrapped = unwrap_tunnel(*relay);
     if (!unwrapped) {
@@ -247,6 +264,8 @@ std::vector<MetricInfo> BridgeLink::describe_metrics() const {
         {"bridge.lost", counter, "Messages from other sites that will never arrive"},
         {"bridge.dropped_before_start", counter, "Messages that reached the bridge before it ran"},
         {"bridge.tunnels_relayed", counter, "Tunnel requests relayed to a node of this site"},
+        {"bridge.replies_relayed", counter, "Replies of this site's plain nodes sent on to another site"},
+        {"bridge.reply_relays_failed", counter, "Replies of this site's plain nodes that could not be sent on"},
         {"bridge.tunnel_relays_failed", counter, "Tunnel requests that could not be relayed"},
     };
     auto more = bridge_->describe_metrics();
@@ -266,6 +285,8 @@ std::map<std::string, std::uint64_t> BridgeLink::stats() const {
     out["bridge.lost"] = lost_.load(std::memory_order_relaxed);
     out["bridge.dropped_before_start"] = not_running_dropped_.load(std::memory_order_relaxed);
     out["bridge.tunnels_relayed"] = relayed_.load(std::memory_order_relaxed);
+    out["bridge.replies_relayed"] = replies_relayed_.load(std::memory_order_relaxed);
+    out["bridge.reply_relays_failed"] = reply_relays_failed_.load(std::memory_order_relaxed);
     out["bridge.tunnel_relays_failed"] = relays_failed_.load(std::memory_order_relaxed);
     return out;
 }

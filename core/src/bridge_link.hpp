@@ -64,6 +64,9 @@ public:
     // A "grav.sys.tunnel" relay from a LAN peer (tunnel_relay.hpp): the
     // request goes to other sites; when none takes it, the peer is told.
     void relay_tunnel(const MessagePtr& relay);
+    // A "grav.sys.reply" relay from a LAN peer (tunnel_relay.hpp): a reply
+    // for a node of another site, sent on; counted when it cannot be.
+    void relay_reply(const MessagePtr& relay);
 
     // The mesh changed: elect the active bridge, tell which capabilities this site offers.
     void peers_changed(const std::vector<PeerInfo>& peers);
@@ -105,6 +108,8 @@ private:
     std::atomic<std::uint64_t> unroutable_{0};
     std::atomic<std::uint64_t> relayed_{0};
     std::atomic<std::uint64_t> not_running_dropped_{0};
+    std::atomic<std::uint64_t> replies_relayed_{0};       // relay_reply: sent on to their site
+    std::atomic<std::uint64_t> reply_relays_failed_{0};   // relay_reply: could not be
     std::atomic<std::uint64_t> relays_failed_{0};
     std::atomic<std::uint64_t> lost_{0};
 };

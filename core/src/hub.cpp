@@ -73,18 +73,31 @@ bool Hub::try_publish(const MessagePtr& message) { return withdrawn_ || transpor
 void Hub::send_to(const NodeId& peer, const MessagePtr& message) {
     if (withdrawn_) return;
     NodeId target = peer;
+    MessagePtr out = message;
     {
         std::lock_guard lock(mutex_);
         // Not in this mesh: a node of another site, reached through the
-        // site's active bridge.
-        if (peers_.count(peer) == 0) target = site_bridge_locked().value_or(peer);
+        // site's active bridge, wrapped with the node it is for
+        // (tunnel_relay.hpp): that bridge may not be the one that saw the request.
+        if (peers_.count(peer) == 0) {
+            if (auto bridge = site_bridge_locked()) {
+                target = *bridge;
+                out = wrap_reply(peer, *message);
+            }
+        }
     }
-    transport_->send_to(target, message, [this, peer](Status s) {
+    transport_->send_to(target, std::move(out), [this, peer](Status s) {
         if (!s) {
             reply_send_failures_.fetch_add(1, std::memory_order_relaxed);
             log_warning("reply to node " + peer.short_str() + " not sent: " + s.error().what());
         }
     });
+}
+
+void Hub::reply_not_relayed(const Message& relay, const std::string& reason) {
+    reply_send_failures_.fetch_add(1, std::memory_order_relaxed);
+    log_warning("reply " + relay.id().short_str() + " from node " + relay.origin().short_str() +
+                " for another site not sent on: " + reason);
 }
 
 void Hub::send_direct(const NodeId& peer, const MessagePtr& message) {

@@ -67,6 +67,9 @@ public:
     void interrupt_serve();
     [[nodiscard]] std::vector<PeerInfo> peers() const;
     [[nodiscard]] std::vector<PeerTraffic> traffic() const { return transport_->traffic(); }
+    // A reply relay (tunnel_relay.hpp) this node cannot send on: counted
+    // with the replies not sent, and said.
+    void reply_not_relayed(const Message& relay, const std::string& reason);
     // Blocks until `ready(peers)` holds (true), the deadline passes or the
     // hub withdraws (false); `out` gets the peers at that moment.
     bool wait_peers(const std::function<bool(const std::unordered_map<NodeId, PeerInfo>&)>& ready,

@@ -13,5 +13,7 @@ inline constexpr std::string_view kSystemTypePrefix = "grav.sys.";
 // that node's answer when no other site takes it.
 inline constexpr std::string_view kTunnelRelayType = "grav.sys.tunnel";
 inline constexpr std::string_view kTunnelFailedType = "grav.sys.tunnel.failed";
+// tunnel_relay.hpp: a reply for a node of another site, to the site's bridge node.
+inline constexpr std::string_view kReplyRelayType = "grav.sys.reply";
 
 }  // namespace grav::detail

@@ -67,4 +67,33 @@ MessagePtr tunnel_failure(const Message& request, const NodeId& self, std::strin
     return std::make_shared<const Message>(std::move(header), std::string(reason));
 }
 
+MessagePtr wrap_reply(const NodeId& target, const Message& reply) {
+    std::string payload;
+    payload.reserve(24 + 36 + reply.type().size() + reply.payload_view().size());
+    put_string(payload, target.str());
+    put_string(payload, reply.type());
+    put_string(payload, reply.payload_view());
+    MessageHeader header = reply.header();
+    header.type = std::string(kReplyRelayType);
+    return std::make_shared<const Message>(std::move(header), std::move(payload));
+}
+
+Result<RelayedReply> unwrap_reply(const Message& relay) {
+    std::string_view in = relay.payload_view();
+    std::string target, type, payload;
+    if (!take_string(in, target) || !take_string(in, type) || !take_string(in, payload) || !in.empty()) {
+        return Error(Errc::decode_failed, "a reply relay from node " + relay.origin().short_str() + " (" +
+                                              std::to_string(relay.payload_view().size()) +
+                                              " bytes) does not decode");
+    }
+    auto node = NodeId::parse(target);
+    if (!node || node->is_nil() || type.empty()) {
+        return Error(Errc::decode_failed, "a reply relay from node " + relay.origin().short_str() +
+                                              " names no node or no type");
+    }
+    MessageHeader header = relay.header();
+    header.type = std::move(type);
+    return RelayedReply{*node, std::make_shared<const Message>(std::move(header), std::move(payload))};
+}
+
 }  // namespace grav::detail

@@ -13,6 +13,15 @@
 // its payload. The failure is a reply to the request (reply_to = its id) whose
 // payload is the reason; A1 fails the receipt with Errc::no_peer at once.
 // Both types are reserved (docs/PROTOCOL.md, "Tunnels through a bridge").
+//
+// A reply made on a plain node to a request from another site goes the same
+// way, wrapped with the node it is for:
+//
+//   plain node B3 --direct "grav.sys.reply" (target A2)--> bridge node B0 --NATS--> A2
+//
+// so that whichever bridge node is the site's active one when the reply is
+// made can send it on: the bridge that injected the request may have left,
+// and its successor never saw the request (a standby does not subscribe).
 
 #include "system_types.hpp"
 
@@ -35,5 +44,15 @@ MessagePtr wrap_tunnel(std::string_view capability, const Message& request);
 Result<RelayedTunnel> unwrap_tunnel(const Message& relay);
 // The failure reply for `request` (made on `self`, the bridge node).
 MessagePtr tunnel_failure(const Message& request, const NodeId& self, std::string_view reason);
+
+struct RelayedReply {
+    NodeId target;      // the requester, on another site
+    MessagePtr reply;   // as its sender made it
+};
+
+// The relay message for `reply`, to the site's bridge node, for `target`.
+MessagePtr wrap_reply(const NodeId& target, const Message& reply);
+// The reply inside a relay message; an Error when the payload is not one.
+Result<RelayedReply> unwrap_reply(const Message& relay);
 
 }  // namespace grav::detail

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 namespace grav::natstest {
@@ -122,6 +123,49 @@ TEST_F(Bridged, AReceiptOnOneSiteGetsTheReplyOfAPodOnAnother) {
     auto reply = on_bridge.send(Message("math.add", "x")).wait_until(5s);
     ASSERT_TRUE(reply) << reply.error().what();
     EXPECT_EQ(reply->payload_view(), "sum of x");
+}
+
+// The replier's site changes its active bridge while the request is being
+// handled: the reply goes to the new active bridge, which was a standby when
+// the request came in from NATS. A standby remembers where each message from
+// another site came from, too, so the reply finds its way back (it was lost,
+// uncounted, when only the injecting bridge knew).
+TEST_F(Bridged, AReplyMadeAfterTheSitesActiveBridgeChangedStillReachesTheRequester) {
+    Site a({{"a1", on(0)}, {"a2"}});
+    Site b({{"b1", on(1)}, {"b2", on(2)}, {"b3"}});
+    ASSERT_TRUE(bridge_connected(a.node(0)));
+    ASSERT_TRUE(bridge_connected(b.node(0)));
+    ASSERT_TRUE(bridge_connected(b.node(1)));
+    std::atomic<bool> hold{false};
+    std::atomic<bool> holding{false};
+    Pod server = b.node(2).connect();
+    const Status server_handler = server.on_type("math.add", [&](const Message& m) {
+        if (hold) {
+            holding = true;
+            (void)test::eventually([&] { return !hold.load(); }, 20s);
+        }
+        server.reply_to(m, Message("math.sum", "sum of " + std::string(m.payload_view())));
+    });
+    ASSERT_TRUE(server_handler.ok()) << server_handler.error().what();
+    Pod client = a.node(1).connect();
+    Listener seen(b.node(2), "math.*");
+    ASSERT_TRUE(warm_up(client, "math.ping", *seen.inbox));
+    auto first = client.send(Message("math.add", "0")).wait_until(5s);
+    ASSERT_TRUE(first) << first.error().what();
+
+    hold = true;
+    Receipt pending = client.send(Message("math.add", "1"));
+    ASSERT_TRUE(test::eventually([&] { return holding.load(); }, 10s)) << "the request never reached site B";
+    const std::size_t active = stat(b.node(0), "bridge.active") == 1 ? 0 : 1;
+    ASSERT_EQ(stat(b.node(active), "bridge.active"), 1u);
+    b.stop(active);  // the other bridge node (index 0 now) takes over
+    ASSERT_TRUE(test::eventually([&] { return stat(b.node(0), "bridge.active") == 1; }, 10s));
+    hold = false;
+    auto reply = pending.wait_until(10s);
+    ASSERT_TRUE(reply) << reply.error().what();
+    EXPECT_EQ(reply->payload_view(), "sum of 1");
+    EXPECT_GE(stat(b.node(0), "bridge.replies_relayed"), 1u) << "the reply did not go through the new active bridge";
+    EXPECT_EQ(stat(b.node(0), "bridge.reply_relays_failed"), 0u);
 }
 
 TEST_F(Bridged, ATunnelReachesExactlyOneNodeOfAnotherSiteThatOffersIt) {
