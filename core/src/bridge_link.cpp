@@ -265,7 +265,8 @@ std::vector<MetricInfo> BridgeLink::describe_metrics() const {
         {"bridge.dropped_before_start", counter, "Messages that reached the bridge before it ran"},
         {"bridge.tunnels_relayed", counter, "Tunnel requests relayed to a node of this site"},
         {"bridge.replies_relayed", counter, "Replies of this site's plain nodes sent on to another site"},
-        {"bridge.reply_relays_failed", counter, "Replies of this site's plain nodes that could not be sent on"},
+        {"bridge.reply_relays_failed", counter,
+         "Replies of this site's plain nodes that could not be sent on"},
         {"bridge.tunnel_relays_failed", counter, "Tunnel requests that could not be relayed"},
     };
     auto more = bridge_->describe_metrics();

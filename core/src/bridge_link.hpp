@@ -108,8 +108,8 @@ private:
     std::atomic<std::uint64_t> unroutable_{0};
     std::atomic<std::uint64_t> relayed_{0};
     std::atomic<std::uint64_t> not_running_dropped_{0};
-    std::atomic<std::uint64_t> replies_relayed_{0};       // relay_reply: sent on to their site
-    std::atomic<std::uint64_t> reply_relays_failed_{0};   // relay_reply: could not be
+    std::atomic<std::uint64_t> replies_relayed_{0};      // relay_reply: sent on to their site
+    std::atomic<std::uint64_t> reply_relays_failed_{0};  // relay_reply: could not be
     std::atomic<std::uint64_t> relays_failed_{0};
     std::atomic<std::uint64_t> lost_{0};
 };

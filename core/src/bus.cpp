@@ -29,12 +29,14 @@ Bus& Bus::operator=(Bus&& other) noexcept {
     return *this;
 }
 
-Result<std::vector<PeerInfo>> Bus::wait_for_peers(std::size_t count, std::chrono::milliseconds timeout) const {
+Result<std::vector<PeerInfo>> Bus::wait_for_peers(std::size_t count,
+                                                  std::chrono::milliseconds timeout) const {
     detail::Hub* hub = core_->hub();
     if (hub == nullptr) return Error(Errc::invalid_argument, "this bus has no transport: it has no peers");
     std::vector<PeerInfo> peers;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    if (hub->wait_peers([count](const auto& now) { return now.size() >= count; }, deadline, peers)) return peers;
+    if (hub->wait_peers([count](const auto& now) { return now.size() >= count; }, deadline, peers))
+        return peers;
     if (core_->closed() || std::chrono::steady_clock::now() < deadline) {
         return Error(Errc::closed, "the bus left the mesh while waiting for peers");
     }
@@ -47,15 +49,16 @@ Result<PeerInfo> Bus::wait_for_peer(const NodeId& id, std::chrono::milliseconds 
     if (hub == nullptr) return Error(Errc::invalid_argument, "this bus has no transport: it has no peers");
     std::vector<PeerInfo> peers;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    const bool ready = hub->wait_peers([&id](const auto& now) { return now.count(id) != 0; }, deadline, peers);
+    const bool ready =
+        hub->wait_peers([&id](const auto& now) { return now.count(id) != 0; }, deadline, peers);
     for (auto& p : peers) {
         if (ready && p.id == id) return std::move(p);
     }
     if (core_->closed() || std::chrono::steady_clock::now() < deadline) {
         return Error(Errc::closed, "the bus left the mesh while waiting for node " + id.short_str());
     }
-    return Error(Errc::timeout, "node " + id.short_str() + " not ready after " + std::to_string(timeout.count()) +
-                                    " ms");
+    return Error(Errc::timeout,
+                 "node " + id.short_str() + " not ready after " + std::to_string(timeout.count()) + " ms");
 }
 
 Pod Bus::connect() {

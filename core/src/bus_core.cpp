@@ -299,7 +299,8 @@ void BusCore::on_system_message(const MessagePtr& message) {
             bridge_->relay_reply(message);
         } else if (hub_) {
             // Sent here as the site's bridge, but this node has none (any more).
-            hub_->reply_not_relayed(*message, "node " + node_id_.short_str() + " has no bridge to other sites");
+            hub_->reply_not_relayed(*message,
+                                    "node " + node_id_.short_str() + " has no bridge to other sites");
         }
     } else if (message->type() == kStatsType) {
         // Answered point to point to the asker, whoever asks: the same

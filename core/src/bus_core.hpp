@@ -7,8 +7,8 @@
 #include "peer_events.hpp"
 #include "pod_state.hpp"
 #include "reply_slot.hpp"
-#include "stats_ticker.hpp"
 #include "stats_exchange.hpp"
+#include "stats_ticker.hpp"
 #include "timer_queue.hpp"
 #include "worker_pool.hpp"
 

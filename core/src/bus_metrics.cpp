@@ -47,7 +47,10 @@ void add_peer_families(const MetricsInput& in, std::vector<MetricFamily>& out) {
         std::uint64_t PeerTraffic::*field;
     };
     static constexpr Column kColumns[] = {
-        {"peer.messages_sent", counter, "Direct messages (replies, send_to) sent to this peer; fan-out is one send to all and not counted per peer", &PeerTraffic::messages_sent},
+        {"peer.messages_sent", counter,
+         "Direct messages (replies, send_to) sent to this peer; fan-out is one send to all and not counted "
+         "per peer",
+         &PeerTraffic::messages_sent},
         {"peer.bytes_sent", counter, "Bytes of direct messages sent to this peer", &PeerTraffic::bytes_sent},
         {"peer.messages_received", counter, "Data messages accepted from this peer",
          &PeerTraffic::messages_received},

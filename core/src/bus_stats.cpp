@@ -30,7 +30,8 @@ std::vector<Result<NodeReport>> BusCore::node_stats(const std::vector<NodeId>& n
         if (k < asked_at.size() && asked_at[k] == i) {
             out.push_back(std::move(answers[k++]));
         } else {
-            out.emplace_back(Error(Errc::no_peer, "node " + nodes[i].short_str() + " is no peer of this node"));
+            out.emplace_back(
+                Error(Errc::no_peer, "node " + nodes[i].short_str() + " is no peer of this node"));
         }
     }
     return out;

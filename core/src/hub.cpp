@@ -245,8 +245,9 @@ std::vector<PeerInfo> Hub::peers() const {
 bool Hub::wait_peers(const std::function<bool(const std::unordered_map<NodeId, PeerInfo>&)>& ready,
                      std::chrono::steady_clock::time_point deadline, std::vector<PeerInfo>& out) const {
     std::unique_lock lock(mutex_);
-    const bool met =
-        peers_cv_.wait_until(lock, deadline, [&] { return withdrawn_.load() || ready(peers_); }) && !withdrawn_;
+    const bool met = peers_cv_.wait_until(lock, deadline, [&] {
+        return withdrawn_.load() || ready(peers_);
+    }) && !withdrawn_;
     out.clear();
     for (const auto& [id, peer] : peers_) out.push_back(peer);
     return met;

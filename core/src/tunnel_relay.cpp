@@ -88,8 +88,8 @@ Result<RelayedReply> unwrap_reply(const Message& relay) {
     }
     auto node = NodeId::parse(target);
     if (!node || node->is_nil() || type.empty()) {
-        return Error(Errc::decode_failed, "a reply relay from node " + relay.origin().short_str() +
-                                              " names no node or no type");
+        return Error(Errc::decode_failed,
+                     "a reply relay from node " + relay.origin().short_str() + " names no node or no type");
     }
     MessageHeader header = relay.header();
     header.type = std::move(type);

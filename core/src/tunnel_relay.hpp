@@ -46,8 +46,8 @@ Result<RelayedTunnel> unwrap_tunnel(const Message& relay);
 MessagePtr tunnel_failure(const Message& request, const NodeId& self, std::string_view reason);
 
 struct RelayedReply {
-    NodeId target;      // the requester, on another site
-    MessagePtr reply;   // as its sender made it
+    NodeId target;     // the requester, on another site
+    MessagePtr reply;  // as its sender made it
 };
 
 // The relay message for `reply`, to the site's bridge node, for `target`.

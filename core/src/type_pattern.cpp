@@ -39,8 +39,7 @@ Status check_tokens(std::string_view text, bool wildcards, const char* what) {
         if (!star && !rest && t.find_first_of("*>") != std::string_view::npos) {
             // The old prefix form "chat*" (a last token ending in '*'): say what it is written as now.
             const auto stem = t.substr(0, t.size() - 1);
-            if (last && t.size() > 1 && t.back() == '*' &&
-                stem.find_first_of("*>") == t.npos) {
+            if (last && t.size() > 1 && t.back() == '*' && stem.find_first_of("*>") == t.npos) {
                 const std::string under(text.substr(0, text.size() - 1));
                 return fail("is the old prefix form: '*' and '>' must stand alone as a token now ('" + under +
                             ".*' for one more token, '" + under + ".>' for one or more)");

@@ -167,7 +167,10 @@ TEST(BridgeFaults, TlsWithClientCertificatesTakesOnlyBridgesTheServersTrust) {
         2, {.tls_cert = certs.server_cert(), .tls_key = certs.server_key(), .tls_ca = certs.ca()});
     auto with = [&](std::size_t server, std::string ca, std::string cert, std::string key) {
         auto o = bridge_options({cluster->url(server)}, {"chat.*"});
-        o.tls = {.enabled = true, .ca_file = std::move(ca), .cert_file = std::move(cert), .key_file = std::move(key)};
+        o.tls = {.enabled = true,
+                 .ca_file = std::move(ca),
+                 .cert_file = std::move(cert),
+                 .key_file = std::move(key)};
         return o;
     };
     Site a({{"a1", with(0, certs.ca(), certs.client_cert(), certs.client_key())}});
@@ -178,8 +181,9 @@ TEST(BridgeFaults, TlsWithClientCertificatesTakesOnlyBridgesTheServersTrust) {
     Pod pod = a.node(0).connect();
     ASSERT_TRUE(warm_up(pod, "chat.line", *far.inbox));
     ASSERT_TRUE(pod.send(Message("chat.line", "over tls")).status().ok());
-    EXPECT_TRUE(test::eventually([&] { return !real_payloads(*far.inbox).empty() &&
-                                              real_payloads(*far.inbox).back() == "over tls"; }, 5s));
+    EXPECT_TRUE(test::eventually(
+        [&] { return !real_payloads(*far.inbox).empty() && real_payloads(*far.inbox).back() == "over tls"; },
+        5s));
     // No client certificate, one from another CA, or servers checked against
     // another CA: never connected.
     Site no_cert({{"c1", with(0, certs.ca(), "", "")}});
@@ -187,7 +191,8 @@ TEST(BridgeFaults, TlsWithClientCertificatesTakesOnlyBridgesTheServersTrust) {
     Site wrong_ca({{"e1", with(0, certs.other_ca(), certs.client_cert(), certs.client_key())}});
     std::this_thread::sleep_for(1s);
     for (auto* site : {&no_cert, &foreign_cert, &wrong_ca}) {
-        EXPECT_EQ(stat(site->node(0), "nats.connected"), 0u) << "a bridge the servers do not trust was let in";
+        EXPECT_EQ(stat(site->node(0), "nats.connected"), 0u)
+            << "a bridge the servers do not trust was let in";
     }
 }
 

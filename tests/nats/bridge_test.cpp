@@ -164,7 +164,8 @@ TEST_F(Bridged, AReplyMadeAfterTheSitesActiveBridgeChangedStillReachesTheRequest
     auto reply = pending.wait_until(10s);
     ASSERT_TRUE(reply) << reply.error().what();
     EXPECT_EQ(reply->payload_view(), "sum of 1");
-    EXPECT_GE(stat(b.node(0), "bridge.replies_relayed"), 1u) << "the reply did not go through the new active bridge";
+    EXPECT_GE(stat(b.node(0), "bridge.replies_relayed"), 1u)
+        << "the reply did not go through the new active bridge";
     EXPECT_EQ(stat(b.node(0), "bridge.reply_relays_failed"), 0u);
 }
 

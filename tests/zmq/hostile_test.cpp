@@ -215,13 +215,14 @@ TEST(ZmqHostile, ABrokenControlHeaderIsNeverAnsweredAndCounted) {
     raw.set(::zmq::sockopt::routing_id, wire::routing_id(id));
     raw.set(::zmq::sockopt::linger, 0);
     raw.connect(victim.transport->endpoint());
-    const std::string hello = wire::encode_hello({.protocol = wire::protocol_version,
-                                                  .node = id,
-                                                  .name = "broken",
-                                                  .belongs_to = "*",
-                                                  .interests = {},
-                                                  .endpoints = {mute_router.get(::zmq::sockopt::last_endpoint),
-                                                                mute_xpub.get(::zmq::sockopt::last_endpoint)}});
+    const std::string hello =
+        wire::encode_hello({.protocol = wire::protocol_version,
+                            .node = id,
+                            .name = "broken",
+                            .belongs_to = "*",
+                            .interests = {},
+                            .endpoints = {mute_router.get(::zmq::sockopt::last_endpoint),
+                                          mute_xpub.get(::zmq::sockopt::last_endpoint)}});
     const std::string good = header_bytes(id);
     auto with_byte = [&](std::size_t at, char value) {
         std::string h = good;

@@ -178,7 +178,8 @@ TEST(Serve, AServingWaiterNeverWaitsForMailboxRoom) {
     // The reply leaves only once a read the news: a waiter that served the
     // loop but left the fan-out held for the full mailbox got it only at
     // the echo's 10 s timeout.
-    EXPECT_TRUE(mesh.news_read) << "the serving waiter did not read the fan-out held back for the full mailbox";
+    EXPECT_TRUE(mesh.news_read)
+        << "the serving waiter did not read the fan-out held back for the full mailbox";
     EXPECT_TRUE(eventually([&] { return mesh.load_handled == SlowPodMesh::news; }, 10s)) << mesh.load_handled;
 }
 

@@ -178,7 +178,8 @@ Result<Header> decode_header(std::span<const std::byte> b) {
     return h;
 }
 
-Result<Header> decode_control_header(std::span<const std::byte> bytes, Control command, const NodeId& sender) {
+Result<Header> decode_control_header(std::span<const std::byte> bytes, Control command,
+                                     const NodeId& sender) {
     auto header = decode_header(bytes);
     if (!header) return header;
     const char* what = nullptr;
@@ -192,8 +193,8 @@ Result<Header> decode_control_header(std::span<const std::byte> bytes, Control c
         what = "an id";
     }
     if (what != nullptr) {
-        return Error(Errc::decode_failed, std::string("control header carries ") + what +
-                                              " (control headers have none)");
+        return Error(Errc::decode_failed,
+                     std::string("control header carries ") + what + " (control headers have none)");
     }
     if (!sender.is_nil() && header->origin != sender) {
         return Error(Errc::decode_failed, "control header names origin " + header->origin.short_str() +

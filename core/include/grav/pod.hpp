@@ -60,7 +60,9 @@ public:
 
     // Replaces the handler for every message.
     template <MessageHandler F>
-    void on(F&& handler) { set_handler(make_handler(std::forward<F>(handler))); }
+    void on(F&& handler) {
+        set_handler(make_handler(std::forward<F>(handler)));
+    }
     // Replaces the handler, for the types `pattern` matches (grav/type_pattern.hpp,
     // the grammar of NATS subjects): "chat.line" that type, "chat.*" one more
     // token ("chat.line", not "chat.line.x"), "chat.>" one or more, "a.*.c",

@@ -38,7 +38,8 @@ void validate(const NatsServerOptions& options) {
     if (!options.tls_ca.empty() && options.tls_cert.empty()) {
         throw std::invalid_argument("NatsServerOptions: tls_ca needs tls_cert and tls_key");
     }
-    for (const auto* f : {&options.tls_cert, &options.tls_key, &options.tls_ca}) check_plain("a TLS file path", *f);
+    for (const auto* f : {&options.tls_cert, &options.tls_key, &options.tls_ca})
+        check_plain("a TLS file path", *f);
 }
 
 std::string server_config(std::size_t index, const std::vector<ServerPorts>& all,

@@ -63,7 +63,8 @@ void TestCerts::make_ca(const std::string& name) const {
         ".key -out " + base + ".pem");
 }
 
-void TestCerts::make_signed(const std::string& name, const std::string& ca, const std::string& extensions) const {
+void TestCerts::make_signed(const std::string& name, const std::string& ca,
+                            const std::string& extensions) const {
     const std::string base = dir_ + "/" + name;
     const std::string ext = base + ".ext";
     std::ofstream(ext) << extensions;
