@@ -238,8 +238,20 @@ bool BusCore::fan_out(const MessagePtr& message, std::uint64_t sender, bool may_
     return true;
 }
 
+namespace {
+// "grav.sys." types are the nodes' own (system_types.hpp): a pod's would be
+// taken by every node for one of theirs (a grav.sys.stats to the mesh made
+// every peer answer).
+Status not_reserved(const Message& message) {
+    if (!message.type().starts_with(kSystemTypePrefix)) return success();
+    return Error(Errc::invalid_argument, "type '" + message.type() + "' is reserved: types under '" +
+                                             std::string(kSystemTypePrefix) + "' are grav's own");
+}
+}  // namespace
+
 Status BusCore::publish(PodState& sender, const MessagePtr& message) {
     if (closed()) return Error(Errc::closed, "the bus is stopped");
+    if (auto s = not_reserved(*message); !s) return s;
     // Refused whole, before anyone has it: a bridged type must be able to cross.
     if (bridge_) {
         if (auto s = bridge_->check(*message); !s) return s;
@@ -253,6 +265,7 @@ Status BusCore::publish(PodState& sender, const MessagePtr& message) {
 
 Status BusCore::reply(PodState& sender, const MessagePtr& reply, const NodeId& request_origin) {
     if (closed()) return Error(Errc::closed, "the bus is stopped");
+    if (auto s = not_reserved(*reply); !s) return s;
     sender.count_sent();
     fan_out(reply, sender.id(), true);
     if (request_origin.is_nil() || request_origin == node_id_) return success();
@@ -380,6 +393,10 @@ bool BusCore::try_deliver_direct(const MessagePtr& message) {
 
 void BusCore::tunnel(const std::string& capability, const MessagePtr& message,
                      const std::shared_ptr<ReplySlot>& slot) {
+    if (auto s = not_reserved(*message); !s) {
+        slot->fail_send(s.error());
+        return;
+    }
     if (hub_ && (hub_->offers(capability) || !bridge_)) {
         hub_->tunnel(capability, message, slot);
     } else if (bridge_) {

@@ -3,6 +3,7 @@
 // refused.
 #include "nats_cluster.hpp"
 #include "sites.hpp"
+#include "test_node.hpp"
 
 #include <gtest/gtest.h>
 
@@ -263,27 +264,30 @@ TEST_F(Bridged, ATunnelFromANodeWithoutABridgeNoSiteOffersFailsAtOnce) {
 TEST_F(Bridged, AMalformedTunnelRelayIsRefusedAndCountedNotRelayed) {
     Site a({{"a1", on(0)}, {"a2"}});
     ASSERT_TRUE(bridge_connected(a.node(0)));
-    // A direct message to the bridge node: a2 answers a1's ping with a
-    // "grav.sys.tunnel" whose payload is not a relay.
-    std::atomic<bool> hostile{true};
-    Pod peer = a.node(1).connect();
-    const Status handler = peer.on_type("ping", [&](const Message& m) {
-        (void)peer.reply_to(m, hostile ? Message("grav.sys.tunnel", "not a relay") : Message("pong", "!"));
-    });
-    ASSERT_TRUE(handler.ok()) << handler.error().what();
-    Pod pinger = a.node(0).connect();
+    // A hostile peer of the mesh (a bare transport: a pod may not send
+    // grav.sys. types) sends the bridge node "grav.sys.tunnel" and
+    // "grav.sys.reply" messages whose payloads are not relays.
+    ztest::TestNode hostile("hostile", ztest::fast_options(), "sites");
+    ASSERT_TRUE(hostile.start().ok());
+    ASSERT_TRUE(a.node(0).connect_endpoint(hostile.transport->endpoint()).ok());
+    ASSERT_TRUE(a.node(0).wait_for_peer(hostile.id(), 10s).ok());
+    for (const char* type : {"grav.sys.tunnel", "grav.sys.reply"}) {
+        hostile.transport->send_to(a.node(0).node_id(), ztest::make(type, "not a relay", hostile.id()), {});
+    }
     EXPECT_TRUE(test::eventually(
         [&] {
-            (void)pinger.send(Message("ping", "?"));
-            return stat(a.node(0), "bridge.refused") >= 1;
+            return stat(a.node(0), "bridge.refused") >= 1 && stat(a.node(0), "bridge.reply_relays_failed") >= 1;
         },
         5s));
     EXPECT_EQ(stat(a.node(0), "bridge.tunnels_relayed"), 0u);
+    EXPECT_EQ(stat(a.node(0), "bridge.replies_relayed"), 0u);
     // The bridge node goes on serving its site.
-    hostile = false;
-    auto reply = pinger.send(Message("ping", "again")).wait_until(5s);
-    ASSERT_TRUE(reply) << reply.error().what();
-    EXPECT_EQ(reply->payload_view(), "!");
+    Pod peer = a.node(1).connect();
+    const Status handler =
+        peer.on_type("ping", [&](const Message& m) { (void)peer.reply_to(m, Message("pong", "!")); });
+    ASSERT_TRUE(handler.ok()) << handler.error().what();
+    Pod pinger = a.node(0).connect();
+    ASSERT_TRUE(test::eventually([&] { return pinger.send(Message("ping", "again")).wait_until(500ms).ok(); }, 10s));
 }
 
 TEST_F(Bridged, ATypeThatCannotBeASubjectIsRefusedWithTheReason) {
