@@ -276,7 +276,8 @@ TEST_F(Bridged, AMalformedTunnelRelayIsRefusedAndCountedNotRelayed) {
     }
     EXPECT_TRUE(test::eventually(
         [&] {
-            return stat(a.node(0), "bridge.refused") >= 1 && stat(a.node(0), "bridge.reply_relays_failed") >= 1;
+            return stat(a.node(0), "bridge.refused") >= 1 &&
+                   stat(a.node(0), "bridge.reply_relays_failed") >= 1;
         },
         5s));
     EXPECT_EQ(stat(a.node(0), "bridge.tunnels_relayed"), 0u);
@@ -287,7 +288,8 @@ TEST_F(Bridged, AMalformedTunnelRelayIsRefusedAndCountedNotRelayed) {
         peer.on_type("ping", [&](const Message& m) { (void)peer.reply_to(m, Message("pong", "!")); });
     ASSERT_TRUE(handler.ok()) << handler.error().what();
     Pod pinger = a.node(0).connect();
-    ASSERT_TRUE(test::eventually([&] { return pinger.send(Message("ping", "again")).wait_until(500ms).ok(); }, 10s));
+    ASSERT_TRUE(
+        test::eventually([&] { return pinger.send(Message("ping", "again")).wait_until(500ms).ok(); }, 10s));
 }
 
 TEST_F(Bridged, ATypeThatCannotBeASubjectIsRefusedWithTheReason) {
