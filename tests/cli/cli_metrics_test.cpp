@@ -2,8 +2,8 @@
 // their node's metrics over HTTP while they run; the test scrapes both and
 // finds the messages it had them exchange. A bad address is a usage error
 // (exit 2), a port in use cannot start (exit 4).
-#include "loopback_http.hpp"
 #include "process.hpp"
+#include "support/loopback.hpp"
 
 #include <gtest/gtest.h>
 
@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 constexpr auto kLong = 10s;
 
 std::optional<double> scrape(std::uint16_t port, const std::string& name) {
-    const auto response = mtest::http_get(port, "/metrics", 5s);
+    const auto response = test::http_get(port, "/metrics", 5s);
     if (!response || response->status != 200) return std::nullopt;
     return test::parse_prometheus_text(response->body).value(name);
 }
@@ -42,7 +42,7 @@ protected:
 };
 
 TEST_F(CliMetrics, SubAndPubServeTheirCountersWhileTheyRun) {
-    const std::uint16_t sub_port = mtest::free_loopback_port();
+    const std::uint16_t sub_port = test::free_loopback_port();
     Process sub(grav("metrics-sub",
                      {"sub", "metrics.*", "-v", "--metrics", "127.0.0.1:" + std::to_string(sub_port)}));
     ASSERT_TRUE(wait_for_stderr(sub, "subscribed", kLong)) << sub.transcript();
@@ -78,7 +78,7 @@ TEST_F(CliMetrics, KeygenRefusesMetricsItCouldNotServe) {
 }
 
 TEST_F(CliMetrics, APortInUseCannotStart) {
-    const std::uint16_t port = mtest::free_loopback_port();
+    const std::uint16_t port = test::free_loopback_port();
     const std::string address = "127.0.0.1:" + std::to_string(port);
     Process first(grav("first", {"sub", "x.*", "-v", "--metrics", address}));
     ASSERT_TRUE(wait_for_stderr(first, "subscribed", kLong)) << first.transcript();

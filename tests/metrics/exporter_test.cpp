@@ -2,7 +2,7 @@
 // the test's own client: the content type of the text format, a counter the
 // test can predict, a clean parse; a picked port; clear errors for a bad
 // address and a port in use; nothing listening once it is gone.
-#include "loopback_http.hpp"
+#include "support/loopback.hpp"
 
 #include <grav/grav.hpp>
 #include <grav/metrics.hpp>
@@ -30,7 +30,7 @@ TEST(Exporter, ServesTheBusMetricsAtSlashMetrics) {
     ASSERT_NE(exporter->port(), 0);
     EXPECT_EQ(exporter->address(), "127.0.0.1:" + std::to_string(exporter->port()));
 
-    const auto response = http_get(exporter->port(), "/metrics", 10s);
+    const auto response = test::http_get(exporter->port(), "/metrics", 10s);
     ASSERT_TRUE(response);
     EXPECT_EQ(response->status, 200);
     const std::string type =
@@ -56,7 +56,7 @@ TEST(Exporter, ServesTheBusMetricsAtSlashMetrics) {
 
     // Each scrape is a fresh snapshot.
     ASSERT_TRUE(pod.send(Message("x.t", "one more")).status().ok());
-    const auto again = http_get(exporter->port(), "/metrics", 10s);
+    const auto again = test::http_get(exporter->port(), "/metrics", 10s);
     ASSERT_TRUE(again);
     EXPECT_EQ(test::parse_prometheus_text(again->body).value("grav_bus_sent_total"), n + 1);
 }
@@ -68,13 +68,13 @@ TEST(Exporter, StopsListeningWhenDestroyed) {
         auto exporter = metrics::Exporter::serve(bus, "127.0.0.1:0");
         ASSERT_TRUE(exporter) << exporter.error().what();
         port = exporter->port();
-        ASSERT_TRUE(accepts_connections(port, 5s));
+        ASSERT_TRUE(test::accepts_connections(port, 5s));
         // Moved: the moved-to one serves, the moved-from one is empty.
         metrics::Exporter moved = std::move(*exporter);
         EXPECT_EQ(moved.port(), port);
-        ASSERT_TRUE(http_get(port, "/metrics", 10s));
+        ASSERT_TRUE(test::http_get(port, "/metrics", 10s));
     }
-    EXPECT_FALSE(accepts_connections(port, 1s));
+    EXPECT_FALSE(test::accepts_connections(port, 1s));
 }
 
 TEST(Exporter, ABadAddressIsAnInvalidArgument) {
@@ -98,7 +98,7 @@ TEST(Exporter, APortInUseIsReported) {
     EXPECT_EQ(second.error().code(), Errc::transport_failed);
     EXPECT_NE(second.error().reason().find(taken), std::string::npos) << second.error().reason();
     // The first one still serves.
-    EXPECT_TRUE(http_get(first->port(), "/metrics", 10s));
+    EXPECT_TRUE(test::http_get(first->port(), "/metrics", 10s));
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 #include "prometheus_server.hpp"
 
-#include "loopback_http.hpp"
+#include "support/loopback.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -50,7 +50,7 @@ std::string url_encode(const std::string& text) {
 }  // namespace
 
 PrometheusServer::PrometheusServer(const std::string& binary, std::uint16_t target_port)
-    : dir_(make_temp_dir()), port_(free_loopback_port()) {
+    : dir_(make_temp_dir()), port_(test::free_loopback_port()) {
     try {
         std::ofstream config(dir_ + "/prometheus.yml");
         config << "global:\n"
@@ -111,7 +111,7 @@ bool PrometheusServer::wait_ready(std::chrono::milliseconds timeout) {
             pid_ = -1;  // reaped: it exited
             return false;
         }
-        const auto response = http_get(port_, "/-/ready", std::chrono::milliseconds(1000));
+        const auto response = test::http_get(port_, "/-/ready", std::chrono::milliseconds(1000));
         if (response && response->status == 200) return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -120,7 +120,7 @@ bool PrometheusServer::wait_ready(std::chrono::milliseconds timeout) {
 
 std::optional<double> PrometheusServer::query(const std::string& promql) const {
     const auto response =
-        http_get(port_, "/api/v1/query?query=" + url_encode(promql), std::chrono::seconds(5));
+        test::http_get(port_, "/api/v1/query?query=" + url_encode(promql), std::chrono::seconds(5));
     if (!response || response->status != 200) return std::nullopt;
     // {"status":"success","data":{"resultType":"vector","result":[{"metric":{...},"value":[1712.3,"42"]}]}}
     const std::string& body = response->body;

@@ -2,8 +2,8 @@
 // started by the test on loopback with a config it writes (scrape every
 // second): the count of messages the test sent arrives in Prometheus with
 // the right value, read back through its HTTP query API.
-#include "loopback_http.hpp"
 #include "prometheus_server.hpp"
+#include "support/loopback.hpp"
 
 #include <grav/grav.hpp>
 #include <grav/metrics.hpp>

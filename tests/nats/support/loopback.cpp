@@ -1,153 +1,17 @@
 #include "loopback.hpp"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <stdexcept>
+#include <string>
 
 namespace grav::natstest {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-// A socket closed on every path.
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-    [[nodiscard]] int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
-sockaddr_in loopback(std::uint16_t port) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return addr;
-}
-
-int millis_left(Clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    return static_cast<int>(std::max<std::chrono::milliseconds::rep>(left.count(), 0));
-}
-
-// A non-blocking socket connected to 127.0.0.1:port before `deadline`, or nullopt.
-std::optional<Fd> connect_loopback(std::uint16_t port, Clock::time_point deadline) {
-    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (fd.get() < 0) return std::nullopt;
-    const sockaddr_in addr = loopback(port);
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd;
-    if (errno != EINPROGRESS) return std::nullopt;
-    pollfd p{fd.get(), POLLOUT, 0};
-    if (::poll(&p, 1, millis_left(deadline)) != 1) return std::nullopt;
-    int error = 0;
-    socklen_t len = sizeof error;
-    if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0) return std::nullopt;
-    return fd;
-}
-
-// Reads into `into` until `done(into)` holds, EOF, an error or the deadline.
-// True when `done` held or EOF came (the caller judges what arrived).
-template <typename Done>
-bool read_until(int fd, std::string& into, Clock::time_point deadline, Done done) {
-    char chunk[4096];
-    while (!done(into)) {
-        pollfd p{fd, POLLIN, 0};
-        const int ready = ::poll(&p, 1, millis_left(deadline));
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready <= 0) return false;
-        const ssize_t n = ::read(fd, chunk, sizeof chunk);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (n < 0) return false;
-        if (n == 0) return true;
-        into.append(chunk, static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
-}  // namespace
-
-std::vector<std::uint16_t> free_loopback_ports(std::size_t count) {
-    std::vector<Fd> held;
-    std::vector<std::uint16_t> ports;
-    // Bounded: the kernel hands out ephemeral ports, far from 4222/6222/8222;
-    // the guard only matters if the ephemeral range was configured to include them.
-    for (int attempt = 0; ports.size() < count && attempt < 100; ++attempt) {
-        Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        if (fd.get() < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
-        sockaddr_in addr = loopback(0);
-        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
-        auto* sa = reinterpret_cast<sockaddr*>(&addr);
-        socklen_t len = sizeof addr;
-        if (::bind(fd.get(), sa, sizeof addr) != 0 || ::getsockname(fd.get(), sa, &len) != 0) {
-            throw std::runtime_error(std::string("bind 127.0.0.1:0: ") + std::strerror(errno));
-        }
-        const std::uint16_t port = ntohs(addr.sin_port);
-        held.push_back(std::move(fd));
-        if (port == 4222 || port == 6222 || port == 8222) continue;
-        ports.push_back(port);
-    }
-    if (ports.size() < count) throw std::runtime_error("no free loopback ports");
-    return ports;
-}
 
 bool nats_greets(std::uint16_t port, std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    auto fd = connect_loopback(port, deadline);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto fd = test::connect_loopback(port, deadline);
     if (!fd) return false;
     std::string got;
-    read_until(fd->get(), got, deadline,
-               [](const std::string& s) { return s.find("\r\n") != std::string::npos; });
+    test::read_until(fd->get(), got, deadline,
+                     [](const std::string& s) { return s.find("\r\n") != std::string::npos; });
     return got.rfind("INFO ", 0) == 0 && got.find("\r\n") != std::string::npos;
-}
-
-std::optional<HttpResponse> http_get(std::uint16_t port, const std::string& path,
-                                     std::chrono::milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    auto fd = connect_loopback(port, deadline);
-    if (!fd) return std::nullopt;
-    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    std::size_t sent = 0;
-    while (sent < request.size()) {
-        const ssize_t n = ::send(fd->get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-        if (n > 0) {
-            sent += static_cast<std::size_t>(n);
-            continue;
-        }
-        if (n < 0 && errno != EAGAIN && errno != EINTR) return std::nullopt;
-        pollfd p{fd->get(), POLLOUT, 0};
-        if (::poll(&p, 1, millis_left(deadline)) != 1) return std::nullopt;
-    }
-    std::string raw;
-    // The server closes the connection after the response (HTTP/1.0): read to EOF.
-    if (!read_until(fd->get(), raw, deadline, [](const std::string&) { return false; })) return std::nullopt;
-    // "HTTP/1.0 200 OK\r\n...\r\n\r\nbody"
-    const auto head_end = raw.find("\r\n\r\n");
-    if (raw.rfind("HTTP/1.", 0) != 0 || head_end == std::string::npos || raw.size() < 12) return std::nullopt;
-    HttpResponse response;
-    try {
-        response.status = std::stoi(raw.substr(9, 3));
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-    response.body = raw.substr(head_end + 4);
-    return response;
 }
 
 }  // namespace grav::natstest

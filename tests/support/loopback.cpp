@@ -1,4 +1,4 @@
-#include "loopback_http.hpp"
+#include "support/loopback.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,25 +12,10 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace grav::mtest {
+namespace grav::test {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-    [[nodiscard]] int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 sockaddr_in loopback(std::uint16_t port) {
     sockaddr_in addr{};
@@ -45,8 +30,8 @@ int millis_left(Clock::time_point deadline) {
     return static_cast<int>(std::max<std::chrono::milliseconds::rep>(left.count(), 0));
 }
 
-std::optional<Fd> connect_loopback(std::uint16_t port, Clock::time_point deadline) {
-    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+std::optional<LoopbackSocket> connect_to(std::uint16_t port, Clock::time_point deadline) {
+    LoopbackSocket fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (fd.get() < 0) return std::nullopt;
     const sockaddr_in addr = loopback(port);
     if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return fd;
@@ -66,8 +51,56 @@ std::string lower(std::string s) {
 
 }  // namespace
 
+LoopbackSocket::~LoopbackSocket() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+std::optional<LoopbackSocket> connect_loopback(std::uint16_t port, Clock::time_point deadline) {
+    return connect_to(port, deadline);
+}
+
+bool read_until(int fd, std::string& into, Clock::time_point deadline,
+                const std::function<bool(const std::string&)>& done) {
+    char chunk[4096];
+    while (!done(into)) {
+        pollfd p{fd, POLLIN, 0};
+        const int ready = ::poll(&p, 1, millis_left(deadline));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) return false;
+        const ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (n < 0) return false;
+        if (n == 0) return true;
+        into.append(chunk, static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+std::vector<std::uint16_t> free_loopback_ports(std::size_t count) {
+    std::vector<LoopbackSocket> held;
+    std::vector<std::uint16_t> ports;
+    // Bounded: the kernel hands out ephemeral ports, far from 4222/6222/8222;
+    // the guard only matters if the ephemeral range was configured to include them.
+    for (int attempt = 0; ports.size() < count && attempt < 100; ++attempt) {
+        LoopbackSocket fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (fd.get() < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+        sockaddr_in addr = loopback(0);
+        auto* sa = reinterpret_cast<sockaddr*>(&addr);
+        socklen_t len = sizeof addr;
+        if (::bind(fd.get(), sa, sizeof addr) != 0 || ::getsockname(fd.get(), sa, &len) != 0) {
+            throw std::runtime_error(std::string("bind 127.0.0.1:0: ") + std::strerror(errno));
+        }
+        const std::uint16_t port = ntohs(addr.sin_port);
+        held.push_back(std::move(fd));
+        if (port == 4222 || port == 6222 || port == 8222) continue;
+        ports.push_back(port);
+    }
+    if (ports.size() < count) throw std::runtime_error("no free loopback ports");
+    return ports;
+}
+
 std::uint16_t free_loopback_port() {
-    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    LoopbackSocket fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (fd.get() < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
     sockaddr_in addr = loopback(0);
     auto* sa = reinterpret_cast<sockaddr*>(&addr);
@@ -78,13 +111,13 @@ std::uint16_t free_loopback_port() {
 }
 
 bool accepts_connections(std::uint16_t port, std::chrono::milliseconds timeout) {
-    return connect_loopback(port, Clock::now() + timeout).has_value();
+    return connect_to(port, Clock::now() + timeout).has_value();
 }
 
 std::optional<HttpResponse> http_get(std::uint16_t port, const std::string& target,
                                      std::chrono::milliseconds timeout) {
     const auto deadline = Clock::now() + timeout;
-    auto fd = connect_loopback(port, deadline);
+    auto fd = connect_to(port, deadline);
     if (!fd) return std::nullopt;
     const std::string request = "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1:" + std::to_string(port) +
                                 "\r\nConnection: close\r\n\r\n";
@@ -99,19 +132,8 @@ std::optional<HttpResponse> http_get(std::uint16_t port, const std::string& targ
         pollfd p{fd->get(), POLLOUT, 0};
         if (::poll(&p, 1, millis_left(deadline)) != 1) return std::nullopt;
     }
-    std::string raw;
-    char chunk[4096];
-    for (;;) {  // to EOF: the server closes after the response
-        pollfd p{fd->get(), POLLIN, 0};
-        const int ready = ::poll(&p, 1, millis_left(deadline));
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready <= 0) return std::nullopt;
-        const ssize_t n = ::read(fd->get(), chunk, sizeof chunk);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (n < 0) return std::nullopt;
-        if (n == 0) break;
-        raw.append(chunk, static_cast<std::size_t>(n));
-    }
+    std::string raw;  // to EOF: the server closes after the response
+    if (!read_until(fd->get(), raw, deadline, [](const std::string&) { return false; })) return std::nullopt;
     const auto head_end = raw.find("\r\n\r\n");
     if (raw.rfind("HTTP/1.", 0) != 0 || head_end == std::string::npos || raw.size() < 12) return std::nullopt;
     HttpResponse response;
@@ -135,4 +157,4 @@ std::optional<HttpResponse> http_get(std::uint16_t port, const std::string& targ
     return response;
 }
 
-}  // namespace grav::mtest
+}  // namespace grav::test
