@@ -47,7 +47,8 @@ public:
     // A reply for `peer`; when `peer` is not in the mesh (a node of another
     // site), it goes to the site's active bridge node, which routes it on.
     void send_to(const NodeId& peer, const MessagePtr& message);
-    // A message from another site for one peer of this mesh (counted if it fails).
+    // A message for one peer of this mesh: from another site, or the bus's
+    // own (grav.sys.*); counted in hub.reply_send_failures if it fails.
     void send_direct(const NodeId& peer, const MessagePtr& message);
     // A tunnel request from another site, to one peer offering `capability`:
     // false when none does.
