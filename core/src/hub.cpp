@@ -102,10 +102,10 @@ void Hub::reply_not_relayed(const Message& relay, const std::string& reason) {
 
 void Hub::send_direct(const NodeId& peer, const MessagePtr& message) {
     if (withdrawn_) return;
-    transport_->send_to(peer, message, [this, peer, type = message->type()](Status s) {
+    transport_->send_to(peer, message, [this, peer, message](Status s) {
         if (!s) {
             reply_send_failures_.fetch_add(1, std::memory_order_relaxed);
-            log_warning("message '" + type + "' for node " + peer.short_str() +
+            log_warning("message '" + message->type() + "' for node " + peer.short_str() +
                         " not sent: " + s.error().what());
         }
     });
