@@ -90,7 +90,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case wire::Control::got:
             if (!body.empty()) (void)wire::decode_announcement(body);
             break;
-        case wire::Control::welcome:
+        // WELCOME's body says what the admitting node can do (an old node's is
+        // empty); PING and PONG carry a token the peer echoes.
+        case wire::Control::welcome: (void)wire::decode_welcome(body); break;
+        case wire::Control::ping:
+        case wire::Control::pong:
+            if (auto token = wire::decode_echo(body)) {
+                auto again = wire::decode_echo(wire::bytes_of(wire::encode_echo(*token)));
+                if (!again || *again != *token) std::abort();
+            }
+            break;
         case wire::Control::who: break;  // no body: the node never reads one
     }
     return 0;
