@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <random>
 #include <stdexcept>
 
 namespace grav::test {
@@ -108,6 +109,24 @@ std::uint16_t free_loopback_port() {
     if (::bind(fd.get(), sa, sizeof addr) != 0 || ::getsockname(fd.get(), sa, &len) != 0)
         throw std::runtime_error(std::string("bind 127.0.0.1:0: ") + std::strerror(errno));
     return ntohs(addr.sin_port);
+}
+
+std::uint16_t free_loopback_port_pair() {
+    auto bindable = [](std::uint16_t port) {
+        LoopbackSocket fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        const int on = 1;
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        sockaddr_in addr = loopback(port);
+        return fd.get() >= 0 && ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    };
+    std::random_device seed;
+    std::mt19937 pick(seed());
+    std::uniform_int_distribution<int> below_ephemeral(20000, 32000);  // ip_local_port_range starts at 32768
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        const auto port = static_cast<std::uint16_t>(below_ephemeral(pick));
+        if (bindable(port) && bindable(static_cast<std::uint16_t>(port + 1))) return port;
+    }
+    throw std::runtime_error("no two free consecutive loopback ports in 20000-32001");
 }
 
 bool accepts_connections(std::uint16_t port, std::chrono::milliseconds timeout) {

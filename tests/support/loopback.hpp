@@ -46,6 +46,12 @@ std::uint16_t free_loopback_port();
 // one before the caller binds it; the caller retries with new ports then.
 std::vector<std::uint16_t> free_loopback_ports(std::size_t count);
 
+// A port P below the kernel's ephemeral range (so no outgoing connection of
+// another test takes it meanwhile) where P and P+1 are both free on
+// 127.0.0.1 now: for a node bound at a fixed address, whose fan-out socket
+// takes P+1. Throws when none is found in 200 tries.
+std::uint16_t free_loopback_port_pair();
+
 // True when a TCP connect to 127.0.0.1:port succeeds within `timeout`.
 bool accepts_connections(std::uint16_t port, std::chrono::milliseconds timeout);
 

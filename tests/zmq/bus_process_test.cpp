@@ -1,6 +1,7 @@
 // grav::Bus over the ZeroMQ transport across real processes: node A lives in
 // the test process, B and C are zmq_bus_node children on 127.0.0.1.
 #include "child_process.hpp"
+#include "support/loopback.hpp"
 
 #include "support/test_util.hpp"
 
@@ -254,7 +255,9 @@ TEST(ZmqBus, ARestartedPeerAtTheSameAddressIsReconnected) {
     Recorded got;
     pod.on([&](const Message& m) { got.add(m); });
     // A dials B by hand at a fixed port; B then restarts there with a new id.
-    const int port = 20000 + static_cast<int>(::getpid() % 20000);
+    // P and P+1 (the fan-out socket) free: a fixed port from the pid collided
+    // with another test's socket under a parallel ctest.
+    const int port = test::free_loopback_port_pair();
     const std::string ep = "tcp://127.0.0.1:" + std::to_string(port);
     auto start_b = [&] {
         return std::make_unique<ChildProcess>(std::vector<std::string>{GRAV_BUS_NODE, "--name", "B", "--bind",
