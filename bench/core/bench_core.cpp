@@ -1,7 +1,8 @@
 // Core bus benchmarks (issue 2): fan-out of 64-byte payloads from one sender
 // to 1, 10 and 100 pods, in-process request/reply round trip (p50/p99), and
-// resident memory per idle pod. Raw libzmq inproc figures in the same run
-// give the ratios docs/BENCHMARKS.md asks for.
+// resident memory per idle pod. Raw libzmq inproc figures and the plainest
+// thread-to-thread hand-off (BM_RawHandoff) in the same run give the ratios
+// docs/BENCHMARKS.md asks for.
 //
 //   bench_core --benchmark_counters_tabular=true
 #include <grav/grav.hpp>
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -151,6 +153,78 @@ BENCHMARK(BM_IdlePodMemory)
     ->Args({100000, 1})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
+
+// ------------------------------------------ the machine's own hand-off floor
+
+// The simplest good way to hand heap-allocated 64-byte messages from one
+// thread to another: a single-producer single-consumer ring of owning slots.
+// The producer waits (yielding) only when the ring is full; the consumer
+// spins briefly when it is empty and then sleeps on the tail counter, so it
+// costs nothing idle, as a pod's worker. It frees each message on its own
+// thread, as a pod's worker would. Every grav 1 -> 1 figure is read against
+// this floor (issue 18: >= 0.5x of it).
+class RawHandoff {
+public:
+    RawHandoff() : consumer_([this] { consume(); }) {}
+    ~RawHandoff() {
+        push(nullptr);  // the end: a slot without a message moves the tail, so a sleeping consumer wakes
+        consumer_.join();
+    }
+    RawHandoff(const RawHandoff&) = delete;
+    RawHandoff& operator=(const RawHandoff&) = delete;
+
+    void push(std::unique_ptr<std::string> message) {
+        const auto t = tail_.load(std::memory_order_relaxed);
+        while (t - head_.load(std::memory_order_acquire) == kSlots) std::this_thread::yield();
+        slots_[t % kSlots] = std::move(message);
+        tail_.store(t + 1, std::memory_order_release);
+        tail_.notify_one();  // a load of the waiter count unless the consumer sleeps
+    }
+    [[nodiscard]] std::uint64_t received() const { return head_.load(std::memory_order_acquire); }
+
+private:
+    static constexpr std::uint64_t kSlots = 8192;
+    static constexpr int kSpins = 2000;
+
+    void consume() {
+        std::uint64_t head = 0;
+        for (;;) {
+            auto tail = tail_.load(std::memory_order_acquire);
+            for (int spin = 0; tail == head && spin < kSpins; ++spin)
+                tail = tail_.load(std::memory_order_acquire);
+            if (tail == head) {
+                tail_.wait(head, std::memory_order_acquire);
+                continue;
+            }
+            for (; head != tail; ++head) {
+                auto message = std::move(slots_[head % kSlots]);
+                if (!message) return;  // the destructor's end marker
+                benchmark::DoNotOptimize(message->size());
+            }  // each message freed here, on the consumer's thread
+            head_.store(head, std::memory_order_release);
+        }
+    }
+
+    std::vector<std::unique_ptr<std::string>> slots_ = std::vector<std::unique_ptr<std::string>>(kSlots);
+    alignas(64) std::atomic<std::uint64_t> tail_{0};  // written by the producer only
+    alignas(64) std::atomic<std::uint64_t> head_{0};  // written by the consumer only
+    std::thread consumer_;                            // last: starts once the members above exist
+};
+
+void BM_RawHandoff(benchmark::State& state) {
+    const auto batch = static_cast<std::uint64_t>(state.range(0));
+    std::uint64_t sent = 0;
+    {
+        RawHandoff handoff;
+        for (auto _ : state) {
+            for (std::uint64_t i = 0; i < batch; ++i) handoff.push(std::make_unique<std::string>(kPayload));
+            sent += batch;
+            while (handoff.received() < sent) std::this_thread::yield();
+        }
+    }
+    state.counters["msgs/s"] = benchmark::Counter(static_cast<double>(sent), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_RawHandoff)->Arg(65536)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
 #if GRAV_BENCH_RAW_ZMQ
 // ------------------------------------------- raw libzmq, same machine, same run
