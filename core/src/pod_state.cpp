@@ -4,42 +4,16 @@
 #include "reply_slot.hpp"
 #include "room_wait.hpp"
 
-#include <array>
-#include <exception>
-
 namespace grav::detail {
-namespace {
 
-constexpr std::size_t kBatch = 64;  // messages per turn: amortises scheduling, keeps turns short
-
-Status invoke(const Handler& fn, const Message& m) noexcept {
-    try {
-        return fn(m);
-    } catch (const std::exception& e) {
-        return Error(Errc::handler_failed, std::string("handler threw: ") + e.what());
-    } catch (...) {
-        return Error(Errc::handler_failed, "handler threw a non-standard exception");
+void PodState::Waiter::complete(Status s) {
+    {
+        std::lock_guard lock(mutex);
+        if (result) return;
+        result = std::move(s);
     }
+    done.notify_all();
 }
-
-}  // namespace
-
-struct PodState::Waiter {
-    explicit Waiter(Handler h) : fn(std::move(h)) {}
-    Handler fn;
-    std::mutex mutex;
-    std::condition_variable done;
-    std::optional<Status> result;
-
-    void complete(Status s) {
-        {
-            std::lock_guard lock(mutex);
-            if (result) return;
-            result = std::move(s);
-        }
-        done.notify_all();
-    }
-};
 
 PodState::PodState(std::uint64_t id, std::weak_ptr<BusCore> core, std::shared_ptr<WorkerPool> pool,
                    std::shared_ptr<BusCounters> counters, const PodSettings& settings)
@@ -52,7 +26,11 @@ PodState::PodState(std::uint64_t id, std::weak_ptr<BusCore> core, std::shared_pt
 
 PodState::~PodState() {
     // Failed messages never handled again are drops too.
-    if (!failed_.empty()) count_dropped(failed_.size());
+    count_dropped(failures_.clear());
+}
+
+void PodState::publish_depth_locked() noexcept {
+    depth_.store(connected_ ? box_.size() + in_flight_ : 0, std::memory_order_relaxed);
 }
 
 // The capacity bounds what waits; the one message being handled is not waiting.
@@ -121,8 +99,7 @@ void PodState::enqueue(Envelope&& envelope, bool may_block) {
         }
     }
     box_.push(std::move(envelope));
-    box_size_hint_.store(box_.size(), std::memory_order_relaxed);
-    depth_.store(box_.size() + in_flight_, std::memory_order_relaxed);
+    publish_depth_locked();
     const bool schedule = !scheduled_;
     scheduled_ = true;
     lock.unlock();
@@ -140,8 +117,7 @@ void PodState::activate(std::span<const Envelope> history, std::uint64_t cutoff)
         box_.push(Envelope{e.message, 0, e.sender});  // seq 0: never cut
         any = true;
     }
-    box_size_hint_.store(box_.size(), std::memory_order_relaxed);
-    depth_.store(box_.size() + in_flight_, std::memory_order_relaxed);
+    publish_depth_locked();
     const bool schedule = any && !scheduled_;
     if (schedule) scheduled_ = true;
     lock.unlock();
@@ -219,18 +195,13 @@ Status PodState::wait(const Handler& handler, std::optional<std::chrono::steady_
 
 void PodState::finish_disconnect(std::unique_lock<std::mutex>& lock, DisconnectReason reason) {
     // Called with the lock held and connected_ true; returns with it released.
-    connected_ = false;
-    connected_flag_.store(false, std::memory_order_release);
+    connected_.store(false, std::memory_order_release);
     generation_.fetch_add(1, std::memory_order_release);
     reason_ = reason;
     count_dropped(box_.clear());
-    box_size_hint_.store(0, std::memory_order_relaxed);
-    depth_.store(0, std::memory_order_relaxed);
-    if (!running_ && !failed_.empty()) {
-        // No worker owns the failure list now and none will again.
-        count_dropped(failed_.size());
-        failed_.clear();
-    }
+    publish_depth_locked();
+    // No worker owns the failure list now and none will again.
+    if (!running_) count_dropped(failures_.clear());
     auto waiter = std::move(waiter_);
     auto callback = std::move(on_disconnect_);
     auto pinned = std::move(pinned_);
@@ -264,7 +235,7 @@ void PodState::disconnect(DisconnectReason reason, bool wait_idle) {
     }
 }
 
-bool PodState::connected() const { return connected_flag_.load(std::memory_order_acquire); }
+bool PodState::connected() const { return connected_.load(std::memory_order_acquire); }
 
 std::optional<DisconnectReason> PodState::disconnect_reason() const {
     std::lock_guard lock(mutex_);
@@ -306,148 +277,6 @@ void PodState::release_senders() {
 bool PodState::busy() const {
     std::lock_guard lock(mutex_);
     return connected_ && (!box_.empty() || running_);
-}
-
-void PodState::run() {
-    {
-        std::lock_guard lock(mutex_);
-        if (!connected_) {
-            scheduled_ = false;
-            return;
-        }
-        running_ = true;
-        running_thread_ = std::this_thread::get_id();
-    }
-
-    std::uint64_t delivered = 0;
-    std::uint64_t failed = 0;
-    std::uint64_t redelivered = 0;
-    // Publishes this turn's counts; before a disconnect too, so whoever sees
-    // the pod disconnected also sees the failure that caused it.
-    auto flush = [&] {
-        if (delivered) {
-            delivered_.fetch_add(delivered, std::memory_order_relaxed);
-            counters_->delivered.fetch_add(delivered, std::memory_order_relaxed);
-        }
-        if (failed) {
-            failed_count_.fetch_add(failed, std::memory_order_relaxed);
-            counters_->failed.fetch_add(failed, std::memory_order_relaxed);
-        }
-        if (redelivered) {
-            redelivered_.fetch_add(redelivered, std::memory_order_relaxed);
-            counters_->redelivered.fetch_add(redelivered, std::memory_order_relaxed);
-        }
-        delivered = failed = redelivered = 0;
-    };
-    HandlerCache cache;
-    // Up to kBatch messages per turn (fairness between pods), taken one at a
-    // time: what is not being handled stays in the mailbox, where the
-    // overflow policy, the capacity and the depth stat all see it.
-    for (std::size_t turn = 0; turn < kBatch; ++turn) {
-        Envelope next;
-        {
-            std::lock_guard lock(mutex_);
-            if (!connected_ || box_.empty()) break;
-            next = box_.pop();
-            in_flight_ = 1;
-            box_size_hint_.store(box_.size(), std::memory_order_relaxed);
-            depth_.store(box_.size() + 1, std::memory_order_relaxed);
-            if (room_waiters_ > 0) room_.notify_all();
-        }
-        deliver(next, cache, delivered, failed, redelivered);
-        next.message.reset();
-        if (failed_.size() >= settings_.failure_high_water) {
-            flush();
-            std::unique_lock lock(mutex_);
-            if (connected_) finish_disconnect(lock, DisconnectReason::failures);
-            break;
-        }
-    }
-
-    flush();
-
-    bool again = false;
-    {
-        std::lock_guard lock(mutex_);
-        running_ = false;
-        in_flight_ = 0;
-        depth_.store(box_.size(), std::memory_order_relaxed);
-        if (room_waiters_ > 0) room_.notify_all();
-        if (!connected_) {
-            if (!failed_.empty()) {
-                count_dropped(failed_.size());
-                failed_.clear();
-            }
-            scheduled_ = false;
-        } else if (!box_.empty()) {
-            again = true;  // stay scheduled; go to the back of the queue for fairness
-        } else {
-            scheduled_ = false;
-        }
-    }
-    idle_.notify_all();
-    if (again) pool_->schedule(shared_from_this());
-}
-
-void PodState::deliver(const Envelope& e, HandlerCache& cache, std::uint64_t& delivered,
-                       std::uint64_t& failed, std::uint64_t& redelivered) {
-    // Handler and waiter may change between two messages of a batch; the
-    // generation counter says when, so the common case takes no lock.
-    if (!connected_flag_.load(std::memory_order_acquire)) {
-        count_dropped(1);  // disconnected after it was taken from the mailbox
-        return;
-    }
-    const std::uint64_t generation = generation_.load(std::memory_order_acquire);
-    if (generation != cache.generation) {
-        std::lock_guard lock(mutex_);
-        if (!connected_) return;
-        cache.handler = handler_;
-        cache.waiter = waiter_;
-        cache.generation = generation_.load(std::memory_order_relaxed);
-    }
-    const auto& handler = cache.handler;
-    const auto& waiter = cache.waiter;
-    const Message& m = *e.message;
-    if (waiter) {
-        Status verdict = invoke(waiter->fn, m);
-        if (verdict.ok() || verdict.error().code() != Errc::not_wanted) {
-            waiter->complete(std::move(verdict));
-            // The waiter is done: later messages of this batch go to the handler.
-            std::lock_guard lock(mutex_);
-            if (waiter_ == waiter) {
-                waiter_.reset();
-                generation_.fetch_add(1, std::memory_order_release);
-            }
-        }
-        return;
-    }
-    if (!handler || !handler->filter.matches(m.type())) {
-        count_dropped(1);  // queued for a handler that was replaced (or a wait that ended) before it ran
-        return;
-    }
-    Status result = invoke(handler->fn, m);
-    if (!result.ok()) {
-        ++failed;
-        failed_.push_back(e.message);
-        return;
-    }
-    ++delivered;
-    // Grav's rule: once the pod succeeds again, what it failed is re-delivered.
-    while (!failed_.empty()) {
-        MessagePtr retry = failed_.front();
-        if (!handler->filter.matches(retry->type())) {
-            failed_.erase(failed_.begin());
-            count_dropped(1);  // the new handler does not want it
-            continue;
-        }
-        if (!invoke(handler->fn, *retry).ok()) {
-            ++failed;
-            break;
-        }
-        failed_.erase(failed_.begin());
-        ++redelivered;
-        ++delivered;
-    }
 }
 
 std::optional<std::string> PodState::subscription() const {

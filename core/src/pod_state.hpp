@@ -6,6 +6,7 @@
 
 #include "bus_counters.hpp"
 #include "envelope.hpp"
+#include "failure_replay.hpp"
 #include "mailbox.hpp"
 #include "type_filter.hpp"
 #include "worker_pool.hpp"
@@ -17,7 +18,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <vector>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -101,7 +101,16 @@ private:
         TypeFilter filter;
         Handler fn;
     };
-    struct Waiter;
+    // A wait_on / wait_until in progress: the worker hands it messages
+    // until its handler accepts one; the waiting thread sleeps on `done`.
+    struct Waiter {
+        explicit Waiter(Handler h) : fn(std::move(h)) {}
+        Handler fn;
+        std::mutex mutex;
+        std::condition_variable done;
+        std::optional<Status> result;
+        void complete(Status s);
+    };
 
     bool accepts_locked(const Message& m) const;
     [[nodiscard]] bool full_locked() const noexcept;
@@ -116,6 +125,8 @@ private:
                  std::uint64_t& redelivered);
     void finish_disconnect(std::unique_lock<std::mutex>& lock, DisconnectReason reason);
     void count_dropped(std::uint64_t n) noexcept;
+    // depth_ = waiting + being handled; 0 once disconnected.
+    void publish_depth_locked() noexcept;
     [[nodiscard]] bool on_own_thread() const;
 
     const std::uint64_t id_;
@@ -134,10 +145,11 @@ private:
     std::uint64_t cutoff_ = 0;  // live messages at or below this seq came as history
     std::size_t room_waiters_ = 0;
     std::size_t in_flight_ = 0;  // 1 while a taken message is being handled
-    std::atomic<std::size_t> box_size_hint_{0};  // box_.size(), for the depth stat without the lock
     bool accepting_ = false;
-    bool connected_ = true;
-    std::atomic<bool> connected_flag_{true};  // connected_, readable without the lock
+    // Written under mutex_ only; read under it, or without it (connected(),
+    // a worker between two messages), where a stale true only means that a
+    // message taken before the disconnect is still handled.
+    std::atomic<bool> connected_{true};
     bool scheduled_ = false;
     bool running_ = false;
     std::thread::id running_thread_;
@@ -147,9 +159,7 @@ private:
     std::optional<std::string> contributed_;  // current subscription prefix
 
     // Touched only by the worker running this pod.
-    // A vector, not a deque: an empty deque allocates ~600 bytes, and most
-    // pods never fail. It stays short (bounded by the high-water mark).
-    std::vector<MessagePtr> failed_;
+    FailureReplay failures_;
 
     std::atomic<std::uint64_t> sent_{0};
     std::atomic<std::uint64_t> delivered_{0};

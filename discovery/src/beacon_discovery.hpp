@@ -120,4 +120,16 @@ private:
     std::jthread thread_;
 };
 
+// Defined here: both beacon_discovery.cpp and beacon_receive.cpp call it.
+template <class F>
+void BeaconDiscovery::notify(F&& callback) {
+    if (stopping_.load()) return;  // stop() promises no callbacks after it
+    // A throwing hub must not take discovery down with it.
+    try {
+        callback(*events_);
+    } catch (...) {
+        counters_.add(Counter::callback_threw);
+    }
+}
+
 }  // namespace grav::beacon
