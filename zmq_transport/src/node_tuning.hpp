@@ -25,8 +25,8 @@ inline constexpr auto subscriber_patience = 1h;
 // How soon a send that met a full queue (an outbox, the resends) is retried.
 inline constexpr auto timer_period = 10ms;
 // The timers run when their next deadline (a handshake, a goodbye, a
-// re-dial, a gap) is due, and at least this often. An idle node wakes about
-// once a second, not 100 times.
+// re-dial, a gap) is due, and at least this often: an idle node wakes about
+// once a second, not once every timer_period.
 inline constexpr auto timer_idle_period = 1s;
 // A publish that follows the previous one within this gap is part of a
 // burst: it is queued, so that the burst leaves in batches, instead of being
