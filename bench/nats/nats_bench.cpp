@@ -1,7 +1,7 @@
 // The NATS bridge (grav::nats) against raw nats.c, both measured in the same
 // run on one nats-server on 127.0.0.1 that the bench starts (the NATS test
 // harness, tests/nats/support), with the same payloads and client options
-// (send-asap as the bridge sets it). Results: docs/BENCHMARKS.md.
+// (send-asap as the bridge sets it). Results: docs/BENCHMARKS.md, NATS bridge.
 //
 //   nats_bench [--count N] [--rtt-count N] [--runs R] [--only fanout64|fanout1k|rtt]
 //              [--no-send-asap] [--no-transport] [--six-headers]

@@ -1,4 +1,5 @@
-// Recovery after a broken link (docs/BENCHMARKS.md, "Resilience"): two
+// Recovery after a broken link (docs/BENCHMARKS.md, "Resilience: recovery
+// after a broken link"): two
 // grav::zmq transports on 127.0.0.1, steady fan-out from A to B, and every
 // TCP connection between them killed with `ss -K` (both ends reset) in the
 // middle. Beside it, raw libzmq PUB -> SUB at the same rate, cut the same

@@ -1,5 +1,6 @@
 // grav's ZeroMQ transport against raw libzmq, two processes over TCP on
-// 127.0.0.1, both measured in the same run (results: docs/BENCHMARKS.md).
+// 127.0.0.1, both measured in the same run (results: docs/BENCHMARKS.md,
+// ZeroMQ transport).
 //
 //   zmq_bench [--count N] [--rtt-count N] [--runs R] [--only FIGURE]
 //   FIGURE: throughput64, throughput1024, rtt or idle (for profiling one part)
@@ -656,7 +657,8 @@ double median(std::vector<double> v) {
 }
 
 // "  (grav / raw run by run: 0.91 1.20 0.66)": how much the single runs
-// spread, which a median hides (raw libzmq's own rate swings 2-3x here).
+// spread, which a median hides (raw libzmq's own rate swings widely from run
+// to run on a shared VM; see docs/BENCHMARKS.md, ZeroMQ transport).
 void print_run_ratios(const std::vector<double>& grav, const std::vector<double>& raw) {
     if (grav.size() < 2) return;
     std::string line = "  (grav / raw run by run:";

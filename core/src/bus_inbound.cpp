@@ -76,8 +76,8 @@ bool BusCore::room_for_peers() const {
     // While a thread wants the loop for a wait, the bound is soft for what
     // comes from peers (room_wait.hpp): a transport that stopped reading
     // its fan-out for a full mailbox must read it again, or a waiter that
-    // serves the loop sat behind the held fan-out (a reply that came only
-    // after the news ahead of it were read waited its sender's timeout).
+    // serves the loop sits behind the held fan-out (a reply that comes only
+    // after the news ahead of it are read waits out its sender's timeout).
     if (counters_->loop.wanted.load(std::memory_order_acquire) > 0) return true;
     std::shared_ptr<const std::vector<std::shared_ptr<PodState>>> pods;
     {

@@ -1,10 +1,11 @@
 #pragma once
 // Discovered peers waiting for a dial slot (DialBudget): when 100 nodes
 // start at once, each finds 99 peers within a second but may dial only 64
-// of them. A peer found while no slot was free used to wait for discovery
-// to report it again, one expiry later (3 s) and then with backoff, and
-// when both ends of a pair had deferred each other the pair stayed apart
-// that long (issue 20). Here it waits for the next free slot instead.
+// of them. Without this queue a peer found while no slot was free would wait
+// for discovery to report it again, one expiry later (3 s by default) and
+// then with backoff, and when both ends of a pair had deferred each other
+// the pair would stay apart that long (issue 20). Here it waits for the next
+// free slot instead.
 //
 // Bounded (kept small: entries are the forged beacons' target too): when
 // full, a peer is not queued, and discovery's report later still dials it.

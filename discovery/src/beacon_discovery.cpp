@@ -171,9 +171,9 @@ void BeaconDiscovery::run() {
 
 Clock::duration BeaconDiscovery::round_interval() const {
     // Every node hears every other's rounds: on a LAN of N nodes each one
-    // takes N / interval beacons a second, N^2 / interval in all (a node of
-    // a 100-node mesh woke 200 times a second for them, a third of its idle
-    // CPU; issue 20). Beyond kQuietAbove known peers the rounds slow down in
+    // takes N / interval beacons a second, N^2 / interval in all, a large
+    // share of a big mesh's idle CPU (issue 20; see docs/BENCHMARKS_HISTORY.md,
+    // Mesh scale). Beyond kQuietAbove known peers the rounds slow down in
     // proportion, so that a node hears about kQuietAbove / interval beacons a
     // second however big the LAN, but never beyond half the expiry: a peer
     // without a TCP link (found, not yet dialled) still hears two rounds per

@@ -214,12 +214,12 @@ TEST(Threading, AHandlerMayWaitForAReplyFromAnotherPod) {
 
 TEST(Threading, ATrickleOfMessagesCostsLittleCpu) {
     // Workers spin briefly before they sleep, which pays in a burst. On a
-    // trickle it is waste: each message once cost a 2048-round spin with 32
-    // sched_yield calls. On a busy machine (where ten soak nodes on two cores
-    // spent most of their CPU there) these 200 messages cost 44-54 ms of CPU
-    // that way, and 9-10 ms with the adaptive spin. The budget, 150 us a
-    // message (100 us was once missed by 29 us while other tests ran
-    // beside it), grows with the sanitizers' slowdown.
+    // trickle a full spin (2048 rounds with 32 sched_yield calls) after every
+    // message is waste, so the spin adapts: it shrinks after each sleep that
+    // outlasted it (the CPU of these 200 messages with and without that:
+    // docs/BENCHMARKS.md, Core bus). The budget, 150 us a message, leaves
+    // room for other tests running beside it and grows with the sanitizers'
+    // slowdown.
     std::atomic<int> received{0};
     BusOptions options;
     options.workers = 2;

@@ -128,9 +128,9 @@ TEST_F(LanChaos, StopAndContinueOfOneNodeIsSurvived) {
 // 0, duplicates 0, reordered 0).
 TEST_F(LanChaos, AFloodFromOneNodeDoesNotStarveTheOthers) {
 #if defined(__SANITIZE_THREAD__)
-    // Under TSan every node runs 5-15x slower while the flooder still sends
-    // as fast as it can; the test failed once in three TSan runs here, cause
-    // not yet known (closing note of 2026-11-29). The plain and ASan phases run it.
+    // Under TSan every node runs several times slower while the flooder still
+    // sends as fast as it can, and the test is not reliable there (cause not
+    // yet known): skipped under TSan, the plain and ASan phases run it.
     GTEST_SKIP() << "flood test skipped under ThreadSanitizer";
 #endif
     for (int i : others) start(i);

@@ -164,9 +164,9 @@ int main(int argc, char** argv) {
     // long-lived objects (the resend window's messages live 200 s) scatter
     // into, and the next big one extends the heap. Mapped instead, each goes
     // back to the system when freed; a fixed threshold also stops glibc from
-    // raising it after the first free. Measured (docs/BENCHMARKS.md, Soak):
-    // the arenas' creep over the second half of the soak fell from +8.6 % to
-    // +5.3 %, and malloc_trim's mean cost from 0.69 to 0.14 ms.
+    // raising it after the first free. The trade: each big buffer costs an
+    // mmap and a munmap, against arenas that creep and a malloc_trim that
+    // has more to walk (both measured in docs/BENCHMARKS.md, Soak).
     if (mmap_threshold > 0) ::mallopt(M_MMAP_THRESHOLD, mmap_threshold);
     beacon.expiry = std::chrono::milliseconds(expiry_ms);
 
@@ -233,8 +233,8 @@ int main(int argc, char** argv) {
             // state), but its pattern — a 200 s FIFO of window messages
             // interleaved with short-lived receive buffers, allocated and
             // freed on different threads — leaves free holes that creep: the
-            // soak saw malloc's bytes in use flat and RSS still growing
-            // ~100 kB/min. malloc_trim(0) returns the free pages of every
+            // soak saw malloc's bytes in use flat and RSS still growing (see
+            // docs/BENCHMARKS.md, Soak). malloc_trim(0) returns the free pages of every
             // arena (a walk of a few MB; its cost is printed at stop). The
             // program does it, not the library: malloc policy is the
             // application's choice.

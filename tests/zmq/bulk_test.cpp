@@ -19,7 +19,7 @@ TEST(ZmqBulk, AMillionMessagesToASlowPodAllArriveInOrder) {
     const std::size_t n = grav::test::scaled(1000000, 20000);
     BusOptions o;
     // The test is about loss and order under backpressure, not liveness
-    // (a stalled subscriber is no longer cut off: tests/zmq/liveness_test.cpp),
+    // (a stalled subscriber is not cut off: tests/zmq/liveness_test.cpp),
     // so long heartbeats keep a TSan run on a busy machine out of it.
     o.transport = zmq::transport({.bind = "tcp://127.0.0.1:0", .heartbeat_timeout = 30s});
     Bus a(std::move(o));

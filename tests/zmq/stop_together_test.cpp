@@ -1,9 +1,9 @@
 // Nodes that stop at the same moment (a deployment stopping every service,
 // Ctrl-C in every terminal): each says in its BYE how far its streams went
 // and waits for its peers' GOT (node_stop.cpp). A stopping node no longer
-// reads its SUBs, so it must answer a peer's BYE at once: waiting for its
-// own stop to end made each side wait the whole stop_flush_timeout for the
-// other and then report "did not confirm" for messages that had arrived.
+// reads its SUBs, so it must answer a peer's BYE at once: if it waited for
+// its own stop to end, each side would wait the whole stop_flush_timeout for
+// the other and then report "did not confirm" for messages that had arrived.
 // Real sockets on 127.0.0.1.
 #include "test_node.hpp"
 

@@ -376,12 +376,11 @@ TEST(ZmqTransport, BackpressureInsteadOfDropsAtTheHighWaterMark) {
 }
 
 TEST(ZmqTransport, TwoIdleNodesUseAlmostNoCpu) {
-    // An idle node wakes for its timers and heartbeats only. Its loop once
-    // spun through the last millisecond before every 10 ms timer turn (262
-    // ms of CPU here); then it woke for a timer turn every 10 ms (25 ms);
-    // now its timers follow their deadlines (4-5 ms on a machine at load
-    // 28). The budget, 1 % of a core for both nodes together, grows with the
-    // sanitizers' slowdown.
+    // An idle node wakes for its timers and heartbeats only: its timers follow
+    // their deadlines, and with nothing due they run once a second (an idle
+    // node's CPU: docs/BENCHMARKS.md, ZeroMQ transport). A loop that spins
+    // or wakes on a fixed short period fails this. The budget, 1 % of a core
+    // for both nodes together, grows with the sanitizers' slowdown.
     TestNode a("a"), b("b");
     ASSERT_TRUE(a.start().ok() && b.start().ok());
     join(a, b);

@@ -4,8 +4,8 @@
 //
 // Why not one allocation per entry: the resend window keeps every message
 // it holds for minutes while libzmq and the bus churn small buffers around
-// them, and glibc's heaps then fragment (the soak's RSS crept although the
-// bytes in use were flat, docs/BENCHMARKS.md "Soak"). Blocks of one size
+// them, and glibc's heaps then fragment: RSS creeps while the bytes in use
+// stay flat (see docs/BENCHMARKS.md, Soak). Blocks of one size
 // are recycled as a whole instead, so the window's memory is the same
 // handful of blocks for as long as the node runs.
 

@@ -48,8 +48,8 @@ void FanoutQueue::push(const Message& message, std::optional<Batch> encoded) {
 }
 
 FanoutQueue::Batch& FanoutQueue::open_batch(const std::string& type, std::size_t record) {
-    // Same rules as before encoding moved here: a run of one type, bounded
-    // in records and bytes; a record larger than the bound travels alone.
+    // A batch is a run of one type, bounded in records and bytes (batch.hpp);
+    // a record larger than the bound travels alone.
     if (!batches_.empty()) {
         Batch& last = batches_.back();
         if (last.rejected.empty() && last.type == type && last.count < wire::max_batch_records &&

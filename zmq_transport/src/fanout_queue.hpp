@@ -5,11 +5,12 @@
 //
 // Why on the publisher's thread: a Message made on one core and read on
 // another moves its cache lines across, and comes back again when it is
-// freed. On the 2-vCPU VM, handing publishes over as pointers (and back to
-// be freed) cost the publishing thread 532-684 ns a message; encoding them
-// here, 100-142 ns (bench/zmq/publish_handover_bench.cpp; figures in
-// docs/BENCHMARKS.md). Encoded, the message is freed at once where it was
-// made, and what crosses to the transport thread is a few contiguous frames.
+// freed. Handing publishes over as pointers (and back to be freed) costs the
+// publishing thread several times what encoding them here does
+// (bench/zmq/publish_handover_bench.cpp; see docs/BENCHMARKS.md, ZeroMQ
+// transport). Encoded, the message is freed at once where it was made, and
+// what crosses to the transport thread is a few contiguous frames; the price
+// is the encoding's work under the Inbox's mutex, on the caller's thread.
 //
 // Not thread-safe: the Inbox's mutex guards it.
 

@@ -1,10 +1,10 @@
 // Node: sends done on the calling thread while the transport thread sleeps.
 //
 // Handing a message to the transport thread costs a wake-up of a sleeping
-// thread, 20-25 us on a virtual machine, which is a sixth of a whole round
-// trip over loopback. So when the transport thread is asleep in poll(2) and
-// nothing is queued ahead, the caller takes the loop lock and does the send
-// itself, exactly as the transport thread would.
+// thread, a large share of a whole round trip over loopback (see
+// docs/BENCHMARKS.md, ZeroMQ transport). So when the transport thread is
+// asleep in poll(2) and nothing is queued ahead, the caller takes the loop
+// lock and does the send itself, exactly as the transport thread would.
 //
 // Sockets still have one user at a time: the loop lock's holder. libzmq
 // allows a socket to move between threads across a full memory barrier, and
@@ -15,8 +15,8 @@
 //
 // Only the plain case runs here: a joined peer with an empty outbox, a
 // valid message, nothing queued in the Inbox that it could overtake, and
-// for a publish, no burst (tuning::burst_gap). All else is queued as
-// before, and the transport thread reports any failure.
+// for a publish, no burst (tuning::burst_gap). All else is queued for the
+// transport thread, which reports any failure.
 #include "node.hpp"
 #include "node_tuning.hpp"
 

@@ -1,8 +1,9 @@
 // Node: a thread that blocks for a reply runs the loop while it waits.
 //
 // A reply read by the transport thread must then be handed to the thread
-// waiting for it: a wake-up of a sleeping thread, 11-14 us at the median
-// on these virtual machines, on every request/reply (docs/BENCHMARKS.md).
+// waiting for it: a wake-up of a sleeping thread on every request/reply, the
+// largest cost left in a round trip (see docs/BENCHMARKS.md, ZeroMQ
+// transport, "Costs the code is built around").
 // The waiting thread has nothing else to do, so it becomes the loop's
 // owner for as long as it waits, and the reply is read where it is wanted.
 //

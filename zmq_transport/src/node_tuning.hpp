@@ -25,13 +25,14 @@ inline constexpr auto subscriber_patience = 1h;
 // How soon a send that met a full queue (an outbox, the resends) is retried.
 inline constexpr auto timer_period = 10ms;
 // The timers run when their next deadline (a handshake, a goodbye, a
-// re-dial, a gap) is due, and at least this often. An idle node wakes about
-// once a second, not 100 times.
+// re-dial, a gap) is due, and at least this often: an idle node wakes about
+// once a second, not once every timer_period.
 inline constexpr auto timer_idle_period = 1s;
 // A publish that follows the previous one within this gap is part of a
 // burst: it is queued, so that the burst leaves in batches, instead of being
-// sent on the caller's thread one by one (node_inline.cpp). Twice the cost
-// of waking the transport thread on a virtual machine.
+// sent on the caller's thread one by one (node_inline.cpp). About twice
+// what waking the transport thread costs (see docs/BENCHMARKS.md, ZeroMQ
+// transport): a shorter gap splits bursts, a longer one queues lone sends.
 inline constexpr auto burst_gap = 50us;
 
 // After a thread that served the loop while it waited (node_lead.cpp)
@@ -39,9 +40,9 @@ inline constexpr auto burst_gap = 50us;
 // one before it takes the loop back. Input from peers meanwhile waits at
 // most this (Inbox work wakes it at once). The trade: the parked thread
 // wakes once per linger to look, and each such wake-up shows in a served
-// round trip (200 us: 1.40 against 1.18-1.28 at 1 ms), while input that
+// round trip (a shorter linger made served waits slower), while input that
 // comes just after a served wait with nobody else about may be this late
-// (docs/BENCHMARKS.md, the reactive round trip's p99).
+// (the reactive round trip's p99; see docs/BENCHMARKS.md, ZeroMQ transport).
 inline constexpr auto park_linger = 1ms;
 
 // A publish batch's data frame this large goes to libzmq without a copy

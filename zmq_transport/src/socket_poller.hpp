@@ -20,8 +20,9 @@
 // Except when the last use was a receive that found nothing (note_drained):
 // libzmq fails a receive only after taking every pending command, and with
 // them the signal, so the fd is quiet *and* honest: the next command signals
-// it afresh. Asking such a socket again cost a getpid(2) and a poll(2) per
-// socket per turn, about 3 µs here, for a socket known to be empty.
+// it afresh. Asking such a socket again costs a getpid(2) and a poll(2) per
+// socket per turn for a socket known to be empty (a system call's cost: see
+// docs/BENCHMARKS.md, ZeroMQ transport, "Costs the code is built around").
 //
 // Another thread may use the sockets while the owner sleeps in poll(2)
 // (node_inline.cpp): wait() releases the owner's lock for the sleep alone,
@@ -46,10 +47,10 @@ public:
     SocketPoller& operator=(const SocketPoller&) = delete;
 
     // Starts a new set of items. A socket that was in the old set keeps
-    // whether it must be asked (issue 20: a rebuilt set used to ask every
-    // socket, about 2 system calls each, so each of the ~3 rebuilds per
-    // joining peer cost O(peers) calls, and forming a mesh of N nodes
-    // O(N^3) in all).
+    // whether it must be asked: asking every socket of a rebuilt set costs
+    // about 2 system calls each, and with ~3 rebuilds per joining peer that
+    // is O(peers) calls a join and O(N^3) to form a mesh of N nodes (issue
+    // 20; see docs/BENCHMARKS.md, Mesh scale).
     void clear();
     // Polled for input. A socket new to the set, or made since the last
     // clear (note_new), is asked at the next wait.
