@@ -86,6 +86,17 @@ TEST(JoinLan, TwoSecureBusesOfOnePolicyMeshAndAMessageCrosses) {
     EXPECT_EQ(stat(*b, "beacon.unsigned"), 0U);
     EXPECT_EQ(stat(*a, "beacon.signed_ignored"), 0U);
     EXPECT_EQ(stat(*a, "zmq.handshake_failed"), 0U);
+    // A plain node of the same group and port: its unsigned beacons are
+    // ignored (counted) by the secure ones, which it ignores in turn.
+    auto plain = lan_bus(lan_options(nullptr), "secure");
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while ((stat(*a, "beacon.unsigned") == 0 || stat(*plain, "beacon.signed_ignored") == 0) &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_GE(stat(*a, "beacon.unsigned"), 1U);
+    EXPECT_GE(stat(*plain, "beacon.signed_ignored"), 1U) << "the secure nodes' beacons were not signed";
+    EXPECT_TRUE(plain->peers().empty());
+    EXPECT_EQ(a->peers().size(), 1U);
 }
 
 TEST(JoinLan, TwoPlainBusesMeshAndAMessageCrosses) {
