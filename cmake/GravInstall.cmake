@@ -1,5 +1,5 @@
 # Install rules: the export set gravTargets as a CMake package (find_package(grav)
-# with components core, security, zmq, discovery, nats, metrics) and a relocatable pkg-config file per
+# with components core, security, zmq, discovery, lan, nats, metrics) and a relocatable pkg-config file per
 # library (grav.pc for the core, grav-<module>.pc for each optional module).
 # Modules add themselves with install(TARGETS grav_<module> EXPORT gravTargets ...).
 include(CMakePackageConfigHelpers)
@@ -11,11 +11,12 @@ set(GRAV_PC_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 # pkg-config packages each one requires besides grav:
 set(grav_pc_requires_zmq "cppzmq grav-security")
 set(grav_pc_requires_discovery "grav-security")  # secure beacons
+set(grav_pc_requires_lan "grav-zmq grav-discovery")
 set(grav_pc_requires_security "libsodium")
 set(grav_pc_requires_nats "libnats")
 set(grav_pc_requires_metrics "prometheus-cpp-pull")
 set(GRAV_INSTALLED_MODULES "")
-foreach(module security zmq discovery nats metrics)
+foreach(module security zmq discovery lan nats metrics)
   if(TARGET grav::${module})
     list(APPEND GRAV_INSTALLED_MODULES ${module})
   endif()

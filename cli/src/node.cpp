@@ -3,7 +3,7 @@
 #include "exit_code.hpp"
 #include "output.hpp"
 
-#include <grav/beacon.hpp>
+#include <grav/lan.hpp>
 #include <grav/nats.hpp>
 #include <grav/zmq.hpp>
 
@@ -39,15 +39,15 @@ Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : 
                        policy.error().reason());
     }
 
-    zmq::Options transport;
-    transport.bind = bind;
-    transport.security = *policy;
+    LanOptions lan;
+    lan.security = *policy;  // null without --secure: the links and the beacons alike
+    lan.transport.bind = bind;
     if (!options_.verbose) {
         // Transport warnings (refused peers, malformed frames) only with --verbose:
         // without it stderr carries only what the user must act on.
-        transport.log = [](std::string_view) {};
+        lan.transport.log = [](std::string_view) {};
     }
-    max_payload_ = zmq::max_payload_size(transport);
+    max_payload_ = zmq::max_payload_size(lan.transport);
     BusOptions bus_options;
     nats_only_ = !options_.nats.servers.empty() && !options_.bridge_lan;
     if (options_.bridge_lan && options_.nats.servers.empty()) {
@@ -59,16 +59,16 @@ Node::Node(const NetworkOptions& options, std::vector<std::string> interests) : 
     }
     if (!options_.nats.servers.empty())
         bus_options.bridge = nats::bridge(bridge_options(options_.nats, options_.name));
-    if (!nats_only_) bus_options.transport = zmq::transport(std::move(transport));
-    if (!nats_only_ && options_.connect.empty()) {
-        BeaconOptions beacon;
-        beacon.port = options_.beacon_port;
-        beacon.interface = options_.interface;
-        beacon.seeds = options_.seeds;
-        beacon.security = *policy;  // the same policy as the transport: signed beacons
+    if (!nats_only_) {  // NATS only: no transport, no beacons, the bridge is the node's one link
+        lan.beacons = options_.connect.empty();  // --connect: those peers only
+        lan.discovery.port = options_.beacon_port;
+        lan.discovery.interface = options_.interface;
+        lan.discovery.seeds = options_.seeds;
         // Why a node's beacons were ignored (another cluster secret, ...): with --verbose.
-        if (!options_.verbose) beacon.log = [](std::string_view) {};
-        bus_options.discovery = beacon_discovery(std::move(beacon));
+        if (!options_.verbose) lan.discovery.log = [](std::string_view) {};
+        // Fails only on a policy set twice or a transport set already, which this code never does.
+        if (const Status joined = join_lan(bus_options, std::move(lan)); !joined)
+            throw CliError(ExitCode::cannot_start, "cannot start the node: " + joined.error().reason());
     }
     bus_options.belongs_to = options_.group;
     bus_options.interests = std::move(interests);

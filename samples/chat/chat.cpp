@@ -3,12 +3,11 @@
 //   grav-chat --name alice        grav-chat --name bob
 //
 // Every line typed goes to everyone; joins and leaves are announced. The
-// nodes find each other by UDP beacons (grav::beacon_discovery) and talk over
-// ZeroMQ (grav::zmq::transport). Ctrl-D or Ctrl-C leaves cleanly.
+// nodes find each other by UDP beacons and talk over ZeroMQ, both set up by
+// grav::join_lan. Ctrl-D or Ctrl-C leaves cleanly.
 
-#include <grav/beacon.hpp>
 #include <grav/grav.hpp>
-#include <grav/zmq.hpp>
+#include <grav/lan.hpp>
 
 #include "security_options.hpp"
 
@@ -78,16 +77,16 @@ int main(int argc, char** argv) {
     // One bus per process: the ZeroMQ transport joins it to the mesh, the
     // beacons find the other nodes. The Bus constructor throws StartError
     // when it cannot start (port in use, unknown interface).
+    grav::LanOptions lan;
+    lan.security = *policy;  // null without --secure: secures the links and the beacons alike
+    lan.transport.log = [](std::string_view) {};  // keep the chat screen clean (the default logs to stderr)
+    lan.discovery.port = beacon_port;             // UDP beacons: broadcast on the LAN and on loopback
+    lan.discovery.interface = interface;
     grav::BusOptions options;
-    grav::zmq::Options transport;
-    transport.security = *policy;             // null without --secure
-    transport.log = [](std::string_view) {};  // keep the chat screen clean (the default logs to stderr)
-    options.transport = grav::zmq::transport(transport);
-    grav::BeaconOptions beacon;  // UDP beacons: broadcast on the LAN and on loopback
-    beacon.port = beacon_port;
-    beacon.interface = interface;
-    beacon.security = *policy;  // the same policy as the transport: signed beacons
-    options.discovery = grav::beacon_discovery(beacon);
+    if (const grav::Status joined = grav::join_lan(options, std::move(lan)); !joined) {
+        std::cerr << "grav-chat: " << joined.error().reason() << "\n";
+        return 1;
+    }
     options.belongs_to = group;
     options.name = name;
     std::unique_ptr<grav::Bus> bus;

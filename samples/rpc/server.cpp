@@ -7,9 +7,8 @@
 
 #include "protocol.hpp"
 
-#include <grav/beacon.hpp>
 #include <grav/grav.hpp>
-#include <grav/zmq.hpp>
+#include <grav/lan.hpp>
 
 #include "security_options.hpp"
 
@@ -60,15 +59,15 @@ int main(int argc, char** argv) {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+    grav::LanOptions lan;
+    lan.security = *policy;            // null without --secure: secures the links and the beacons alike
+    lan.discovery.port = beacon_port;  // UDP beacons: broadcast on the LAN and on loopback
+    lan.discovery.interface = interface;
     grav::BusOptions options;
-    grav::zmq::Options transport;
-    transport.security = *policy;  // null without --secure
-    options.transport = grav::zmq::transport(transport);
-    grav::BeaconOptions beacon;  // UDP beacons: broadcast on the LAN and on loopback
-    beacon.port = beacon_port;
-    beacon.interface = interface;
-    beacon.security = *policy;  // the same policy as the transport: signed beacons
-    options.discovery = grav::beacon_discovery(beacon);
+    if (const grav::Status joined = grav::join_lan(options, std::move(lan)); !joined) {
+        std::cerr << "grav-rpc-server: " << joined.error().reason() << "\n";
+        return 1;
+    }
     options.belongs_to = group;
     options.name = name;
     options.interests = {rpc::kAdd, rpc::kUpper};  // what tunnels may send us

@@ -1,6 +1,8 @@
 // A program outside the grav tree using an installed network module.
 //   GRAV_CONSUMER_ZMQ:       two buses joined over loopback by the ZeroMQ
 //                            transport; one request crosses between them.
+//   GRAV_CONSUMER_LAN:       the same, the two buses set up by join_lan with
+//                            one cluster-secret policy (CURVE links).
 //   GRAV_CONSUMER_DISCOVERY: a beacon discovery is created (not started, so
 //                            nothing is sent on the host's network).
 //   GRAV_CONSUMER_SECURITY:  an identity signs, and its signature verifies.
@@ -15,15 +17,21 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <utility>
 
+#if defined(GRAV_CONSUMER_ZMQ) || defined(GRAV_CONSUMER_LAN)
 #if defined(GRAV_CONSUMER_ZMQ)
 #include <grav/zmq.hpp>
+#else
+#include <grav/lan.hpp>
+#endif
 
 namespace {
 
+#if defined(GRAV_CONSUMER_ZMQ)
 // Options set field by field: designated initializers ({.bind = ...}) trip
 // GCC's -Wmissing-field-initializers (in -Wextra) while option structs have
 // members without default initializers.
@@ -34,6 +42,28 @@ grav::BusOptions loopback_node() {
     options.transport = grav::zmq::transport(std::move(zmq_options));
     return options;
 }
+#else
+// join_lan with one cluster-secret policy (CURVE links) and no beacons, so
+// that nothing is sent on the host's network: the buses meet by endpoint.
+grav::BusOptions loopback_node() {
+    static const auto policy =
+        grav::security::Policy::cluster_secret("the install consumer's cluster secret");
+    if (!policy) {
+        std::fprintf(stderr, "consumer: policy: %s\n", policy.error().what().c_str());
+        std::exit(1);
+    }
+    grav::LanOptions lan;
+    lan.security = *policy;
+    lan.transport.bind = "tcp://127.0.0.1:0";
+    lan.beacons = false;
+    grav::BusOptions options;
+    if (const grav::Status joined = grav::join_lan(options, std::move(lan)); !joined) {
+        std::fprintf(stderr, "consumer: join_lan: %s\n", joined.error().what().c_str());
+        std::exit(1);
+    }
+    return options;
+}
+#endif
 
 }  // namespace
 
@@ -173,5 +203,5 @@ int main() {
 
 #else
 #error \
-    "define GRAV_CONSUMER_ZMQ, GRAV_CONSUMER_DISCOVERY, GRAV_CONSUMER_SECURITY, GRAV_CONSUMER_NATS or GRAV_CONSUMER_METRICS"
+    "define GRAV_CONSUMER_ZMQ, GRAV_CONSUMER_LAN, GRAV_CONSUMER_DISCOVERY, GRAV_CONSUMER_SECURITY, GRAV_CONSUMER_NATS or GRAV_CONSUMER_METRICS"
 #endif
