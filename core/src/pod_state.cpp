@@ -30,11 +30,16 @@ PodState::~PodState() {
 }
 
 void PodState::publish_depth_locked() noexcept {
-    depth_.store(connected_ ? box_.size() + in_flight_ : 0, std::memory_order_relaxed);
+    depth_.store(connected_ ? box_.size() + taken_.load(std::memory_order_relaxed) : 0,
+                 std::memory_order_relaxed);
 }
 
-// The capacity bounds what waits; the one message being handled is not waiting.
-bool PodState::full_locked() const noexcept { return box_.size() >= box_.capacity(); }
+// The capacity bounds what waits: the mailbox and what the worker took but
+// has not started; the one message being handled is not waiting.
+bool PodState::full_locked() const noexcept {
+    const std::size_t taken = taken_.load(std::memory_order_seq_cst);
+    return box_.size() + (taken > 0 ? taken - 1 : 0) >= box_.capacity();
+}
 
 bool PodState::full() const {
     std::lock_guard lock(mutex_);

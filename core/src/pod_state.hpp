@@ -125,7 +125,9 @@ private:
                  std::uint64_t& redelivered);
     void finish_disconnect(std::unique_lock<std::mutex>& lock, DisconnectReason reason);
     void count_dropped(std::uint64_t n) noexcept;
-    // depth_ = waiting + being handled; 0 once disconnected.
+    // depth_ = waiting + being handled; 0 once disconnected. Published under
+    // the lock; within a worker's batch it may still count, for a moment,
+    // messages already handled.
     void publish_depth_locked() noexcept;
     [[nodiscard]] bool on_own_thread() const;
 
@@ -143,8 +145,11 @@ private:
     std::shared_ptr<Waiter> waiter_;
     std::atomic<std::uint64_t> generation_{0};  // bumped when handler or waiter change
     std::uint64_t cutoff_ = 0;  // live messages at or below this seq came as history
-    std::size_t room_waiters_ = 0;
-    std::size_t in_flight_ = 0;  // 1 while a taken message is being handled
+    std::atomic<std::size_t> room_waiters_{0};  // changed under mutex_, read by the worker without it
+    // Messages the worker took from box_ and has not finished, the one it
+    // handles included: waiting = box_ + taken_ - 1 while it runs. Stored
+    // under mutex_, decremented by the worker without it (pod_turn.cpp).
+    std::atomic<std::size_t> taken_{0};
     bool accepting_ = false;
     // Written under mutex_ only; read under it, or without it (connected(),
     // a worker between two messages), where a stale true only means that a

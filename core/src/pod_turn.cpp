@@ -1,13 +1,16 @@
-// The worker's side of a pod: one turn drains up to kBatch messages from
-// the mailbox into the handler (or a waiter), in order. PodState's rule
+// The worker's side of a pod: a turn drains the mailbox into the handler
+// (or a waiter), in order, kBatch messages at a time. PodState's rule
 // holds: at most one worker runs a pod's turn at a time.
 
 #include "pod_state.hpp"
 
+#include <array>
+
 namespace grav::detail {
 namespace {
 
-constexpr std::size_t kBatch = 64;  // messages per turn: amortises scheduling, keeps turns short
+constexpr std::size_t kBatch =
+    64;  // messages per lock and per fairness check: amortises both, keeps turns short
 
 }  // namespace
 
@@ -43,27 +46,55 @@ void PodState::run() {
         delivered = failed = redelivered = 0;
     };
     HandlerCache cache;
-    // Up to kBatch messages per turn (fairness between pods), taken one at a
-    // time: what is not being handled stays in the mailbox, where the
-    // overflow policy, the capacity and the depth stat all see it.
-    for (std::size_t turn = 0; turn < kBatch; ++turn) {
-        Envelope next;
+    // Messages are taken from the mailbox in batches under one lock (with
+    // OverflowPolicy::block; one at a time otherwise, since drop_oldest must
+    // find the oldest waiting message in the mailbox). A taken message still
+    // counts as waiting until the worker starts it (taken_), so the capacity,
+    // the room senders wait for and the depth stat mean what they did with
+    // one at a time. A turn goes on while no other pod waits for a worker
+    // (fairness between pods); a pod that stays busy is then not rescheduled
+    // (a queue round trip and a sleeper's wake-up) every batch.
+    std::array<Envelope, kBatch> batch;
+    for (bool first = true;; first = false) {
+        if (!first && pool_->has_queued()) break;
+        std::size_t n = 0;
         {
             std::lock_guard lock(mutex_);
             if (!connected_ || box_.empty()) break;
-            next = box_.pop();
-            in_flight_ = 1;
+            const std::size_t want = settings_.overflow == OverflowPolicy::block ? kBatch : 1;
+            while (n < want && !box_.empty()) batch[n++] = box_.pop();
+            taken_.store(n, std::memory_order_seq_cst);
             publish_depth_locked();
-            if (room_waiters_ > 0) room_.notify_all();
+            if (room_waiters_.load(std::memory_order_seq_cst) > 0) room_.notify_all();
         }
-        deliver(next, cache, delivered, failed, redelivered);
-        next.message.reset();
-        if (failures_.size() >= settings_.failure_high_water) {
-            flush();
-            std::unique_lock lock(mutex_);
-            if (connected_) finish_disconnect(lock, DisconnectReason::failures);
-            break;
+        bool disconnected = false;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (i > 0) {
+                // The next one starts: one less waits. Paired with enqueue's
+                // room_waiters_ then full_locked() (both seq_cst): a sender
+                // that went to sleep is seen here, or saw the room.
+                taken_.fetch_sub(1, std::memory_order_seq_cst);
+                if (room_waiters_.load(std::memory_order_seq_cst) > 0) {
+                    std::lock_guard lock(mutex_);
+                    room_.notify_all();
+                }
+            }
+            if (disconnected) {
+                batch[i].message.reset();
+                count_dropped(1);  // taken, never handled: the pod is gone
+                continue;
+            }
+            deliver(batch[i], cache, delivered, failed, redelivered);
+            batch[i].message.reset();
+            if (failures_.size() >= settings_.failure_high_water) {
+                flush();
+                std::unique_lock lock(mutex_);
+                if (connected_) finish_disconnect(lock, DisconnectReason::failures);
+                disconnected = true;
+            }
         }
+        flush();  // the counters never lag more than a batch
+        if (disconnected) break;
     }
 
     flush();
@@ -72,9 +103,9 @@ void PodState::run() {
     {
         std::lock_guard lock(mutex_);
         running_ = false;
-        in_flight_ = 0;
+        taken_.store(0, std::memory_order_seq_cst);
         publish_depth_locked();
-        if (room_waiters_ > 0) room_.notify_all();
+        if (room_waiters_.load(std::memory_order_seq_cst) > 0) room_.notify_all();
         if (!connected_) {
             count_dropped(failures_.clear());
             scheduled_ = false;

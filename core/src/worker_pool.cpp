@@ -36,9 +36,11 @@ void WorkerPool::schedule(std::shared_ptr<Task> task) {
         if (shared_->stopping) return;
         shared_->queue.push_back(std::move(task));
         shared_->queued.store(shared_->queue.size(), std::memory_order_release);
-        wake = shared_->sleepers > 0;
+        // A spinning worker takes it: no futex wake for the sender to pay
+        // (its spin ends under this lock, before it may sleep: no task is
+        // left behind a spinner that went to sleep).
+        wake = shared_->sleepers > 0 && shared_->spinners == 0;
     }
-    // Only pay for a futex wake when someone sleeps.
     if (wake) shared_->wake.notify_one();
 }
 
@@ -73,6 +75,7 @@ void WorkerPool::loop(const std::shared_ptr<Shared>& shared) {
     for (;;) {
         if (shared->stopping) break;
         if (shared->queue.empty()) {
+            ++shared->spinners;
             lock.unlock();
             bool work = false;
             for (int i = 0; i < spin_rounds && !work; ++i) {
@@ -82,6 +85,7 @@ void WorkerPool::loop(const std::shared_ptr<Shared>& shared) {
                     std::this_thread::yield();
             }
             lock.lock();
+            --shared->spinners;
             if (work || !shared->queue.empty() || shared->stopping) continue;
             ++shared->sleepers;
             const auto slept_at = std::chrono::steady_clock::now();
@@ -95,6 +99,10 @@ void WorkerPool::loop(const std::shared_ptr<Shared>& shared) {
         std::shared_ptr<Task> task = std::move(shared->queue.front());
         shared->queue.pop_front();
         shared->queued.store(shared->queue.size(), std::memory_order_release);
+        // More waits than this worker takes, and schedule() woke no one
+        // while a spinner was there to take it: pass the wake-up on.
+        if (!shared->queue.empty() && shared->sleepers > 0 && shared->spinners == 0)
+            shared->wake.notify_one();
         lock.unlock();
         task->run();
         task.reset();

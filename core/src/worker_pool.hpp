@@ -35,6 +35,10 @@ public:
     void stop();
 
     [[nodiscard]] std::size_t size() const noexcept { return threads_.size(); }
+    // True when a task waits for a worker (read without the lock: a hint).
+    [[nodiscard]] bool has_queued() const noexcept {
+        return shared_->queued.load(std::memory_order_acquire) > 0;
+    }
     // True on a thread of this pool.
     [[nodiscard]] bool is_own_thread() const noexcept;
     // True on a thread of any grav pool (a handler is running).
@@ -46,6 +50,7 @@ private:
         std::condition_variable wake;
         std::deque<std::shared_ptr<Task>> queue;
         std::size_t sleepers = 0;
+        std::size_t spinners = 0;            // workers spinning for a task: they take the next one unwoken
         std::atomic<std::size_t> queued{0};  // queue.size(), for spinning without the lock
         bool stopping = false;
     };

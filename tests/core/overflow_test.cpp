@@ -8,7 +8,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace grav::test {
 namespace {
@@ -189,6 +192,53 @@ TEST(Overflow, NoSilentDropTheCountersAddUp) {
             EXPECT_EQ(dropped, 0U);
         }
     }
+}
+
+// The worker takes messages from a full mailbox in batches; what it took and
+// has not started still counts as waiting. So with four senders blocked on a
+// slow pod, what waits never passes the capacity (depth = waiting + the one
+// being handled), nothing is lost and each sender's order holds.
+TEST(Overflow, BlockBoundsTheMailboxWhileTheWorkerTakesBatchesFromFourSenders) {
+    constexpr int kSenders = 4;
+    const int per_sender = static_cast<int>(scaled(2000, 200));
+    std::atomic<std::uint64_t> deepest{0};
+    std::vector<std::vector<int>> seen(kSenders);  // touched by the pod's handler only
+    std::atomic<int> handled{0};
+    Bus bus = make_bus(OverflowPolicy::block);
+    Pod slow = bus.connect();
+    slow.on([&](const Message& m) {
+        const auto depth = slow.stats().queue_depth;
+        if (depth > deepest.load()) deepest.store(depth);
+        const auto text = std::string(m.payload_view());
+        const auto colon = text.find(':');
+        seen[static_cast<std::size_t>(std::stoi(text.substr(0, colon)))].push_back(
+            std::stoi(text.substr(colon + 1)));
+        const auto until = std::chrono::steady_clock::now() + 20us;  // slower than four senders
+        while (std::chrono::steady_clock::now() < until) {}
+        ++handled;
+    });
+    std::vector<Pod> senders;
+    for (int s = 0; s < kSenders; ++s) senders.push_back(bus.connect());
+    std::vector<std::thread> threads;
+    for (int s = 0; s < kSenders; ++s) {
+        threads.emplace_back([&, s] {
+            for (int i = 0; i < per_sender; ++i) {
+                senders[static_cast<std::size_t>(s)].send(
+                    Message("t", std::to_string(s) + ":" + std::to_string(i)));
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    ASSERT_TRUE(eventually([&] { return handled == kSenders * per_sender; }, 60s));
+    EXPECT_LE(deepest.load(), kCapacity + 1) << "more waited than the capacity allows";
+    EXPECT_GE(deepest.load(), kCapacity / 2)
+        << "the mailbox never filled: the test did not exercise the bound";
+    for (int s = 0; s < kSenders; ++s) {
+        const auto& got = seen[static_cast<std::size_t>(s)];
+        ASSERT_EQ(got.size(), static_cast<std::size_t>(per_sender));
+        for (int i = 0; i < per_sender; ++i) ASSERT_EQ(got[static_cast<std::size_t>(i)], i) << "sender " << s;
+    }
+    EXPECT_EQ(bus.stats().dropped, 0U);
 }
 
 TEST(Overflow, StatsShowTheQueueDepth) {
