@@ -1,4 +1,4 @@
-// libFuzzer target for the handshake (zmq_transport/src/wire.cpp and
+// libFuzzer target for the handshake (zmq_transport/src/wire/wire.cpp and
 // admission.cpp): a control command as a peer sends it to a ROUTER or
 // answers it to a DEALER, decoded and, for HELLO/IAM, judged by exactly the
 // admission checks the node runs, with no sockets. Nothing may crash, throw
@@ -10,8 +10,8 @@
 //   options bit 2: this node's group is "*" instead of "lab"
 #include "admission.hpp"
 #include "endpoint.hpp"
-#include "resend_wire.hpp"
-#include "wire.hpp"
+#include "wire/resend_wire.hpp"
+#include "wire/wire.hpp"
 
 #include <algorithm>
 #include <cstddef>

@@ -8,7 +8,7 @@
 #include "beacon_codec.hpp"
 #include "beacon_seal.hpp"
 #include "fuzz_keys.hpp"
-#include "wire.hpp"
+#include "wire/wire.hpp"
 
 #include <cstdint>
 #include <cstdio>

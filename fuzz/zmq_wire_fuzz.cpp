@@ -1,12 +1,12 @@
-// libFuzzer target for the grav wire decoders (zmq_transport/src/wire.cpp,
+// libFuzzer target for the grav wire decoders (zmq_transport/src/wire/wire.cpp,
 // batch.cpp): the input is split into the frames of a grav message (control:
 // topic, header, body; data: type, data frame = the body here) and fed to
 // every decoder a peer's bytes can reach. Decoders must never crash, throw
 // or allocate by a length they read.
 //
 // Input layout: [u8 topic length][u8 header length][topic][header][rest = body]
-#include "batch.hpp"
-#include "wire.hpp"
+#include "wire/batch.hpp"
+#include "wire/wire.hpp"
 
 #include <cstddef>
 #include <cstdint>

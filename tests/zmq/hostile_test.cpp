@@ -1,9 +1,9 @@
 // Hostile and broken peers, played by raw ZeroMQ sockets: every bad input is
 // rejected with a counter (and a logged reason) while the node keeps serving
 // well-behaved peers.
-#include "batch.hpp"
 #include "test_node.hpp"
-#include "wire.hpp"
+#include "wire/batch.hpp"
+#include "wire/wire.hpp"
 
 #include "support/test_util.hpp"
 

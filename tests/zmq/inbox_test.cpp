@@ -3,7 +3,7 @@
 // frames that carry them (fanout_queue.hpp), numbered per type, in order,
 // and the Inbox keeps no reference to a published message.
 #include "inbox.hpp"
-#include "batch.hpp"
+#include "wire/batch.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // The resend bodies of docs/PROTOCOL.md, byte for byte, and hostile input.
-#include "resend_wire.hpp"
+#include "wire/resend_wire.hpp"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // its bounds, and that its memory stays a fixed set of blocks under churn.
 #include "send_window.hpp"
 #include "byte_ring.hpp"
-#include "wire.hpp"
+#include "wire/wire.hpp"
 
 #include <gtest/gtest.h>
 

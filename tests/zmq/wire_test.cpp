@@ -1,7 +1,7 @@
 // The wire codec: what docs/PROTOCOL.md promises, byte by byte, and that
 // hostile bytes are rejected with a reason instead of crashing or allocating.
-#include "wire.hpp"
-#include "batch.hpp"
+#include "wire/wire.hpp"
+#include "wire/batch.hpp"
 
 #include <gtest/gtest.h>
 

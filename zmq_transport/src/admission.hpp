@@ -3,7 +3,7 @@
 // sockets, so that the handshake fuzzer (fuzz/handshake_fuzz.cpp) drives
 // exactly the logic the transport runs on a hostile peer's bytes.
 
-#include "wire.hpp"
+#include "wire/wire.hpp"
 
 #include <grav/peer.hpp>
 

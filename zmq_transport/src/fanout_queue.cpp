@@ -1,6 +1,6 @@
 #include "fanout_queue.hpp"
 
-#include "batch.hpp"
+#include "wire/batch.hpp"
 
 #include <algorithm>
 #include <array>

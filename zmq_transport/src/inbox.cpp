@@ -1,6 +1,6 @@
 #include "inbox.hpp"
 
-#include "batch.hpp"
+#include "wire/batch.hpp"
 
 #include <sys/eventfd.h>
 #include <unistd.h>

@@ -7,14 +7,14 @@
 // waking it (node_inline.cpp); and a thread that waits for a reply may run
 // the loop in its place meanwhile (node_lead.cpp).
 
-#include "batch.hpp"
 #include "counters.hpp"
 #include "inbox.hpp"
 #include "peer_link.hpp"
-#include "resend_wire.hpp"
 #include "send_window.hpp"
 #include "socket_poller.hpp"
-#include "wire.hpp"
+#include "wire/batch.hpp"
+#include "wire/resend_wire.hpp"
+#include "wire/wire.hpp"
 #include "zap_handler.hpp"
 
 #include <grav/log_throttle.hpp>

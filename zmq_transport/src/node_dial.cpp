@@ -6,6 +6,7 @@
 #include "endpoint.hpp"
 #include "frames.hpp"
 #include "node_tuning.hpp"
+#include "wire/monitor_event.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -160,9 +161,11 @@ void Node::ensure_sub(PeerLink& link, const std::string& endpoint) {
 bool Node::read_monitor_event(::zmq::socket_t& monitor, std::uint16_t& event, std::uint32_t& value) {
     Frames frames;
     while (receive(monitor, frames)) {
-        if (frames.count < 1 || frames.part[0].size() < 6) continue;
-        std::memcpy(&event, frames.part[0].data(), sizeof event);
-        std::memcpy(&value, static_cast<const char*>(frames.part[0].data()) + sizeof event, sizeof value);
+        if (frames.count < 1) continue;
+        const auto read = wire::read_monitor_event(frames.part[0].data(), frames.part[0].size());
+        if (!read) continue;
+        event = read->event;
+        value = read->value;
         return true;
     }
     return false;

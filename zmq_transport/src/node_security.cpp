@@ -3,6 +3,7 @@
 #include "node.hpp"
 
 #include "frames.hpp"
+#include "wire/monitor_event.hpp"
 
 #include <cstdio>
 #include <cstring>
@@ -125,11 +126,10 @@ bool Node::from_bound_key(const PeerLink& link, ::zmq::message_t& frame) {
 void Node::on_server_monitor(::zmq::socket_t& monitor) {
     Frames frames;
     for (int n = 0; n < 64 && receive(monitor, frames); ++n) {
-        if (frames.count < 1 || frames.part[0].size() < 6) continue;
-        std::uint16_t event = 0;
-        std::uint32_t value = 0;
-        std::memcpy(&event, frames.part[0].data(), sizeof event);
-        std::memcpy(&value, static_cast<const char*>(frames.part[0].data()) + sizeof event, sizeof value);
+        if (frames.count < 1) continue;
+        const auto read = wire::read_monitor_event(frames.part[0].data(), frames.part[0].size());
+        if (!read) continue;
+        const auto [event, value] = *read;
         bump(counters_.handshake_failed);
         const std::string where = frames.count > 1 ? std::string(frames.text(1)) : std::string("?");
         log_throttled("server " + std::to_string(event) + " " + host_of(where),

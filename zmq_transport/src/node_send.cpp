@@ -1,10 +1,10 @@
 // Node: what goes out — publishes, direct messages, control messages, subscriptions.
 #include "node.hpp"
 
-#include "batch.hpp"
 #include "endpoint.hpp"
 #include "frames.hpp"
 #include "node_tuning.hpp"
+#include "wire/batch.hpp"
 
 #include <algorithm>
 #include <cstring>

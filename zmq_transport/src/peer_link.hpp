@@ -3,9 +3,9 @@
 // the handshake stands, and its sequence trackers.
 
 #include "peer_counters.hpp"
-#include "resend_wire.hpp"
 #include "stream_in.hpp"
 #include "string_hash.hpp"
+#include "wire/resend_wire.hpp"
 
 #include <grav/peer.hpp>
 #include <grav/transport.hpp>

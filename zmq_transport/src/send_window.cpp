@@ -1,9 +1,8 @@
 #include "send_window.hpp"
 
-#include "wire.hpp"
+#include "wire/retained.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 namespace grav::zmq {
 
@@ -16,13 +15,9 @@ SendWindow::Entries& SendWindow::entries(std::string_view stream) {
 void SendWindow::append(Entries& stream, const wire::Header& fields, std::string_view type,
                         std::span<const std::byte> payload) {
     const std::uint64_t seq = fields.seq;
-    const auto header = wire::encode_header(fields);
-    const std::size_t size = header.size() + type.size() + payload.size();
+    const std::size_t size = wire::retained_size(type, payload);
     const std::span<std::byte> out = ring_.append(size);
-    std::memcpy(out.data(), header.data(), header.size());
-    std::memcpy(out.data() + header.size(), type.data(), type.size());
-    if (!payload.empty())
-        std::memcpy(out.data() + header.size() + type.size(), payload.data(), payload.size());
+    wire::write_retained(out, fields, type, payload);
     stream.push_back(Entry{seq, out.data(), static_cast<std::uint32_t>(type.size()),
                            static_cast<std::uint32_t>(payload.size())});
     order_.push_back(Held{&stream, size});
@@ -51,13 +46,9 @@ void SendWindow::for_each(std::string_view stream, std::uint64_t from, std::uint
     auto at = std::lower_bound(entries.begin(), entries.end(), from,
                                [](const Entry& e, std::uint64_t seq) { return e.seq < seq; });
     for (; at != entries.end() && at->seq <= to; ++at) {
-        const std::byte* type = at->at + wire::header_size;
+        const auto parts = wire::read_retained(at->at, at->type_size, at->payload_size);
         each(SentMessage{
-            .seq = at->seq,
-            .header = std::span(at->at, wire::header_size),
-            .type = std::string_view(reinterpret_cast<const char*>(type), at->type_size),
-            .payload = std::span(type + at->type_size, at->payload_size),
-        });
+            .seq = at->seq, .header = parts.header, .type = parts.type, .payload = parts.payload});
     }
 }
 

@@ -9,9 +9,9 @@
 // are freed as soon as they are sent, and the window's memory is a few large
 // blocks reused for as long as the node runs (byte_ring.hpp says why).
 
-#include "batch.hpp"
 #include "byte_ring.hpp"
 #include "string_hash.hpp"
+#include "wire/batch.hpp"
 
 #include <grav/message.hpp>
 

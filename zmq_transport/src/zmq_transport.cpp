@@ -2,9 +2,9 @@
 // belong to the Node's thread; this class queues work for it, or has the
 // Node do a send at once while its thread sleeps (node_inline.cpp), and
 // reads what it publishes for other threads.
-#include "batch.hpp"
 #include "endpoint.hpp"
 #include "node.hpp"
+#include "wire/batch.hpp"
 
 #include <grav/zmq.hpp>
 
