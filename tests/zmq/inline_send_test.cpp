@@ -160,11 +160,15 @@ TEST(InlineSend, ConcurrentSendersKeepTheirOrderWhetherSentInlineOrQueued) {
 // again, so it may send the next message itself (as a tunnel's failover
 // does) without deadlock or reordering.
 TEST(InlineSend, AConfirmationMaySendTheNextMessage) {
+    // Declared before the nodes, so it outlives their transport threads: the
+    // last confirmation may still be returning through it when the last
+    // message has arrived (TSan saw it destroyed under a running callback).
+    std::function<void(int)> send_from;
     TestNode a("a"), b("b");
     ASSERT_TRUE(a.start().ok() && b.start().ok());
     join(a, b);
     const int n = 20;
-    std::function<void(int)> send_from = [&](int i) {
+    send_from = [&](int i) {
         a.transport->send_to(b.id(), make("t.chain", std::to_string(i), a.id()), [&, i](Status s) {
             if (s.ok() && i + 1 < n) send_from(i + 1);
         });
