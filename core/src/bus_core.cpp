@@ -40,10 +40,11 @@ Status BusCore::start() {
         self.interests.emplace_back(kBridgeCapability);
     }
     if (options_.transport) {
-        hub_ = std::make_unique<Hub>(*this, self, std::move(options_.transport), std::move(options_.discovery),
-                                     peer_events_);
+        hub_ = std::make_unique<Hub>(*this, self, std::move(options_.transport),
+                                     std::move(options_.discovery), peer_events_);
         if (bridge_) {
-            hub_->on_peers_changed([this](const std::vector<PeerInfo>& peers) { bridge_->peers_changed(peers); });
+            hub_->on_peers_changed(
+                [this](const std::vector<PeerInfo>& peers) { bridge_->peers_changed(peers); });
         }
         if (auto s = hub_->start(); !s) return s;
     }
@@ -287,12 +288,14 @@ void BusCore::tunnel(const std::string& capability, const MessagePtr& message,
     } else if (bridge_) {
         bridge_->tunnel(capability, message, slot);
     } else {
-        slot->fail_send(
-            Error(Errc::no_peer, "no peer offers capability '" + capability + "' (this bus has no transport)"));
+        slot->fail_send(Error(Errc::no_peer,
+                              "no peer offers capability '" + capability + "' (this bus has no transport)"));
     }
 }
 
-void BusCore::on_peer(std::function<void(const PeerEvent&)> callback) { peer_events_.set(std::move(callback)); }
+void BusCore::on_peer(std::function<void(const PeerEvent&)> callback) {
+    peer_events_.set(std::move(callback));
+}
 
 void BusCore::withdraw() {
     // The bridge first: nothing comes in from other sites while the mesh says goodbye.

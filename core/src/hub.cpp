@@ -176,7 +176,9 @@ bool Hub::wait_peers(const std::function<bool(const std::unordered_map<NodeId, P
     return met;
 }
 
-std::vector<NodeId> Hub::discovered() const { return discovery_ ? discovery_->heard() : std::vector<NodeId>{}; }
+std::vector<NodeId> Hub::discovered() const {
+    return discovery_ ? discovery_->heard() : std::vector<NodeId>{};
+}
 
 std::size_t Hub::peer_count() const {
     std::lock_guard lock(mutex_);

@@ -138,13 +138,13 @@ private:
     const PodSettings settings_;
 
     mutable std::mutex mutex_;
-    std::condition_variable room_;   // senders waiting for mailbox room
-    std::condition_variable idle_;   // disconnect() waiting for the handler to return
+    std::condition_variable room_;  // senders waiting for mailbox room
+    std::condition_variable idle_;  // disconnect() waiting for the handler to return
     Mailbox box_;
     std::shared_ptr<const HandlerEntry> handler_;
     std::shared_ptr<Waiter> waiter_;
     std::atomic<std::uint64_t> generation_{0};  // bumped when handler or waiter change
-    std::uint64_t cutoff_ = 0;  // live messages at or below this seq came as history
+    std::uint64_t cutoff_ = 0;                  // live messages at or below this seq came as history
     std::atomic<std::size_t> room_waiters_{0};  // changed under mutex_, read by the worker without it
     // Messages the worker took from box_ and has not finished, the one it
     // handles included: waiting = box_ + taken_ - 1 while it runs. Stored

@@ -59,8 +59,10 @@ TEST(Overflow, BlockMakesTheSenderWaitAndLosesNothing) {
     const bool finished = eventually([&] { return sent == kMessages; }, 20s);
     if (!finished) held.pod.disconnect();
     t.join();
-    EXPECT_LE(sent_while_held, static_cast<int>(kCapacity) + 2) << "the sender did not block on a full mailbox";
-    EXPECT_GE(sent_while_held, static_cast<int>(kCapacity)) << "the sender blocked before the mailbox was full";
+    EXPECT_LE(sent_while_held, static_cast<int>(kCapacity) + 2)
+        << "the sender did not block on a full mailbox";
+    EXPECT_GE(sent_while_held, static_cast<int>(kCapacity))
+        << "the sender blocked before the mailbox was full";
     ASSERT_TRUE(finished);
     ASSERT_TRUE(eventually([&] { return held.inbox.size() == kMessages; }));
     for (int i = 0; i < kMessages; ++i) expected.push_back(std::to_string(i));
@@ -86,7 +88,8 @@ TEST(Overflow, DropOldestKeepsTheNewestAndCountsEveryDrop) {
     gate.open();
     ASSERT_TRUE(eventually([&] {
         return held.inbox.size() + held.pod.stats().dropped == kMessages && held.pod.stats().queue_depth == 0;
-    })) << held.inbox.size() << " handled + " << held.pod.stats().dropped << " dropped";
+    })) << held.inbox.size()
+        << " handled + " << held.pod.stats().dropped << " dropped";
     const auto got = held.inbox.payloads();
     EXPECT_LE(got.size(), kCapacity + 1);
     // The newest messages survive, in order.
@@ -96,7 +99,8 @@ TEST(Overflow, DropOldestKeepsTheNewestAndCountsEveryDrop) {
     EXPECT_TRUE(held.pod.connected());
     // The other pod (same small mailbox) may drop too, but counts it.
     ASSERT_TRUE(eventually([&] {
-        return healthy.stats().delivered + healthy.stats().dropped == kMessages && healthy.stats().queue_depth == 0;
+        return healthy.stats().delivered + healthy.stats().dropped == kMessages &&
+               healthy.stats().queue_depth == 0;
     }));
     EXPECT_EQ(healthy.stats().delivered, static_cast<std::uint64_t>(healthy_count));
     EXPECT_EQ(bus.stats().dropped, held.pod.stats().dropped + healthy.stats().dropped);
@@ -168,14 +172,18 @@ TEST(Overflow, NoSilentDropTheCountersAddUp) {
                 for (int i = 0; i < per_sender; ++i) senders[static_cast<std::size_t>(s)].send(Message("t"));
             });
         for (auto& t : threads) t.join();
-        const std::uint64_t per_pod = static_cast<std::uint64_t>(kSenders) * static_cast<std::uint64_t>(per_sender);
+        const std::uint64_t per_pod =
+            static_cast<std::uint64_t>(kSenders) * static_cast<std::uint64_t>(per_sender);
         for (int i = 0; i < kReceivers; ++i) {
             auto& pod = receivers[static_cast<std::size_t>(i)];
-            ASSERT_TRUE(eventually([&] {
-                const auto s = pod.stats();
-                return s.delivered + s.dropped == per_pod && s.queue_depth == 0;
-            }, 30s)) << "pod " << i << ": delivered " << pod.stats().delivered << " dropped " << pod.stats().dropped
-                     << " queued " << pod.stats().queue_depth << " of " << per_pod;
+            ASSERT_TRUE(eventually(
+                [&] {
+                    const auto s = pod.stats();
+                    return s.delivered + s.dropped == per_pod && s.queue_depth == 0;
+                },
+                30s))
+                << "pod " << i << ": delivered " << pod.stats().delivered << " dropped "
+                << pod.stats().dropped << " queued " << pod.stats().queue_depth << " of " << per_pod;
             EXPECT_EQ(pod.stats().delivered, calls[static_cast<std::size_t>(i)]->load());
         }
         const auto bs = bus.stats();

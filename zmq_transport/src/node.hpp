@@ -387,7 +387,7 @@ private:
     std::vector<Source> sources_;  // what each of poller_'s items is
     bool poll_dirty_ = true;
     std::size_t next_first_item_ = 0;  // turn(): where the next turn starts handling items
-    bool subs_held_ = false;  // hold_subscriptions
+    bool subs_held_ = false;           // hold_subscriptions
     SteadyTime next_keepalive_{};
     std::size_t monitor_serial_ = 0;
     SteadyTime next_timers_{};
